@@ -1,0 +1,137 @@
+"""The typed result model, and the one place it is serialised (Gradescope's results.json).
+
+A ``CheckResult`` is one answer variable's verdict; a ``QuestionResult`` groups a sub-question's
+checks (one Gradescope test, one CSV column); a ``SubmissionResult`` is a whole submission with
+its execution status. Scores are derived, never stored twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Statuses a submission can end with (``invalid notebook: <why>`` carries a reason).
+STATUSES = ("ok", "timeout", "memory", "crashed", "invalid notebook", "grader error")
+
+
+@dataclass
+class CheckResult:
+    """The verdict on one answer variable."""
+
+    variable: str
+    score: float
+    max_score: float
+    message: str
+    stage: str = ""  # what decided: missing, format, exact, cas, enumeration, catalogue, run ...
+    mistake: str | None = None  # the catalogue id of a recognised mistake
+    hidden: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return self.score >= self.max_score
+
+
+@dataclass
+class QuestionResult:
+    """The checks of one sub-question."""
+
+    question: str
+    title: str
+    checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.checks), 6)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.max_score for c in self.checks)
+
+    def feedback(self, *, include_hidden: bool = True) -> str:
+        """The text a student reads for this question, one paragraph per variable."""
+        parts = []
+        for c in self.checks:
+            if c.hidden and not include_hidden:
+                parts.append(f"{c.variable}: graded after the deadline.")
+            else:
+                mark = "✔" if c.passed else ("◐" if c.score > 0 else "✘")
+                parts.append(f"{mark} {c.variable} ({_num(c.score)}/{_num(c.max_score)}): {c.message}")
+        return "\n".join(parts)
+
+
+@dataclass
+class SubmissionResult:
+    """Everything known about one graded submission."""
+
+    submission: str
+    status: str
+    questions: list[QuestionResult] = field(default_factory=list)
+    seconds: float = 0.0
+    log: str = ""  # for staff: what the execution printed, tracebacks of the grader
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return round(sum(q.score for q in self.questions), 6)
+
+    @property
+    def max_score(self) -> float:
+        return sum(q.max_score for q in self.questions)
+
+    def question_scores(self) -> dict[str, float]:
+        return {q.question: q.score for q in self.questions}
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def status_message(status: str) -> str:
+    """A sentence for the student about how execution went."""
+    if status == "ok":
+        return "Your notebook ran to the end."
+    if status == "timeout":
+        return ("Your notebook hit the time limit; answers defined before that point were graded. "
+                "Look for a cell that runs forever.")
+    if status == "memory":
+        return ("Your notebook ran out of memory; answers defined before that point were graded. "
+                "Look for a very large allocation.")
+    if status == "crashed":
+        return ("Your notebook's process stopped early (it exited or crashed); answers defined "
+                "before that point were graded.")
+    if status.startswith("invalid notebook"):
+        return f"Your submission could not be read as a notebook ({status}). Resubmit a .ipynb file."
+    if status == "grader error":
+        return ("The autograder itself failed on your submission. This is not your fault: please "
+                "tell course staff (they have the details).")
+    return status
+
+
+def to_gradescope(result: SubmissionResult) -> dict:
+    """Gradescope's results.json: one test per question, plus a hidden staff log."""
+    tests = [
+        {
+            "name": q.question,
+            "score": q.score,
+            "max_score": q.max_score,
+            "output": f"{q.title}\n{q.feedback()}",
+            "visibility": "visible",
+        }
+        for q in result.questions
+    ]
+    tests.append({
+        "name": "Staff log",
+        "score": 0,
+        "max_score": 0,
+        "output": f"status: {result.status}\nseconds: {result.seconds:.1f}\n{result.log}"[-20_000:],
+        "visibility": "hidden",
+    })
+    return {
+        "score": result.score,
+        "output": status_message(result.status),
+        "tests": tests,
+        "extra_data": {"status": result.status, "seconds": round(result.seconds, 3)},
+    }

@@ -1,0 +1,131 @@
+"""The worksheet as data: every question, its answer variables, points and reference answers.
+
+To change how a sub-question is graded, edit its entry here; to add a known wrong answer with its
+own message and credit, edit ``mistakes.py``. Reference answers are written as text in the same
+syntax a student may use and are parsed with the same safe parser (``parse.py``).
+
+Answer kinds (each has a checker in ``checks/``):
+  integer          an exact integer                               (7, 196608*508032)
+  expression       a SymPy expression, equal up to algebra        (k1*x1 + k2*x2 + k3*x3)
+  formula          an integer-valued formula in W, K, p, s, equal on every valid integer input
+  matrix           a matrix of expressions: shape first, then entries
+  free_band_matrix a band matrix whose band entries are distinct free symbols (Q2e: no sharing)
+  shape            a tuple of integers; ``expected`` lists every accepted alternative
+  formula_tuple    a tuple of formulas (a 2-D output shape)
+  choice           one of a few strings (Q1 multiple choice)
+  choices          a set of strings (Q1 reasons)
+  program          checked by running student code (Q1): see ``q1/``
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Names a student's expressions may use in Q2 (the setup cell defines them as SymPy symbols).
+Q2_SYMBOLS = ("k1", "k2", "k3", *(f"x{i}" for i in range(1, 10)), "W", "K", "p", "s")
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One answer variable in the student's notebook."""
+
+    name: str
+    kind: str
+    expected: Any
+    points: float
+    description: str
+    hidden: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One gradable sub-question (one row in Gradescope, one column in grades.csv)."""
+
+    id: str
+    title: str
+    variables: tuple[Variable, ...]
+
+    @property
+    def points(self) -> float:
+        return sum(v.points for v in self.variables)
+
+
+def _toeplitz_rows(n_in: int, pad: int) -> list[list[str]]:
+    """Rows of the matrix of a stride-1 cross-correlation with kernel (k1, k2, k3), as text."""
+    kernel = ("k1", "k2", "k3")
+    n_out = n_in + 2 * pad - len(kernel) + 1
+    rows = []
+    for r in range(n_out):
+        row = ["0"] * n_in
+        for j, k in enumerate(kernel):
+            col = r + j - pad
+            if 0 <= col < n_in:
+                row[col] = k
+        rows.append(row)
+    return rows
+
+
+OUT_DIM = "W - K + 1"
+OUT_DIM_GENERAL = "floor((W + 2*p - K)/s) + 1"
+
+QUESTIONS: tuple[Question, ...] = (
+    Question("q2a", "Output of a valid (no padding) 1-D convolution", (
+        Variable("q2a_out_dim", "integer", 7, 1, "the output dimension"),
+        Variable("q2a_first", "expression", "k1*x1 + k2*x2 + k3*x3", 1, "the first output element"),
+        Variable("q2a_last", "expression", "k1*x7 + k2*x8 + k3*x9", 1, "the last output element"),
+    )),
+    Question("q2b", "Output of a 'same' padded 1-D convolution", (
+        Variable("q2b_out_dim", "integer", 9, 1, "the output dimension"),
+        Variable("q2b_first", "expression", "k2*x1 + k3*x2", 1, "the first output element"),
+        Variable("q2b_last", "expression", "k1*x8 + k2*x9", 1, "the last output element"),
+    )),
+    Question("q2c", "The convolution of (a) as a matrix", (
+        Variable("q2c_K", "matrix", _toeplitz_rows(9, pad=0), 2, "the 7x9 matrix K with h = K x"),
+    )),
+    Question("q2d", "The convolution of (b) as a matrix", (
+        Variable("q2d_K", "matrix", _toeplitz_rows(9, pad=1), 2, "the 9x9 matrix K with h = K x"),
+    )),
+    Question("q2e", "No weight sharing", (
+        Variable("q2e_K", "free_band_matrix", (7, 9, 3), 1,
+                 "the 7x9 matrix with a different filter at every position"),
+        Variable("q2e_params", "integer", 21, 1, "the number of parameters without padding"),
+        Variable("q2e_params_same", "integer", 23, 1, "the number of parameters with same padding"),
+    )),
+    Question("q2f", "Output dimension of a 1-D convolution", (
+        Variable("q2f_out_dim", "formula", OUT_DIM, 1, "W_out with stride 1 and no padding"),
+        Variable("q2f_out_dim_general", "formula", OUT_DIM_GENERAL, 2,
+                 "W_out with padding p and stride s"),
+    )),
+    Question("q2g", "Output shape of a 2-D convolution", (
+        Variable("q2g_out_shape", "formula_tuple", (OUT_DIM, OUT_DIM), 1,
+                 "the output shape with stride 1 and no padding"),
+        Variable("q2g_out_shape_general", "formula_tuple", (OUT_DIM_GENERAL, OUT_DIM_GENERAL), 1,
+                 "the output shape with padding p and stride s"),
+    )),
+    Question("q2h", "Input and kernel tensor shapes", (
+        Variable("q2h_input_shape", "shape", [(3, 256, 256)], 1, "the input tensor's shape"),
+        Variable("q2h_kernel_shape", "shape", [(32, 3, 5, 5), (3, 32, 5, 5), (96, 5, 5)], 1,
+                 "the shape of the tensor holding all the kernels"),
+    )),
+    Question("q2i", "Convolution versus fully connected layer", (
+        Variable("q2i_output_shape", "shape", [(32, 126, 126)], 1, "the output tensor's shape"),
+        Variable("q2i_conv_params", "integer", 2400, 1, "the convolution layer's parameters"),
+        Variable("q2i_fc_params", "integer", "196608*508032", 1,
+                 "the fully connected layer's parameters"),
+    )),
+)
+
+
+def question(question_id: str) -> Question:
+    """The question with this id; KeyError names the known ids."""
+    for q in QUESTIONS:
+        if q.id == question_id:
+            return q
+    raise KeyError(f"unknown question {question_id!r}; known: {[q.id for q in QUESTIONS]}")
+
+
+def answer_variables() -> list[str]:
+    """Every answer variable name, in worksheet order."""
+    return [v.name for q in QUESTIONS for v in q.variables]
