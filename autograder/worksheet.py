@@ -70,7 +70,33 @@ def _toeplitz_rows(n_in: int, pad: int) -> list[list[str]]:
 OUT_DIM = "W - K + 1"
 OUT_DIM_GENERAL = "floor((W + 2*p - K)/s) + 1"
 
-QUESTIONS: tuple[Question, ...] = (
+Q1_QUESTIONS: tuple[Question, ...] = (
+    Question("q1a", "Translational equivariance: CNN versus MLP", (
+        Variable("translate", "program", None, 1, "translate(x, dx, dy) shifts with zero fill"),
+        Variable("EquivariantNet", "program", None, 1.5,
+                 "a conv-only network whose output translates with its input"),
+        Variable("PixelMLP", "program", None, 0.5, "an MLP of the same shape, not equivariant"),
+        Variable("q1a_equivariant", "choice", "cnn", 0.5, "which network is equivariant",
+                 options={"choices": ("cnn", "mlp")}),
+        Variable("q1a_source", "choice", "architecture", 0.5,
+                 "where the equivariance comes from", options={"choices": ("architecture", "weights")}),
+    )),
+    Question("q1b", "Training a CNN and an MLP", (
+        Variable("CNN", "program", None, 3,
+                 "the CNN beats the MLP (class MLP) under the grader's own training recipe",
+                 options={"uses": ("CNN", "MLP")}),
+        Variable("q1b_winner", "choice", "cnn", 0.5, "which model wins",
+                 options={"choices": ("cnn", "mlp")}),
+        Variable("q1b_reasons", "choices",
+                 ("sparse interactions", "parameter sharing", "translational equivariance"), 0.5,
+                 "the inductive biases that explain the win",
+                 options={"choices": ("sparse interactions", "parameter sharing",
+                                      "translational equivariance", "more parameters",
+                                      "deeper network", "nonlinearity")}),
+    )),
+)
+
+Q2_QUESTIONS: tuple[Question, ...] = (
     Question("q2a", "Output of a valid (no padding) 1-D convolution", (
         Variable("q2a_out_dim", "integer", 7, 1, "the output dimension"),
         Variable("q2a_first", "expression", "k1*x1 + k2*x2 + k3*x3", 1, "the first output element"),
@@ -116,6 +142,8 @@ QUESTIONS: tuple[Question, ...] = (
                  "the fully connected layer's parameters"),
     )),
 )
+
+QUESTIONS: tuple[Question, ...] = Q1_QUESTIONS + Q2_QUESTIONS
 
 
 def question(question_id: str) -> Question:
