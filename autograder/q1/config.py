@@ -1,0 +1,124 @@
+"""Q1 grading options, each declared once with its default and a description.
+
+Three things are configured here:
+
+* ``Budget``: the training recipe (how many images, epochs, Adam's learning rate, batch size,
+  threads, a wall-clock cap) together with the pass thresholds, because on real CIFAR-10 what a
+  CNN can reach depends on how long it trains. One budget per (dataset, profile).
+* profiles: ``cpu`` (a grading machine with about 2 cores), ``gpu`` (CUDA or Apple MPS) and
+  ``gradescope`` (Gradescope's default autograder machine: about half a CPU, 768 MB of memory and
+  a 10-minute limit for the whole notebook). ``gradescope`` is never picked automatically; pass
+  ``profile="gradescope"`` or set ``DIS05_Q1_PROFILE=gradescope``.
+* ``Q1Config``: the seed, the device preference, the parameter cap and the q1a probe settings.
+
+Datasets: ``synthetic`` is the offline generated set (``synthetic.py``), on which the CNN's
+advantage is large and stable; ``cifar10`` is real CIFAR-10, used when a verified copy is in the
+cache. The synthetic thresholds were measured (see ``benchmarks/bench_q1.py``); the CIFAR-10 ones
+are estimates from published figures (a small CNN reaches about 45% after one epoch, an MLP about
+40%) and must be re-measured on the grading machine before they are relied on.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+DATASETS = ("synthetic", "cifar10")
+PROFILES = ("cpu", "gpu", "gradescope")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How the grader trains the student's CNN and MLP, and what counts as a pass."""
+
+    n_train: int
+    """training images (a fixed, seeded subset of the dataset's training split)"""
+    n_test: int
+    """test images whose labels stay in the grading process"""
+    epochs: int
+    """passes over the ``n_train`` images"""
+    floor: float
+    """the CNN's test accuracy must reach this"""
+    margin: float
+    """... and beat the MLP's by at least this much (accuracy points as a fraction)"""
+    mlp_floor: float
+    """an MLP below this has not learnt anything, so the comparison is void (guards sandbagging)"""
+    lr: float = 1e-3
+    """Adam's learning rate (the grader owns optimizer and loop)"""
+    batch_size: int = 32
+    """training batch size"""
+    eval_batch: int = 128
+    """inference batch size (larger batches are slower for small CNNs on CPU)"""
+    threads: int = 2
+    """torch intra-op threads while training (fixed, so runs are reproducible)"""
+    train_seconds: float = 40.0
+    """wall-clock cap on training ONE model; a model still training then fails as too slow"""
+
+
+_SYNTHETIC = Budget(n_train=3000, n_test=2000, epochs=3, floor=0.60, margin=0.30, mlp_floor=0.13)
+
+#: The budget for each (dataset, profile).
+BUDGETS: dict[tuple[str, str], Budget] = {
+    ("synthetic", "cpu"): _SYNTHETIC,
+    ("synthetic", "gpu"): replace(_SYNTHETIC, train_seconds=20.0),
+    # Half a CPU and 768 MB: fewer images, smaller inference batches, one thread.
+    ("synthetic", "gradescope"): replace(_SYNTHETIC, n_train=2000, n_test=1000, eval_batch=64,
+                                         threads=1, train_seconds=60.0),
+    # Not measured here (no CIFAR-10 offline): estimates from published one-epoch figures.
+    ("cifar10", "cpu"): Budget(n_train=10_000, n_test=2000, epochs=2, floor=0.40, margin=0.03,
+                               mlp_floor=0.20, train_seconds=60.0),
+    ("cifar10", "gpu"): Budget(n_train=50_000, n_test=10_000, epochs=10, floor=0.60, margin=0.08,
+                               mlp_floor=0.25, batch_size=32, eval_batch=500, train_seconds=120.0),
+    ("cifar10", "gradescope"): Budget(n_train=5000, n_test=1000, epochs=2, floor=0.33,
+                                      margin=0.02, mlp_floor=0.20, eval_batch=64, threads=1,
+                                      train_seconds=120.0),
+}
+
+
+@dataclass(frozen=True)
+class Credit:
+    """Fractions of the CNN variable's points for the partial outcomes of q1b."""
+
+    floor_only: float = 0.5
+    """the CNN reaches the floor but does not beat the MLP by the margin (or the MLP is broken)"""
+    beats_only: float = 1 / 3
+    """the CNN beats a working MLP but stays under the floor"""
+    no_conv: float = 0.0
+    """the "CNN" has no convolution layer, whatever its accuracy"""
+
+
+@dataclass(frozen=True)
+class Q1Config:
+    """Everything that decides a Q1 verdict. Same config and device, same verdict."""
+
+    seed: int = 0
+    """seeds model initialisation, data order, data subsets and the probe inputs"""
+    device: str = "auto"
+    """auto (CUDA, then Apple MPS, then CPU), cpu, cuda or mps"""
+    profile: str | None = field(default_factory=lambda: os.environ.get("DIS05_Q1_PROFILE") or None)
+    """a key of PROFILES; None picks cpu or gpu from the device (env DIS05_Q1_PROFILE)"""
+    max_params: int = 5_000_000
+    """a CNN or MLP with more trainable parameters than this is not trained"""
+    image_size: int = 32
+    """height and width of the images fed to EquivariantNet and PixelMLP"""
+    equivariance_margin: int = 8
+    """pixels cropped on every side (plus the shift) before comparing; covers a receptive-field
+    radius of 8, e.g. eight 3x3 layers or four 5x5 layers"""
+    equivariance_shifts: tuple[tuple[int, int], ...] = ((3, 0), (0, -2), (2, 3), (-1, -3))
+    """(dx, dy) shifts for the equivariance check"""
+    equivariance_rtol: float = 1e-5
+    """EquivariantNet passes when max|diff| <= rtol * max|out| + atol"""
+    equivariance_atol: float = 1e-6
+    """see equivariance_rtol"""
+    mlp_min_error: float = 0.1
+    """PixelMLP must be visibly non-equivariant: max|diff| / max|out| above this"""
+    credit: Credit = Credit()
+    """partial credit for q1b"""
+
+    def budget(self, dataset: str, profile: str) -> Budget:
+        """The training budget and thresholds for this dataset and profile."""
+        try:
+            return BUDGETS[(dataset, profile)]
+        except KeyError:
+            raise KeyError(f"no Q1 budget for dataset {dataset!r} and profile {profile!r}; "
+                           f"datasets {DATASETS}, profiles {PROFILES}") from None
