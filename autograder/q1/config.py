@@ -55,15 +55,16 @@ class Budget:
     """wall-clock cap on training ONE model; a model still training then fails as too slow"""
 
 
-_SYNTHETIC = Budget(n_train=3000, n_test=2000, epochs=3, floor=0.60, margin=0.30, mlp_floor=0.13)
+_SYNTHETIC = Budget(n_train=3000, n_test=2000, epochs=3, floor=0.60, margin=0.30, mlp_floor=0.15)
 
 #: The budget for each (dataset, profile).
 BUDGETS: dict[tuple[str, str], Budget] = {
     ("synthetic", "cpu"): _SYNTHETIC,
     ("synthetic", "gpu"): replace(_SYNTHETIC, train_seconds=20.0),
-    # Half a CPU and 768 MB: fewer images, smaller inference batches, one thread.
-    ("synthetic", "gradescope"): replace(_SYNTHETIC, n_train=2000, n_test=1000, eval_batch=64,
-                                         threads=1, train_seconds=60.0),
+    # Half a CPU and 768 MB: fewer test images, smaller inference batches, one thread. (With
+    # 2,000 training images a worksheet-style CNN fell to 61%, so the training set stays.)
+    ("synthetic", "gradescope"): replace(_SYNTHETIC, n_test=1000, eval_batch=64, threads=1,
+                                         train_seconds=60.0),
     # Not measured here (no CIFAR-10 offline): estimates from published one-epoch figures.
     ("cifar10", "cpu"): Budget(n_train=10_000, n_test=2000, epochs=2, floor=0.40, margin=0.03,
                                mlp_floor=0.20, train_seconds=60.0),

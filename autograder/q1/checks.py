@@ -1,0 +1,357 @@
+"""Grading-process side, after the student's process ran the probe: verdicts with feedback.
+
+``check_q1(outputs, prepared)`` reads what ``probe.py`` wrote (untrusted: validated as data,
+arrays loaded without pickle), compares with the reference translate and the test labels kept
+in ``prepared``, and returns one ``CheckResult`` per program variable of Q1: translate,
+EquivariantNet, PixelMLP and CNN (CNN's check also covers the class MLP it is compared with).
+
+q1b credit (fractions of CNN's points, ``config.Credit``):
+  full        CNN >= floor, CNN - MLP >= margin, and the MLP learnt something (>= mlp_floor)
+  floor_only  CNN >= floor but the margin is not met, or the MLP failed or learnt nothing
+  beats_only  CNN under the floor, but ahead of a working MLP by the margin
+  zero        otherwise, and whenever the "CNN" has no convolution, crashed, returned the
+              wrong shape, has too many parameters or did not finish training in time
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..results import CheckResult
+from ..worksheet import Q1_QUESTIONS, Variable
+from .prepare import Prepared, expected_translate
+from .probe import REPORT, reference_translate
+
+PROGRAM_VARIABLES = ("translate", "EquivariantNet", "PixelMLP", "CNN")
+MAX_ARRAY_BYTES = 200 * 2**20
+NOT_EQUIVARIANT_HINT = ("Layers that break equivariance: nn.Linear or flattening, a bias or "
+                        "parameter with one value per pixel, pooling or strides followed by "
+                        "upsampling. Use only convolutions with stride 1 and 'same' padding, "
+                        "per-channel biases and pointwise nonlinearities.")
+
+
+def _variable(name: str) -> Variable:
+    return next(v for q in Q1_QUESTIONS for v in q.variables if v.name == name)
+
+
+def _result(name: str, fraction: float, message: str, *, stage: str = "run",
+            mistake: str | None = None) -> CheckResult:
+    v = _variable(name)
+    return CheckResult(variable=name, score=round(v.points * fraction, 6), max_score=v.points,
+                       message=message, stage=stage, mistake=mistake, hidden=v.hidden)
+
+
+def _read_report(outputs: Path) -> dict | None:
+    path = outputs / REPORT
+    try:
+        if path.stat().st_size > 10 * 2**20:
+            return None
+        report = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) else None
+
+
+def _load(path: Path) -> np.ndarray | None:
+    """An array the probe wrote, or None if absent or unreadable (never unpickles)."""
+    try:
+        if path.stat().st_size > MAX_ARRAY_BYTES:
+            return None
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+
+
+def _record(report: dict, name: str) -> dict | None:
+    rec = report.get(name)
+    return rec if isinstance(rec, dict) else None
+
+
+def _error_text(rec: dict) -> str:
+    return str(rec.get("error", "failed"))[:600]
+
+
+def check_q1(outputs: str | Path, prepared: Prepared) -> dict[str, CheckResult]:
+    """One verdict per Q1 program variable, from the probe's ``outputs`` directory."""
+    outputs = Path(outputs)
+    report = _read_report(outputs)
+    results = {}
+    for name, check in (("translate", check_translate), ("EquivariantNet", check_equivariant),
+                        ("PixelMLP", check_pixel_mlp), ("CNN", check_training)):
+        step = "train" if name == "CNN" else name
+        if step not in prepared.steps:
+            continue
+        rec = None if report is None else _record(report, name)
+        if rec is None:
+            results[name] = _result(name, 0, "The Q1 checks did not get to this answer: your "
+                                    "notebook's process stopped (time or memory limit, or a "
+                                    "crash) before it was probed.", stage="missing")
+        else:
+            results[name] = check(rec, report, outputs, prepared)
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# translate
+
+
+def _diagnose_translate(actual: np.ndarray, x: np.ndarray, dx: int, dy: int) -> tuple[str, str]:
+    """Name a known mistake that explains ``actual``, or a generic one."""
+    if x.shape[-2:] != actual.shape[-2:] or x.shape != actual.shape:
+        return "translate_shape", (f"returned shape {actual.shape} for an input of shape "
+                                   f"{x.shape}; the output must keep the input's shape")
+    known = [
+        ("translate_wraps", np.roll(x, (dy, dx), axis=(-2, -1)),
+         "wraps pixels around to the other side (like torch.roll) instead of filling with zeros"),
+        ("translate_axes", reference_translate(x, dy, dx),
+         "shifts along the wrong axes: dx must move along the width (last axis) and dy along "
+         "the height"),
+        ("translate_direction", reference_translate(x, -dx, -dy),
+         "shifts the wrong way: positive dx moves the image right, positive dy moves it down"),
+        ("translate_direction", reference_translate(x, -dx, dy),
+         "shifts the wrong way along the width: positive dx moves the image right"),
+        ("translate_direction", reference_translate(x, dx, -dy),
+         "shifts the wrong way along the height: positive dy moves the image down"),
+    ]
+    for mistake, candidate, text in known:
+        if np.allclose(actual, candidate, atol=1e-6):
+            return mistake, text
+    return "translate_values", "returned different values from a zero-filled shift"
+
+
+def check_translate(rec: dict, report: dict, outputs: Path, prepared: Prepared) -> CheckResult:
+    if not rec.get("ok"):
+        return _result("translate", 0, f"translate could not be checked: {_error_text(rec)}")
+    cases = rec.get("cases")
+    if not isinstance(cases, list) or len(cases) != len(prepared.translate_cases):
+        return _result("translate", 0, "the probe's record of translate is incomplete")
+    failures = []  # (past_border, message, mistake)
+    for i, (case, got) in enumerate(zip(prepared.translate_cases, cases)):
+        key, dx, dy = case
+        x = prepared.translate_input(key)
+        past = abs(dx) >= x.shape[-1] or abs(dy) >= x.shape[-2]
+        where = f"translate(x, {dx}, {dy}) for x of shape {x.shape}"
+        actual = _load(outputs / f"translate_{i}.npy") if isinstance(got, dict) and got.get(
+            "ok") else None
+        if actual is None:
+            error = got.get("error", "no output") if isinstance(got, dict) else "no output"
+            failures.append((past, f"{where} {str(error)[:300]}", "translate_error"))
+            continue
+        expected = expected_translate(prepared, case)
+        if actual.shape == expected.shape and np.allclose(actual, expected, atol=1e-6, rtol=0):
+            continue
+        mistake, text = _diagnose_translate(actual, x, dx, dy)
+        failures.append((past, f"{where} {text}", mistake))
+    n = len(cases)
+    if not failures:
+        return _result("translate", 1, f"Correct on all {n} shifts (3-D and 4-D inputs, "
+                       "negative shifts and shifts past the border).")
+    past, message, mistake = failures[0]
+    summary = f"{len(failures)} of {n} shifts wrong; the first: {message}."
+    if all(p for p, _, _ in failures):
+        return _result("translate", 0.5, f"{summary} Every shift inside the image is right; a "
+                       "shift at least as large as the image should give all zeros.",
+                       mistake=mistake)
+    return _result("translate", 0, summary + " The convention: out[..., i, j] = "
+                   "x[..., i - dy, j - dx], zero where that falls outside x.", mistake=mistake)
+
+
+# ---------------------------------------------------------------------------------------------
+# equivariance
+
+
+def _equivariance_errors(outs: np.ndarray, shifts, margin: int) -> list[tuple[tuple, float]]:
+    """For each shift, max|net(T x) - T net(x)| on the interior (crop margin plus the shift)."""
+    base, errors = outs[0], []
+    h, w = base.shape[-2:]
+    for (dx, dy), shifted in zip(shifts, outs[1:]):
+        my, mx = margin + abs(dy), margin + abs(dx)
+        diff = shifted - reference_translate(base, dx, dy)
+        errors.append(((dx, dy), float(np.abs(diff[..., my:h - my, mx:w - mx]).max())))
+    return errors
+
+
+def _as_image_outputs(outs: np.ndarray, like: tuple | None) -> np.ndarray | None:
+    """(S, N, C, H, W) outputs; a flat (S, N, C*H*W) output takes ``like``'s (C, H, W)."""
+    if outs.ndim == 5:
+        return outs
+    if outs.ndim == 3 and like is not None and outs.shape[2] == int(np.prod(like)):
+        return outs.reshape(*outs.shape[:2], *like)
+    return None
+
+
+def _scale(outs: np.ndarray) -> float:
+    return float(np.abs(outs[0]).max()) if np.isfinite(outs).all() else float("nan")
+
+
+def check_equivariant(rec: dict, report: dict, outputs: Path, prepared: Prepared) -> CheckResult:
+    name, cfg = "EquivariantNet", prepared.config
+    if not rec.get("ok"):
+        return _result(name, 0, f"EquivariantNet could not be checked: {_error_text(rec)}")
+    if not rec.get("conv_modules") and not rec.get("conv_ran"):
+        return _result(name, 0, "EquivariantNet has no convolution layer (no nn.Conv2d). The "
+                       "point of the question is that convolutions are equivariant.",
+                       mistake="no_conv")
+    size = cfg.image_size
+    setting_outs = {s: _load(outputs / f"equiv_{name}_{s}.npy") for s in ("init", "perturbed")}
+    outs = setting_outs["init"]
+    if outs is None or outs.ndim != 5 or outs.shape[-2:] != (size, size) or outs.shape[1] != 2:
+        shape = None if outs is None else tuple(outs.shape[1:])
+        return _result(name, 0, f"EquivariantNet maps images of shape (2, 3, {size}, {size}) to "
+                       f"{shape}; it must keep the height and width, (N, C', {size}, {size}): "
+                       "use stride 1 and padding k // 2.", mistake="equivariant_shape")
+    scale = _scale(outs)
+    if not scale > 0:
+        return _result(name, 0, "EquivariantNet's output is all zeros or not finite, so there "
+                       "is nothing to compare.", mistake="equivariant_degenerate")
+    shifts = cfg.equivariance_shifts
+    worst = []
+    for setting, o in setting_outs.items():
+        if o is None or o.shape != outs.shape:
+            return _result(name, 0, "EquivariantNet's outputs after a change of weights are "
+                           "missing or have another shape.")
+        s = _scale(o)
+        for shift, err in _equivariance_errors(o, shifts, cfg.equivariance_margin):
+            allowed = cfg.equivariance_rtol * s + cfg.equivariance_atol
+            if not err <= allowed:
+                worst.append((setting, shift, err, s))
+    crop = f"compared away from a {cfg.equivariance_margin}-pixel border"
+    if not worst:
+        return _result(name, 1, f"Equivariant: net(translate(x)) == translate(net(x)) for "
+                       f"shifts {list(shifts)} ({crop}), with fresh weights and with randomly "
+                       "changed weights, so it is the architecture, not the weights.")
+    setting, shift, err, s = worst[0]
+    if all(st == "perturbed" for st, *_ in worst):
+        why = ("It is equivariant at its initial weights only: once every parameter is moved "
+               "randomly it is not, so some parameter depends on position (for instance a bias "
+               "of shape (C, H, W) that starts at zero).")
+        mistake = "equivariant_position_parameter"
+    elif all((dx % 2, dy % 2) != (0, 0) for _, (dx, dy), *_ in worst) and any(
+            (dx % 2, dy % 2) == (0, 0) for dx, dy in shifts):
+        why = ("Even shifts pass and odd ones fail: pooling or a stride followed by upsampling "
+               "only commutes with shifts by multiples of the stride.")
+        mistake = "equivariant_stride"
+    else:
+        why = NOT_EQUIVARIANT_HINT
+        mistake = "not_equivariant"
+    return _result(name, 0, f"Not equivariant: for shift (dx, dy) = {shift} ({setting} weights) "
+                   f"max |net(translate(x)) - translate(net(x))| = {err:.3g} on the interior "
+                   f"({crop}), relative to max |net(x)| = {s:.3g}. {why}", mistake=mistake)
+
+
+def check_pixel_mlp(rec: dict, report: dict, outputs: Path, prepared: Prepared) -> CheckResult:
+    name, cfg = "PixelMLP", prepared.config
+    if not rec.get("ok"):
+        return _result(name, 0, f"PixelMLP could not be checked: {_error_text(rec)}")
+    eq = _record(report, "EquivariantNet") or {}
+    eq_shape = eq.get("output_shape") if eq.get("ok") else None
+    like = tuple(eq_shape[1:]) if isinstance(eq_shape, list) and len(eq_shape) == 4 else None
+    raw = _load(outputs / f"equiv_{name}_init.npy")
+    outs = None if raw is None else _as_image_outputs(raw, like)
+    size = cfg.image_size
+    shape = None if raw is None else tuple(raw.shape[1:])
+    if outs is None or outs.shape[-2:] != (size, size) or (like and outs.shape[2:] != like):
+        want = f"(2, {', '.join(map(str, like))})" if like else f"(2, C', {size}, {size})"
+        return _result(name, 0, f"PixelMLP maps images of shape (2, 3, {size}, {size}) to "
+                       f"{shape}; it should give the same shape as EquivariantNet, {want}.",
+                       mistake="pixel_mlp_shape")
+    scale = _scale(outs)
+    if not scale > 0:
+        return _result(name, 0, "PixelMLP's output is all zeros or not finite.",
+                       mistake="pixel_mlp_degenerate")
+    errors = _equivariance_errors(outs, cfg.equivariance_shifts, cfg.equivariance_margin)
+    relative = max(err for _, err in errors) / scale
+    if relative > cfg.mlp_min_error:
+        return _result(name, 1, f"Not equivariant, as expected of a fully connected network: "
+                       f"relative error {relative:.2f} when the input shifts.")
+    return _result(name, 0, f"PixelMLP behaves equivariantly (relative error {relative:.2g}, "
+                   f"should exceed {cfg.mlp_min_error}). It should be an MLP on the flattened "
+                   "image, whose weights differ at every position, so that shifting the input "
+                   "does not just shift the output.", mistake="pixel_mlp_equivariant")
+
+
+# ---------------------------------------------------------------------------------------------
+# training
+
+
+def _accuracy(outputs: Path, name: str, labels: np.ndarray) -> float | None:
+    pred = _load(outputs / f"pred_{name}.npy")
+    if pred is None or pred.shape != labels.shape or pred.dtype.kind not in "iu":
+        return None
+    return float((pred == labels).mean())
+
+
+def _model_problem(rec: dict | None, name: str, budget) -> str | None:
+    """Why this model has no usable accuracy, or None."""
+    if rec is None:
+        return f"{name} was not trained (the process stopped first)"
+    if not rec.get("ok"):
+        return _error_text(rec)
+    if rec.get("stopped_early"):
+        return (f"training {name} did not finish within the {budget.train_seconds:g} s budget "
+                f"(it got through {rec.get('epochs_done')} of {budget.epochs} epochs); make it "
+                "smaller or cheaper")
+    return None
+
+
+def check_training(rec: dict, report: dict, outputs: Path, prepared: Prepared) -> CheckResult:
+    b, credit = prepared.budget, prepared.config.credit
+    labels = prepared.test_labels
+    mlp = _record(report, "MLP")
+    seconds = sum(float(r.get("train_seconds", 0)) + float(r.get("eval_seconds", 0))
+                  for r in (rec, mlp or {}) if r.get("ok"))
+    context = (f"The grader trained your classes itself on {prepared.data_note}: Adam "
+               f"lr {b.lr:g}, batch {b.batch_size}, {b.epochs} epochs on {b.n_train:,} images, "
+               f"tested on {len(labels):,} others; device {report.get('device', '?')}, "
+               f"{seconds:.1f} s. Needed: CNN accuracy >= {b.floor:.0%} and CNN - MLP >= "
+               f"{b.margin * 100:g} points.")
+    problem = _model_problem(rec, "CNN", b)
+    cnn = None if problem else _accuracy(outputs, "CNN", labels)
+    if problem or cnn is None:
+        return _result("CNN", 0, f"Your CNN could not be evaluated: {problem or 'no predictions'}. "
+                       f"{context}", mistake="cnn_failed")
+    mlp_problem = _model_problem(mlp, "MLP", b)
+    acc_mlp = None if mlp_problem else _accuracy(outputs, "MLP", labels)
+    shown = f"CNN {cnn:.1%}, MLP " + (f"{acc_mlp:.1%}" if acc_mlp is not None else "n/a")
+    if not rec.get("conv_modules") and not rec.get("conv_ran"):
+        return _result("CNN", credit.no_conv, f"Your CNN has no convolution layer (no nn.Conv2d "
+                       f"among its modules, and no convolution ran), so it is not a CNN; the "
+                       f"question compares convolution with a fully connected network. "
+                       f"Accuracies: {shown}. {context}", mistake="cnn_no_conv")
+    floor_ok = cnn >= b.floor
+    if acc_mlp is None:
+        fraction = credit.floor_only if floor_ok else 0.0
+        return _result("CNN", fraction, f"{shown}. Your MLP could not be trained "
+                       f"({mlp_problem or 'no predictions'}), so the comparison could not be "
+                       f"made. {context}", mistake="mlp_failed")
+    gap = cnn - acc_mlp
+    mlp_ok = acc_mlp >= b.mlp_floor
+    if floor_ok and gap >= b.margin and mlp_ok:
+        return _result("CNN", 1, f"{shown}: the CNN wins by {gap * 100:.1f} points. {context}")
+    if floor_ok:
+        why = (f"but your MLP reaches only {acc_mlp:.1%} (at least {b.mlp_floor:.0%} expected "
+               "of a working MLP), so the comparison says little" if not mlp_ok else
+               f"but it beats the MLP by only {gap * 100:.1f} points")
+        return _result("CNN", credit.floor_only, f"{shown}: the CNN reaches the floor {why}. "
+                       f"{context}", mistake="cnn_small_margin")
+    if gap >= b.margin and mlp_ok:
+        return _result("CNN", credit.beats_only, f"{shown}: the CNN beats the MLP but stays "
+                       f"under {b.floor:.0%}. {context}", mistake="cnn_under_floor")
+    return _result("CNN", 0, f"{shown}: the CNN does not clearly beat the MLP. {context}",
+                   mistake="cnn_loses")
+
+
+def summary(report: dict[str, Any] | None) -> str:
+    """A line for staff logs: device, seconds, parameter counts."""
+    if not report:
+        return "Q1 probe: no report"
+    parts = [f"device={report.get('device')}", f"seconds={report.get('seconds')}"]
+    for name in ("CNN", "MLP"):
+        r = report.get(name) or {}
+        parts.append(f"{name}: ok={r.get('ok')} params={r.get('params')} "
+                     f"train_s={r.get('train_seconds')}")
+    return "Q1 probe: " + ", ".join(parts)

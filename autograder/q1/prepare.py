@@ -1,0 +1,152 @@
+"""Grading-process side, before the student's process runs: choose the data, write ``inputs``.
+
+``prepare_q1`` picks the dataset (real CIFAR-10 when a verified copy is in the cache, else the
+generated stand-in), takes fixed seeded subsets, and writes everything the probe reads. The test
+labels are NOT written: they stay in the returned ``Prepared``, which ``checks.check_q1`` needs.
+Prepare once and reuse the directory for every submission (it is only read).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import cifar, synthetic
+from .config import Budget, Q1Config
+from .probe import reference_translate
+
+#: Shapes of the translate inputs: non-square, so a swapped axis shows.
+TRANSLATE_SHAPES = {"x3": (3, 7, 5), "x4": (2, 3, 6, 9)}
+#: Hand-picked translate shifts: none, each axis and sign, past the border.
+TRANSLATE_FIXED = ((0, 0), (1, 0), (0, 1), (-2, 0), (0, -3), (2, -1), (-3, 2),
+                   (9, 0), (0, -7), (20, -20))
+STEPS = ("translate", "EquivariantNet", "PixelMLP", "train")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the grading process keeps about the prepared inputs (test labels included)."""
+
+    inputs: Path
+    dataset: str
+    data_note: str
+    profile: str
+    device: str
+    budget: Budget
+    config: Q1Config
+    test_labels: np.ndarray
+    translate_cases: tuple[tuple[str, int, int], ...]
+    steps: tuple[str, ...]
+
+    def translate_input(self, key: str) -> np.ndarray:
+        return np.load(self.inputs / f"translate_{key}.npy")
+
+    def equivariance_input(self) -> np.ndarray:
+        return np.load(self.inputs / "equiv_x.npy")
+
+
+def resolve_device(preference: str) -> str:
+    """The device the probe will pick for this preference on this machine."""
+    import torch  # only here: choosing a device needs it, nothing else in this module does
+
+    mps = getattr(torch.backends, "mps", None)
+    if preference in ("auto", "cuda") and torch.cuda.is_available():
+        return "cuda"
+    if preference in ("auto", "mps") and mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def load_dataset(data_dir: str | os.PathLike | None = None) -> tuple[cifar.Dataset, str]:
+    """Real CIFAR-10 if the cache has it, else the generated set; and a sentence saying which."""
+    root = cifar.data_dir(data_dir)
+    if cifar.cifar_present(root):
+        return cifar.load_cifar(root), f"real CIFAR-10 (from {root})"
+    ds = synthetic.load(synthetic.ensure(root))
+    return ds, ("the generated offline dataset (real CIFAR-10 is not in the grader's cache): "
+                "10 classes of small colour patterns at random positions over noise")
+
+
+def _subset(n_have: int, n_want: int, rng: np.random.Generator) -> np.ndarray:
+    return np.sort(rng.permutation(n_have)[:min(n_want, n_have)])
+
+
+def translate_cases(seed: int, n_random: int = 6) -> tuple[tuple[str, int, int], ...]:
+    """Fixed shifts on both inputs, plus random ones (some past the border)."""
+    rng = np.random.default_rng(seed + 7)
+    cases = [(key, dx, dy) for dx, dy in TRANSLATE_FIXED for key in ("x4", "x3")]
+    for _ in range(n_random):
+        key = str(rng.choice(["x3", "x4"]))
+        cases.append((key, int(rng.integers(-10, 11)), int(rng.integers(-10, 11))))
+    return tuple(cases)
+
+
+def prepare_q1(
+    inputs: str | os.PathLike,
+    *,
+    config: Q1Config = Q1Config(),
+    data_dir: str | os.PathLike | None = None,
+    dataset: cifar.Dataset | None = None,
+    data_note: str = "",
+    steps: tuple[str, ...] = STEPS,
+) -> Prepared:
+    """Write the probe's ``inputs`` directory; return what the checks need later.
+
+    ``dataset`` (with ``data_note``) overrides the cache lookup, e.g. for tests.
+    """
+    inputs = Path(inputs)
+    inputs.mkdir(parents=True, exist_ok=True)
+    device = resolve_device(config.device)
+    profile = config.profile or ("cpu" if device == "cpu" else "gpu")
+    if dataset is None:
+        dataset, data_note = load_dataset(data_dir)
+    budget = config.budget(dataset.name, profile)
+
+    rng = np.random.default_rng(config.seed)
+    train = _subset(len(dataset.train_y), budget.n_train, rng)
+    test = _subset(len(dataset.test_y), budget.n_test, rng)
+    train_x = np.ascontiguousarray(dataset.train_x[train])
+    np.save(inputs / "train_x.npy", train_x)
+    np.save(inputs / "train_y.npy", dataset.train_y[train])
+    np.save(inputs / "test_x.npy", np.ascontiguousarray(dataset.test_x[test]))
+    pixels = train_x.astype(np.float64) / 255.0
+    mean, std = pixels.mean(axis=(0, 2, 3)), pixels.std(axis=(0, 2, 3))
+    del pixels
+
+    for key, shape in TRANSLATE_SHAPES.items():
+        np.save(inputs / f"translate_{key}.npy",
+                (rng.standard_normal(shape) + 2.0).astype(np.float32))
+    size = config.image_size
+    np.save(inputs / "equiv_x.npy", rng.standard_normal((2, 3, size, size)).astype(np.float32))
+
+    cases = translate_cases(config.seed)
+    probe_config = {
+        "seed": config.seed,
+        "steps": list(steps),
+        "device": device,
+        "threads": budget.threads,
+        "epochs": budget.epochs,
+        "batch_size": budget.batch_size,
+        "lr": budget.lr,
+        "eval_batch": budget.eval_batch,
+        "train_seconds": budget.train_seconds,
+        "max_params": config.max_params,
+        "mean": mean.tolist(),
+        "std": std.tolist(),
+        "translate_cases": [list(c) for c in cases],
+        "shifts": [list(s) for s in config.equivariance_shifts],
+    }
+    (inputs / "config.json").write_text(json.dumps(probe_config, indent=1))
+    return Prepared(inputs=inputs, dataset=dataset.name, data_note=data_note, profile=profile,
+                    device=device, budget=budget, config=config,
+                    test_labels=dataset.test_y[test].copy(), translate_cases=cases,
+                    steps=tuple(steps))
+
+
+def expected_translate(prepared: Prepared, case: tuple[str, int, int]) -> np.ndarray:
+    key, dx, dy = case
+    return reference_translate(prepared.translate_input(key), dx, dy)

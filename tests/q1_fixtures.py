@@ -1,0 +1,196 @@
+"""Student code for the Q1 tests: a reference solution and known mistakes, as source text.
+
+Each namespace is built by ``exec`` of source text, as a notebook would define it, so the probe
+sees exactly what a student's process would hold.
+"""
+
+from __future__ import annotations
+
+PRELUDE = """
+import torch
+from torch import nn
+import torch.nn.functional as F
+"""
+
+TRANSLATE = """
+def translate(x, dx, dy):
+    # Shift right by dx (width, last axis) and down by dy (height), filling with zeros.
+    out = torch.zeros_like(x)
+    H, W = x.shape[-2:]
+    if abs(dx) >= W or abs(dy) >= H:
+        return out
+    out[..., max(dy, 0):H + min(dy, 0), max(dx, 0):W + min(dx, 0)] = \\
+        x[..., max(-dy, 0):H - max(dy, 0), max(-dx, 0):W - max(dx, 0)]
+    return out
+"""
+
+EQUIVARIANT_NET = """
+class EquivariantNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(16, 1, 3, padding=1))
+
+    def forward(self, x):
+        return self.net(x)
+"""
+
+PIXEL_MLP = """
+class PixelMLP(nn.Module):
+    def __init__(self, size=32):
+        super().__init__()
+        self.size = size
+        self.net = nn.Sequential(
+            nn.Flatten(), nn.Linear(3 * size * size, 100), nn.ReLU(),
+            nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, size * size))
+
+    def forward(self, x):
+        return self.net(x).view(-1, 1, self.size, self.size)
+"""
+
+CNN = """
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+        self.fc = nn.Linear(64 * 8 * 8, 10)
+
+    def forward(self, x):
+        return self.fc(self.features(x).flatten(1))
+"""
+
+MLP = """
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Flatten(), nn.Linear(3072, 512), nn.ReLU(),
+            nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+
+    def forward(self, x):
+        return self.net(x)
+"""
+
+REFERENCE = {"translate": TRANSLATE, "EquivariantNet": EQUIVARIANT_NET, "PixelMLP": PIXEL_MLP,
+             "CNN": CNN, "MLP": MLP}
+
+#: Known mistakes: variant name -> (the name it replaces, its source).
+MISTAKES = {
+    "translate_roll": ("translate", """
+def translate(x, dx, dy):
+    return torch.roll(x, shifts=(dy, dx), dims=(-2, -1))
+"""),
+    "translate_axes": ("translate", TRANSLATE.replace("def translate(x, dx, dy):",
+                                                      "def translate(x, dy, dx):")),
+    "translate_direction": ("translate", TRANSLATE.replace("def translate(x, dx, dy):",
+                                                           "def translate(x, dx, dy):\n"
+                                                           "    dx, dy = -dx, -dy")),
+    # Correct inside the image; F.pad raises when the shift exceeds the image.
+    "translate_pad": ("translate", """
+def translate(x, dx, dy):
+    return F.pad(x, (dx, -dx, dy, -dy))
+"""),
+    "equivariant_linear": ("EquivariantNet", """
+class EquivariantNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.fc = nn.Linear(4 * 32 * 32, 32 * 32)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.conv(x)).flatten(1)).view(-1, 1, 32, 32)
+"""),
+    "equivariant_position_bias": ("EquivariantNet", """
+class EquivariantNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.bias = nn.Parameter(torch.zeros(1, 8, 32, 32))  # one bias per pixel
+
+    def forward(self, x):
+        return self.conv(x) + self.bias
+"""),
+    "equivariant_pool_upsample": ("EquivariantNet", """
+class EquivariantNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(8, 8, 3, padding=1), nn.Upsample(scale_factor=2))
+
+    def forward(self, x):
+        return self.net(x)
+"""),
+    "equivariant_no_conv": ("EquivariantNet", """
+class EquivariantNet(nn.Module):
+    def forward(self, x):
+        return torch.relu(x)
+"""),
+    "pixel_mlp_conv": ("PixelMLP", EQUIVARIANT_NET.replace("EquivariantNet", "PixelMLP")),
+    "cnn_no_conv": ("CNN", MLP.replace("class MLP", "class CNN")),
+    "cnn_crash": ("CNN", """
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.fc = nn.Linear(8 * 32 * 32, 10)  # wrong: the 3x3 conv without padding gives 30x30
+
+    def forward(self, x):
+        return self.fc(self.conv(x).flatten(1))
+"""),
+    "cnn_wrong_shape": ("CNN", """
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 10, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(x).mean(dim=(2,))
+"""),
+    "cnn_too_large": ("CNN", """
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.fc = nn.Linear(8 * 32 * 32, 700)
+        self.out = nn.Linear(700, 10)
+
+    def forward(self, x):
+        return self.out(self.fc(self.conv(x).flatten(1)))
+"""),
+    # A CNN written with the functional API: no nn.Conv2d module, but a convolution runs.
+    "cnn_functional": ("CNN", """
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w1 = nn.Parameter(torch.randn(32, 3, 3, 3) * 0.2)
+        self.w2 = nn.Parameter(torch.randn(64, 32, 3, 3) * 0.06)
+        self.fc = nn.Linear(64 * 8 * 8, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(F.conv2d(x, self.w1, padding=1)), 2)
+        x = F.max_pool2d(F.relu(F.conv2d(x, self.w2, padding=1)), 2)
+        return self.fc(x.flatten(1))
+"""),
+    "cnn_not_a_class": ("CNN", "CNN = 'a string'\n"),
+}
+
+
+def source(*mistakes: str, drop: tuple[str, ...] = ()) -> str:
+    """The reference notebook's code with some definitions replaced by mistakes or dropped."""
+    parts = dict(REFERENCE)
+    for m in mistakes:
+        name, text = MISTAKES[m]
+        parts[name] = text
+    return PRELUDE + "".join(text for name, text in parts.items() if name not in drop)
+
+
+def namespace(*mistakes: str, drop: tuple[str, ...] = ()) -> dict:
+    """A namespace as the student's process would hold it after running the notebook."""
+    ns: dict = {"__name__": "__main__"}
+    exec(compile(source(*mistakes, drop=drop), "<notebook>", "exec"), ns)  # noqa: S102
+    return ns
