@@ -93,10 +93,12 @@ def prepare_q1(
     dataset: cifar.Dataset | None = None,
     data_note: str = "",
     steps: tuple[str, ...] = STEPS,
+    budget: Budget | None = None,
 ) -> Prepared:
     """Write the probe's ``inputs`` directory; return what the checks need later.
 
-    ``dataset`` (with ``data_note``) overrides the cache lookup, e.g. for tests.
+    ``dataset`` (with ``data_note``) overrides the cache lookup and ``budget`` the configured
+    budget, e.g. for tests; ``steps`` selects probe steps (a subset of ``STEPS``).
     """
     inputs = Path(inputs)
     inputs.mkdir(parents=True, exist_ok=True)
@@ -104,7 +106,7 @@ def prepare_q1(
     profile = config.profile or ("cpu" if device == "cpu" else "gpu")
     if dataset is None:
         dataset, data_note = load_dataset(data_dir)
-    budget = config.budget(dataset.name, profile)
+    budget = budget or config.budget(dataset.name, profile)
 
     rng = np.random.default_rng(config.seed)
     train = _subset(len(dataset.train_y), budget.n_train, rng)
