@@ -17,6 +17,18 @@ class Limits:
     cell_timeout: float = 120.0
     """wall-clock seconds for one cell; later cells still run"""
     memory_mb: int = 4096
-    """address-space cap for the student's process, in MiB"""
+    """address-space cap (RLIMIT_AS) for each of the student's processes, in MiB; ``import torch``
+    plus a small training loop reserves about 0.9 GiB of address space (MALLOC_ARENA_MAX=2 keeps
+    glibc's per-thread arenas from inflating it on many-core machines)"""
     output_bytes: int = 1_000_000
     """captured stdout+stderr kept per submission; the rest is discarded"""
+    file_mb: int = 1024
+    """largest file the student's code may write (RLIMIT_FSIZE), in MiB"""
+    processes: int = 256
+    """processes and threads the sandbox user may run at once (RLIMIT_NPROC; only when the
+    grader runs as root and the submission gets its own uid)"""
+    notebook_mb: int = 100
+    """a larger submission file is an invalid notebook, never parsed"""
+    python: str = ""
+    """interpreter for the student's code ("" = the grader's own); as root it must be runnable
+    by an unprivileged user, or the submission runs as root (the log then says so)"""

@@ -1,0 +1,189 @@
+"""The child-side program: runs a student's code cells and snapshots their answers as plain data.
+
+This (with ``answers.py``) is the only code of ours that runs in the student's process. It is
+copied into a private runtime directory and started as ``python -I runner.py CONFIG.json`` in the
+student's fresh working directory; nothing of the grader is importable from here. CONFIG holds::
+
+  cells         code-cell sources, in order
+  variables     answer variable names to snapshot
+  answers       path of the copied answers.py
+  snapshot      path of the JSON snapshot to (re)write after every cell
+  cell_timeout  seconds per cell (SIGALRM -> KeyboardInterrupt in the cell)
+  timeout       seconds for the whole run (the probe is skipped when none is left)
+  probe         null, or {module, function, inputs, outputs}
+
+Cells run with IPython's ``InteractiveShell`` in one namespace (``%magics``, ``!shell``); a
+cell that raises (``SystemExit`` included) is logged and the next cell runs. The snapshot is
+``{"cells_run", "finished", "memory_error", "answers"}``, written atomically, so answers defined
+before a cell that hangs or kills the process are still graded. Imports only the standard
+library and IPython (plus whatever the student's cells import).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+
+_dumps = json.dumps  # our own references: a cell that patches json or builtins changes nothing here
+_replace = os.replace
+_print_exception = traceback.print_exception
+
+
+class CellTimeout(KeyboardInterrupt):
+    """Raised inside a cell that ran longer than ``cell_timeout``."""
+
+
+_in_cell = False
+
+
+def _alarm(signum, frame):
+    if _in_cell:
+        raise CellTimeout("cell time limit reached")
+
+
+def _load(path: str, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_shell():
+    """An InteractiveShell with no history file, no colours, and grading-safe magics."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    class GradingShell(InteractiveShell):
+        def enable_gui(self, gui=None):  # %matplotlib inline: MPLBACKEND=Agg already
+            pass
+
+        def ask_exit(self):  # exit() / quit() in a cell: ignored, later cells still run
+            print("[grader] exit() ignored during grading", file=sys.stderr)
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.InteractiveShell.colors = "NoColor"
+    shell = GradingShell.instance(config=config)
+    skip = lambda line="", cell=None: print("[grader] %pip/%conda skipped during grading")  # noqa: E731
+    for name in ("pip", "conda", "mamba"):
+        shell.register_magic_function(skip, "line", name)
+    return shell
+
+
+class Runner:
+    """Executes the cells of one CONFIG and keeps the snapshot file current."""
+
+    def __init__(self, config: dict) -> None:
+        self.config = config
+        self.start = time.monotonic()
+        self.cells_run = 0
+        self.memory_error = False
+        self.answers = _load(config["answers"], "_grader_answers")
+        self.stdout_fd = os.dup(1)  # to give back to cells that close fd 1 or 2
+        self.stderr_fd = os.dup(2)
+        self.shell = make_shell()
+        self.ns = self.shell.user_ns
+
+    def run(self) -> None:
+        signal.signal(signal.SIGALRM, _alarm)
+        self.snapshot(finished=False)
+        for index, source in enumerate(self.config["cells"], 1):
+            self.run_cell(index, source)
+            self.snapshot(finished=False)
+        self.snapshot(finished=True)
+        if self.config.get("probe"):
+            self.run_probe(self.config["probe"])
+
+    def run_cell(self, index: int, source: str) -> None:
+        global _in_cell
+        _in_cell = True
+        signal.setitimer(signal.ITIMER_REAL, self.config["cell_timeout"])
+        try:
+            result = self.shell.run_cell(source, store_history=True)
+            _in_cell = False
+        except BaseException as exc:  # noqa: BLE001 - a hostile cell must not end the run
+            _in_cell = False
+            result = None
+            self.note(f"cell {index} escaped the shell: {exc!r}")
+        finally:
+            _in_cell = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        self.cells_run = index
+        self.restore_output()
+        error = result and (result.error_in_exec or result.error_before_exec)
+        if isinstance(error, MemoryError):
+            self.memory_error = True
+        if isinstance(error, CellTimeout):
+            self.note(f"cell {index} stopped after {self.config['cell_timeout']:g} s "
+                      "(the time limit for one cell)")
+        elif error is not None:
+            self.note(f"cell {index} raised {type(error).__name__}")
+
+    def restore_output(self) -> None:
+        """Flush the cell's output; reopen fds 1 and 2 if the cell closed them."""
+        for fd, saved in ((1, self.stdout_fd), (2, self.stderr_fd)):
+            try:
+                os.fstat(fd)
+            except OSError:
+                os.dup2(saved, fd)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001 - a replaced or closed stream
+                pass
+        for name, fd in (("stdout", 1), ("stderr", 2)):
+            stream = getattr(sys, f"__{name}__")
+            if stream is None or stream.closed:
+                stream = open(os.dup(fd), "w", buffering=1, errors="replace")
+                setattr(sys, f"__{name}__", stream)
+            setattr(sys, name, stream)
+
+    def note(self, text: str) -> None:
+        os.write(self.stderr_fd, f"[grader] {text}\n".encode())
+
+    def snapshot(self, *, finished: bool) -> None:
+        """Write the answers so far, atomically (temporary file, then rename)."""
+        path = self.config["snapshot"]
+        try:
+            answers = self.answers.encode_namespace(self.ns, self.config["variables"])
+            text = _dumps({"cells_run": self.cells_run, "finished": finished,
+                           "memory_error": self.memory_error, "answers": answers})
+            with open(path + ".tmp", "w") as f:
+                f.write(text)
+            _replace(path + ".tmp", path)
+        except BaseException as exc:  # noqa: BLE001 - e.g. MemoryError, a patched os
+            self.memory_error |= isinstance(exc, MemoryError)
+            self.note(f"could not save answers after cell {self.cells_run}: {exc!r}")
+
+    def run_probe(self, probe: dict) -> None:
+        if time.monotonic() - self.start >= self.config["timeout"]:
+            self.note("no time left for the probe")
+            return
+        from pathlib import Path
+
+        try:
+            module = _load(probe["module"], "_grader_probe")
+            getattr(module, probe["function"])(self.ns, Path(probe["inputs"]),
+                                               Path(probe["outputs"]))
+        except BaseException:  # noqa: BLE001 - logged, the parent decides
+            self.note("the probe failed:")
+            _print_exception(*sys.exc_info(), file=sys.__stderr__)
+        self.restore_output()
+
+
+def main(argv: list[str]) -> None:
+    """Entry point: run every cell, then the probe; exit without waiting for stray threads."""
+    with open(argv[1]) as f:
+        config = json.load(f)
+    sys.path.insert(0, os.getcwd())  # like a kernel: the student's own modules are importable
+    Runner(config).run()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
