@@ -179,18 +179,45 @@ class CNN(nn.Module):
     "cnn_not_a_class": ("CNN", "CNN = 'a string'\n"),
 }
 
+#: Other correct answers: the course notebook's own model shapes (no pooling, small MLP).
+ALTERNATIVES = {
+    "worksheet_cnn": ("CNN", """
+class CNN(nn.Module):
+    def __init__(self, c1=32, c2=16):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, c1, 5, padding=2)
+        self.conv2 = nn.Conv2d(c1, c2, 3, padding=1)
+        self.fc = nn.Linear(c2 * 32 * 32, 10)
 
-def source(*mistakes: str, drop: tuple[str, ...] = ()) -> str:
-    """The reference notebook's code with some definitions replaced by mistakes or dropped."""
+    def forward(self, x):
+        return self.fc(F.relu(self.conv2(F.relu(self.conv1(x)))).flatten(1))
+"""),
+    "worksheet_mlp": ("MLP", """
+class MLP(nn.Module):
+    def __init__(self, hidden=100):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Flatten(), nn.Linear(3072, hidden), nn.ReLU(),
+            nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+
+    def forward(self, x):
+        return self.net(x)
+"""),
+}
+
+
+def source(*variants: str, drop: tuple[str, ...] = ()) -> str:
+    """The reference notebook's code with some definitions replaced (MISTAKES, ALTERNATIVES)
+    or dropped."""
     parts = dict(REFERENCE)
-    for m in mistakes:
-        name, text = MISTAKES[m]
+    for v in variants:
+        name, text = MISTAKES[v] if v in MISTAKES else ALTERNATIVES[v]
         parts[name] = text
     return PRELUDE + "".join(text for name, text in parts.items() if name not in drop)
 
 
-def namespace(*mistakes: str, drop: tuple[str, ...] = ()) -> dict:
+def namespace(*variants: str, drop: tuple[str, ...] = ()) -> dict:
     """A namespace as the student's process would hold it after running the notebook."""
     ns: dict = {"__name__": "__main__"}
-    exec(compile(source(*mistakes, drop=drop), "<notebook>", "exec"), ns)  # noqa: S102
+    exec(compile(source(*variants, drop=drop), "<notebook>", "exec"), ns)  # noqa: S102
     return ns
