@@ -39,6 +39,7 @@ import ctypes
 import fcntl
 import json
 import os
+import resource
 import secrets
 import shutil
 import signal
@@ -59,6 +60,10 @@ SLOTS = 1000
 GRACE_S = 20.0
 """how long the grading process waits for the supervisor beyond the run's timeout"""
 PR_SET_CHILD_SUBREAPER = 36
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself failed (not the submission): a grader error."""
 
 
 @dataclass
@@ -116,7 +121,8 @@ class Sandbox:
 
     def run(self, argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float,
             memory_mb: int, output_bytes: int, file_mb: int, processes: int) -> Outcome:
-        """Run ``argv`` under the supervisor; never raises for anything the command does."""
+        """Run ``argv`` under the supervisor; raises ``SandboxError`` only if the sandbox failed,
+        never for anything the command does."""
         request = self.root / "request.json"
         result = self.root / "result.json"
         request.write_text(json.dumps({
@@ -145,7 +151,9 @@ class Sandbox:
             data = json.loads(result.read_text())
         except (OSError, ValueError):
             err = (self.root / "supervisor.err").read_text(errors="replace")[-2000:]
-            return Outcome(None, False, seconds, "", [*self.notes, f"supervisor failed: {err}"])
+            raise SandboxError(f"the supervisor failed: {err}") from None
+        if data.get("error"):
+            raise SandboxError(data["error"])
         return Outcome(data["returncode"], data["timed_out"], seconds, data["output"],
                        [*self.notes, *data["notes"]])
 
@@ -312,8 +320,6 @@ def _read(fd: int) -> bytes:
 def _limits(req: dict):
     """The ``preexec_fn`` of the untrusted process: resource limits, applied after setuid."""
     def apply() -> None:
-        import resource
-
         mem = req["memory_mb"] << 20
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
         size = req["file_mb"] << 20
@@ -356,8 +362,7 @@ def supervise(req: dict) -> dict:
     except (OSError, subprocess.SubprocessError) as exc:
         os.close(write_end)
         os.close(read_end)
-        return {"returncode": None, "timed_out": False, "output": "",
-                "notes": [*notes, f"could not start: {exc!r}"]}
+        return {"error": f"could not start {req['argv'][0]}: {exc!r}"}
     os.close(write_end)
     drain = _Drain(read_end, req["output_bytes"])
     drain.start()
