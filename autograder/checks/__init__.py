@@ -1,0 +1,69 @@
+"""One verdict per answer variable: ``check_variable(variable, value) -> CheckResult``.
+
+Each answer kind has a reader and a grader (plain functions, in the modules of this package).
+Checking runs three phases: read the answer (a problem is a format or type message), grade it,
+then write the feedback, which always starts with how the answer was read. A bug in the grader
+never escapes: it becomes a zero with stage "grader error" and a message to contact staff.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from autograder.answers import MISSING
+from autograder.checks import choice, formula, matrix, scalar, shape
+from autograder.checks.common import Unreadable, to_plain
+from autograder.results import CheckResult
+from autograder.worksheet import Variable
+
+log = logging.getLogger(__name__)
+
+#: kind -> (read, grade)
+KINDS = {
+    "integer": (scalar.read_integer, scalar.grade_integer),
+    "expression": (scalar.read_expression, scalar.grade_expression),
+    "formula": (formula.read_formula, formula.grade_formula),
+    "formula_tuple": (formula.read_formula_tuple, formula.grade_formula_tuple),
+    "matrix": (matrix.read_matrix, matrix.grade_matrix),
+    "free_band_matrix": (matrix.read_free_matrix, matrix.grade_free_band_matrix),
+    "shape": (shape.read_shape, shape.grade_shape),
+    "choice": (choice.read_choice, choice.grade_choice),
+    "choices": (choice.read_choices, choice.grade_choices),
+}
+
+GRADER_ERROR = ("The autograder failed while checking this answer. This is not your fault: "
+                "please contact course staff.")
+
+
+def check_variable(variable: Variable, value) -> CheckResult:
+    """The verdict on one answer. Raises ValueError only for a kind it does not check
+    (``program`` is checked by running code elsewhere); never for a student's value."""
+    if variable.kind not in KINDS:
+        raise ValueError(f"check_variable does not check kind {variable.kind!r} "
+                         f"(variable {variable.name}); known kinds: {sorted(KINDS)}")
+    try:
+        return _check(variable, value)
+    except Exception:
+        log.exception("grader error while checking %s", variable.name)
+        return _result(variable, 0.0, "grader error", GRADER_ERROR)
+
+
+def _check(variable: Variable, value) -> CheckResult:
+    if value is MISSING:
+        return _result(variable, 0.0, "missing", f"`{variable.name}` is not defined: assign your "
+                                                 f"answer to it in the answer cell.")
+    read, grade = KINDS[variable.kind]
+    try:
+        reading = read(variable, to_plain(value))
+    except Unreadable as problem:
+        return _result(variable, 0.0, problem.stage, problem.message)
+    verdict = grade(variable, reading)
+    notes = f" ({'; '.join(reading.notes)})" if reading.notes else ""
+    message = f"Read your answer as {reading.shown}{notes}. {verdict.message}"
+    return _result(variable, verdict.fraction, verdict.stage, message, verdict.mistake)
+
+
+def _result(variable: Variable, fraction: float, stage: str, message: str,
+            mistake: str | None = None) -> CheckResult:
+    return CheckResult(variable.name, round(fraction * variable.points, 6), variable.points,
+                       message, stage=stage, mistake=mistake, hidden=variable.hidden)

@@ -1,0 +1,56 @@
+"""Checkers for single values: ``integer`` (exact) and ``expression`` (equal up to algebra)."""
+
+from __future__ import annotations
+
+from autograder.checks import cas
+from autograder.checks.common import (
+    RIGHT, Reading, Unreadable, Verdict, expected, find_mistake, read_expr, show, type_error,
+    undecided, wrong,
+)
+from autograder.worksheet import Variable
+
+
+def read_integer(variable: Variable, value) -> Reading:
+    """A number: an int, a float, or text such as "196608*508032" (read exactly)."""
+    if isinstance(value, bool):
+        raise type_error(variable, value, "a whole number")
+    number, notes = read_expr(variable, value, wanted="a whole number")
+    if number.free_symbols:
+        raise Unreadable(f"Read your answer as {show(number)}, which is a formula, not a number: "
+                         f"`{variable.name}` should be the number for this case.", "type")
+    return Reading(number, show(number), notes)
+
+
+def grade_integer(variable: Variable, reading: Reading) -> Verdict:
+    reference = expected(variable, read_integer)
+    if reading.value == reference.value:
+        return Verdict(1.0, "exact", RIGHT)
+    found = find_mistake(variable, read_integer, lambda m: m.value == reading.value)
+    if found:
+        return found
+    detail = "" if reading.value.is_Integer else " The answer should be a whole number."
+    return wrong(variable, reference.shown, reading.shown, "exact", detail)
+
+
+def read_expression(variable: Variable, value) -> Reading:
+    """A SymPy expression from text, SymPy's printed text or a number."""
+    if isinstance(value, bool):
+        raise type_error(variable, value, "an expression")
+    expr, notes = read_expr(variable, value, wanted="an expression such as k1*x1 + k2*x2")
+    return Reading(expr, show(expr), notes)
+
+
+def grade_expression(variable: Variable, reading: Reading) -> Verdict:
+    reference = expected(variable, read_expression)
+    if reading.value == reference.value:
+        return Verdict(1.0, "exact", RIGHT)
+    same = cas.equal(reading.value, reference.value)
+    if same:
+        return Verdict(1.0, "cas", RIGHT)
+    found = find_mistake(variable, read_expression,
+                         lambda m: cas.equal(m.value, reading.value) is True)
+    if found:
+        return found
+    if same is None:
+        return undecided()
+    return wrong(variable, reference.shown, reading.shown, "cas")

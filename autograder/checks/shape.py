@@ -1,0 +1,66 @@
+"""Checker for tensor shapes: a tuple of numbers, equal to one of the accepted alternatives."""
+
+from __future__ import annotations
+
+from autograder.answers import Array
+from autograder.checks.common import (
+    RIGHT, Reading, Unreadable, Verdict, expected, find_mistake, read_expr, show, type_error,
+    wrong,
+)
+from autograder.parse import ParseError, error_message, parse
+from autograder.worksheet import Variable
+
+WANTED = "a tuple of whole numbers, like (3, 32, 32)"
+
+
+def read_shape(variable: Variable, value) -> Reading:
+    """A tuple of numbers from a tuple, list, torch.Size, 1-D array or text "(3, 256, 256)"."""
+    if isinstance(value, Array) and len(value.shape) == 1:
+        value = value.rows
+    if isinstance(value, str):
+        value = _text_tuple(variable, value)
+    if not isinstance(value, (list, tuple)):
+        raise type_error(variable, value, WANTED)
+    numbers = []
+    for i, item in enumerate(value):
+        if isinstance(item, bool):
+            raise Unreadable(f"Entry {i + 1} of `{variable.name}` is a bool, not a number.", "type")
+        number, _ = read_expr(variable, item, names=(), wanted="a number",
+                              where=f"Entry {i + 1} of `{variable.name}`: ")
+        numbers.append(number)
+    shown = "(" + ", ".join(show(n) for n in numbers) + ("," if len(numbers) == 1 else "") + ")"
+    return Reading(tuple(numbers), shown)
+
+
+def _text_tuple(variable: Variable, text: str):
+    try:
+        parsed = parse(text, names=(), tuples=True)
+    except ParseError as exc:
+        message = error_message(text, exc)
+        raise Unreadable(message[:1].upper() + message[1:]) from None
+    if not isinstance(parsed.value, tuple):
+        raise Unreadable(f"Read your answer as the single number {show(parsed.value)}; "
+                         f"`{variable.name}` should be {WANTED}.", "type")
+    return [int(v) if v.is_Integer else show(v) for v in parsed.value]
+
+
+def _read_alternatives(variable: Variable, alternatives) -> Reading:
+    """Every accepted shape (``Variable.expected`` lists them)."""
+    readings = tuple(read_shape(variable, a) for a in alternatives)
+    return Reading(readings, " or ".join(r.shown for r in readings))
+
+
+def grade_shape(variable: Variable, reading: Reading) -> Verdict:
+    reference = expected(variable, _read_alternatives)
+    accepted = reference.value
+    if any(reading.value == a.value for a in accepted):
+        return Verdict(1.0, "exact", RIGHT)
+    found = find_mistake(variable, read_shape, lambda m: m.value == reading.value)
+    if found:
+        return found
+    detail = ""
+    if any(sorted(reading.value, key=str) == sorted(a.value, key=str) for a in accepted):
+        detail = " The numbers are right but in another order."
+    elif not all(n.is_Integer for n in reading.value):
+        detail = " The entries of a shape are whole numbers."
+    return wrong(variable, reference.shown, reading.shown, "exact", detail)
