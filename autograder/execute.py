@@ -130,7 +130,7 @@ def read_snapshot(path: Path, variables: list[str]) -> dict:
         data = json.loads(text) if text is not None else {}
     except (ValueError, RecursionError):
         data = {}
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not data:
         return {}
     found = data.get("answers")
     found = found if isinstance(found, dict) else {}
@@ -222,7 +222,7 @@ def execute_notebook(notebook: Path, *, variables: list[str], limits: Limits = L
         probe_dir = _collect_probe(paths) if probe else None
     return Execution(
         status=decide_status(outcome, snapshot), answers=snapshot.get("answers", {}),
-        log=_log(outcome, limits.output_bytes), seconds=time.monotonic() - start,
+        log=_log(outcome), seconds=time.monotonic() - start,
         probe_dir=probe_dir, cells_run=_int(snapshot.get("cells_run")), notes=outcome.notes)
 
 
@@ -294,7 +294,8 @@ def decide_status(outcome: sandbox.Outcome, snapshot: dict) -> str:
     return "crashed"
 
 
-def _log(outcome: sandbox.Outcome, limit: int) -> str:
+def _log(outcome: sandbox.Outcome) -> str:
+    """The captured output (already capped by the supervisor) and the sandbox's notes."""
     notes = "".join(f"[sandbox] {n}\n" for n in outcome.notes)
     if outcome.returncode not in (0, None) and not outcome.timed_out:
         how = (f"signal {-outcome.returncode}" if outcome.returncode < 0
@@ -302,7 +303,7 @@ def _log(outcome: sandbox.Outcome, limit: int) -> str:
         notes += f"[sandbox] the process ended early ({how})\n"
     if outcome.timed_out:
         notes += f"[sandbox] killed at the time limit ({outcome.seconds:.0f} s)\n"
-    return (outcome.output[:limit] + ("\n" if outcome.output else "") + notes)
+    return outcome.output + ("\n" if outcome.output else "") + notes
 
 
 def _int(value: object) -> int:
