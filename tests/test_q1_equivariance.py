@@ -158,3 +158,8 @@ def test_probe_spec(prepared):
     spec = q1_probe(prepared)
     assert spec.module == PROBE_FILE and spec.function == "probe"
     assert spec.inputs == prepared.inputs and spec.timeout > 0
+
+
+def test_unknown_steps_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown Q1 probe steps"):
+        prepare_q1(tmp_path, steps=("translate", "tarin"))

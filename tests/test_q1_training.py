@@ -184,3 +184,13 @@ def test_the_time_budget_stops_training(dataset, tmp_path):
                       data_note="test data", steps=TRAIN, budget=budget)
     r = train(slow, tmp_path / "out")
     assert r.score == 0 and "did not finish within the 0 s budget" in r.message
+
+
+def test_tampered_outputs_are_read_as_data(prepared, tmp_path):
+    _fake_outputs(tmp_path / "out", prepared, 0.9, 0.2)
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    report["CNN"]["train_seconds"] = "soon"
+    (tmp_path / "out" / "report.json").write_text(json.dumps(report))
+    np.save(tmp_path / "out" / "pred_MLP.npy", np.array(["a"] * len(prepared.test_labels)))
+    r = check_q1(tmp_path / "out", prepared)["CNN"]
+    assert r.mistake == "mlp_failed" and "no predictions" in r.message

@@ -16,6 +16,7 @@ q1b credit (fractions of CNN's points, ``config.Credit``):
 from __future__ import annotations
 
 import json
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -57,13 +58,21 @@ def _read_report(outputs: Path) -> dict | None:
 
 
 def _load(path: Path) -> np.ndarray | None:
-    """An array the probe wrote, or None if absent or unreadable (never unpickles)."""
+    """A numeric array the probe wrote, or None if absent or unreadable (never unpickles)."""
     try:
         if path.stat().st_size > MAX_ARRAY_BYTES:
             return None
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError):
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
         return None
+    return array if isinstance(array, np.ndarray) and array.dtype.kind in "biuf" else None
+
+
+def _float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _record(report: dict, name: str) -> dict | None:
@@ -91,7 +100,13 @@ def check_q1(outputs: str | Path, prepared: Prepared) -> dict[str, CheckResult]:
                                     "notebook's process stopped (time or memory limit, or a "
                                     "crash) before it was probed.", stage="missing")
         else:
-            results[name] = check(rec, report, outputs, prepared)
+            try:
+                results[name] = check(rec, report, outputs, prepared)
+            except Exception:  # a bug of ours: the student is told, staff get the traceback
+                results[name] = _result(name, 0, "The autograder failed while checking this "
+                                        "answer. This is not your fault: please tell course "
+                                        "staff.\n" + traceback.format_exc(limit=-3),
+                                        stage="grader error")
     return results
 
 
@@ -304,7 +319,7 @@ def check_training(rec: dict, report: dict, outputs: Path, prepared: Prepared) -
     b, credit = prepared.budget, prepared.config.credit
     labels = prepared.test_labels
     mlp = _record(report, "MLP")
-    seconds = sum(float(r.get("train_seconds", 0)) + float(r.get("eval_seconds", 0))
+    seconds = sum(_float(r.get("train_seconds")) + _float(r.get("eval_seconds"))
                   for r in (rec, mlp or {}) if r.get("ok"))
     context = (f"The grader trained your classes itself on {prepared.data_note}: Adam "
                f"lr {b.lr:g}, batch {b.batch_size}, {b.epochs} epochs on {b.n_train:,} images, "

@@ -40,13 +40,11 @@ class Prepared:
     config: Q1Config
     test_labels: np.ndarray
     translate_cases: tuple[tuple[str, int, int], ...]
+    translate_inputs: dict[str, np.ndarray]  # kept here: the inputs directory is not trusted
     steps: tuple[str, ...]
 
     def translate_input(self, key: str) -> np.ndarray:
-        return np.load(self.inputs / f"translate_{key}.npy")
-
-    def equivariance_input(self) -> np.ndarray:
-        return np.load(self.inputs / "equiv_x.npy")
+        return self.translate_inputs[key]
 
 
 def resolve_device(preference: str) -> str:
@@ -100,6 +98,9 @@ def prepare_q1(
     ``dataset`` (with ``data_note``) overrides the cache lookup and ``budget`` the configured
     budget, e.g. for tests; ``steps`` selects probe steps (a subset of ``STEPS``).
     """
+    unknown = set(steps) - set(STEPS)
+    if unknown:
+        raise ValueError(f"unknown Q1 probe steps {sorted(unknown)}; known: {STEPS}")
     inputs = Path(inputs)
     inputs.mkdir(parents=True, exist_ok=True)
     device = resolve_device(config.device)
@@ -119,9 +120,10 @@ def prepare_q1(
     mean, std = pixels.mean(axis=(0, 2, 3)), pixels.std(axis=(0, 2, 3))
     del pixels
 
-    for key, shape in TRANSLATE_SHAPES.items():
-        np.save(inputs / f"translate_{key}.npy",
-                (rng.standard_normal(shape) + 2.0).astype(np.float32))
+    translate_inputs = {key: (rng.standard_normal(shape) + 2.0).astype(np.float32)
+                        for key, shape in TRANSLATE_SHAPES.items()}
+    for key, x in translate_inputs.items():
+        np.save(inputs / f"translate_{key}.npy", x)
     size = config.image_size
     np.save(inputs / "equiv_x.npy", rng.standard_normal((2, 3, size, size)).astype(np.float32))
 
@@ -146,7 +148,7 @@ def prepare_q1(
     return Prepared(inputs=inputs, dataset=dataset.name, data_note=data_note, profile=profile,
                     device=device, budget=budget, config=config,
                     test_labels=dataset.test_y[test].copy(), translate_cases=cases,
-                    steps=tuple(steps))
+                    translate_inputs=translate_inputs, steps=tuple(steps))
 
 
 def expected_translate(prepared: Prepared, case: tuple[str, int, int]) -> np.ndarray:
