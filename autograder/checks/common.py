@@ -186,7 +186,7 @@ def wrong(variable: Variable, expected_shown: str, shown: str, stage: str,
 
 def undecided(stage: str = "undecided") -> Verdict:
     return Verdict(0.0, stage, "The grader could not decide whether this equals the expected "
-                               "answer (the algebra took too long); course staff will review it.")
+                               "answer (the algebra was too hard or too slow); course staff will review it.")
 
 
 RIGHT = "Correct."

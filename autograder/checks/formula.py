@@ -3,7 +3,8 @@
 Two formulas are equal when they agree on every valid integer input. The grader tries, in order:
 the same expression ("exact"), ``expand(a - b) == 0`` ("cas"), then exact rational evaluation on
 every point of a bounded domain ("enumeration"): W in 1..40, p in 0..5, s in 1..6 and K in
-1..W+2p, so strides that do not divide W + 2p - K are always included. Evaluation is vectorised
+1..W+2p, so strides that do not divide W + 2p - K are always included; a reference without p
+(or s) is compared at p = 0 (s = 1) only. Evaluation is vectorised
 with NumPy as (numerator, denominator) pairs of integers: no floating point anywhere.
 """
 
@@ -115,19 +116,24 @@ def _show_rational(n: int, d: int) -> str:
 
 
 def compare_on_domain(a, b) -> tuple[bool, str] | None:
-    """(equal everywhere, a counterexample sentence); None when either cannot be enumerated."""
+    """(equal everywhere, a counterexample sentence); None when either cannot be enumerated.
+
+    The domain is that of ``b`` (the reference): where ``b`` has no p, only p = 0 counts (no
+    padding, so K <= W), and where it has no s, only s = 1."""
     try:
         na, da, ok_a = evaluate(a)
         nb, db, ok_b = evaluate(b)
     except (_CannotEvaluate, OverflowError, ZeroDivisionError):
         return None
-    bad = (ok_a != ok_b) | (ok_a & ok_b & (na * db != nb * da))
+    env = domain()
+    names = {str(x) for x in b.free_symbols}
+    valid = ((env["p"] == 0) | ("p" in names)) & ((env["s"] == 1) | ("s" in names))
+    bad = valid & ((ok_a != ok_b) | (ok_a & ok_b & (na * db != nb * da)))
     if not bad.any():
         return True, ""
     i = int(np.argmax(bad))
-    env = domain()
-    point = ", ".join(f"{name}={int(env[name][i])}" for name in ("W", "K", "p", "s")
-                      if sympy.Symbol(name) in (a.free_symbols | b.free_symbols))
+    used = {str(x) for x in a.free_symbols | b.free_symbols}
+    point = ", ".join(f"{name}={int(env[name][i])}" for name in FORMULA_SYMBOLS if name in used)
     got = _show_rational(int(na[i]), int(da[i])) if ok_a[i] else "undefined"
     want = _show_rational(int(nb[i]), int(db[i])) if ok_b[i] else "undefined"
     return False, f" For example, at {point or 'every point'} your formula gives {got}, not {want}."
@@ -143,8 +149,11 @@ def read_formula(variable: Variable, value) -> Reading:
 
 
 def _same_formula(a, b) -> bool:
+    """Whether formula ``a`` equals ``b`` on ``b``'s domain (or, failing that, by CAS)."""
     if a == b:
         return True
+    if a.free_symbols - b.free_symbols:
+        return False
     result = compare_on_domain(a, b)
     return result[0] if result else cas.equal(a, b) is True
 
@@ -158,20 +167,29 @@ def compare_formula(variable: Variable, reading: Reading, reference: Reading,
                     mistake_list) -> Verdict:
     """The verdict on one formula against one reference formula."""
     student, target = reading.value, reference.value
-    extra = sorted(str(x) for x in student.free_symbols - set(sympy.symbols(FORMULA_SYMBOLS)))
-    if extra:
-        return Verdict(0.0, "format", f"Not correct: the formula uses {', '.join(extra)}; "
+    names = {str(x) for x in student.free_symbols}
+    foreign = sorted(names - set(FORMULA_SYMBOLS))
+    if foreign:
+        return Verdict(0.0, "format", f"Not correct: the formula uses {', '.join(foreign)}; "
                                       f"it may only use W, K, p and s.")
     if student == target:
         return Verdict(1.0, "exact", RIGHT)
+    def known_mistake():
+        return find_mistake(variable, read_formula, lambda m: _same_formula(student, m.value),
+                            mistake_list=mistake_list)
+
+    unused = sorted(names - {str(x) for x in target.free_symbols})
+    if unused:
+        return known_mistake() or Verdict(0.0, "exact", f"Not correct: the formula uses "
+                                              f"{', '.join(unused)}, which this part does not "
+                                              f"have (no padding means p = 0, stride 1 s = 1).")
     if cas.expand_equal(student, target):
         return Verdict(1.0, "cas", RIGHT)
     enumerated = compare_on_domain(student, target)
     if enumerated and enumerated[0]:
         return Verdict(1.0, "enumeration", RIGHT + " (checked on every valid input with "
                                            "W up to 40, p up to 5 and s up to 6)")
-    found = find_mistake(variable, read_formula, lambda m: _same_formula(m.value, student),
-                         mistake_list=mistake_list)
+    found = known_mistake()
     if found:
         return found
     if enumerated is None:
