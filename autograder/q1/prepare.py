@@ -73,6 +73,19 @@ def _subset(n_have: int, n_want: int, rng: np.random.Generator) -> np.ndarray:
     return np.sort(rng.permutation(n_have)[:min(n_want, n_have)])
 
 
+def channel_stats(images: np.ndarray, chunk: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and std of uint8 images (N, 3, H, W) scaled to [0, 1], in chunks."""
+    total = np.zeros(3)
+    squares = np.zeros(3)
+    for k in range(0, len(images), chunk):
+        block = images[k:k + chunk].astype(np.float64) / 255.0
+        total += block.sum(axis=(0, 2, 3))
+        squares += (block ** 2).sum(axis=(0, 2, 3))
+    count = images.size / 3
+    mean = total / count
+    return mean, np.sqrt(np.maximum(squares / count - mean ** 2, 1e-12))
+
+
 def translate_cases(seed: int, n_random: int = 6) -> tuple[tuple[str, int, int], ...]:
     """Fixed shifts on both inputs, plus random ones (some past the border)."""
     rng = np.random.default_rng(seed + 7)
@@ -116,9 +129,7 @@ def prepare_q1(
     np.save(inputs / "train_x.npy", train_x)
     np.save(inputs / "train_y.npy", dataset.train_y[train])
     np.save(inputs / "test_x.npy", np.ascontiguousarray(dataset.test_x[test]))
-    pixels = train_x.astype(np.float64) / 255.0
-    mean, std = pixels.mean(axis=(0, 2, 3)), pixels.std(axis=(0, 2, 3))
-    del pixels
+    mean, std = channel_stats(train_x)
 
     translate_inputs = {key: (rng.standard_normal(shape) + 2.0).astype(np.float32)
                         for key, shape in TRANSLATE_SHAPES.items()}
