@@ -163,3 +163,12 @@ def test_probe_spec(prepared):
 def test_unknown_steps_are_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown Q1 probe steps"):
         prepare_q1(tmp_path, steps=("translate", "tarin"))
+
+
+def test_a_student_exit_is_an_error_record(prepared, tmp_path):
+    ns = fx.namespace()
+    exec("import sys\ndef translate(x, dx, dy):\n    sys.exit(3)\n", ns)  # noqa: S102
+    probe.probe(ns, prepared.inputs, tmp_path / "out")
+    r = check_q1(tmp_path / "out", prepared)
+    assert r["translate"].score == 0 and "SystemExit" in r["translate"].message
+    assert r["EquivariantNet"].passed

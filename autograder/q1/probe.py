@@ -88,7 +88,7 @@ def _guard(step, *args) -> dict:
         return {"ok": True, **step(*args)}
     except StudentError as exc:
         return {"ok": False, "error": str(exc)}
-    except Exception as exc:  # student code raised: report it, keep probing
+    except (Exception, SystemExit) as exc:  # student code raised or exited: report, go on
         return {"ok": False, "error": f"raised {_describe(exc)}",
                 "traceback": traceback.format_exc()[-3000:]}
 
@@ -171,7 +171,7 @@ def _instantiate(namespace: dict, name: str, seed: int) -> nn.Module:
     try:
         with _student_call():
             model = cls()
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise StudentError(f"`{name}()` (no arguments) raised {_describe(exc)}") from exc
     return model
 
@@ -226,7 +226,7 @@ def probe_translate(namespace: dict, inputs: Path, outputs: Path, cfg: dict) -> 
             record["ok"] = True
         except StudentError as exc:
             record.update(ok=False, error=str(exc))
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             record.update(ok=False, error=f"raised {_describe(exc)}")
         cases.append(record)
     return {"cases": cases}
@@ -314,7 +314,7 @@ def train_one(namespace: dict, name: str, data: dict, outputs: Path, cfg: dict) 
 
     try:
         model.to(device)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise StudentError(f"`{name}` could not be moved to {device.type}: {_describe(exc)}") \
             from exc
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
