@@ -17,7 +17,7 @@ import sympy
 
 from autograder import answers, mistakes
 from autograder.answers import Array, Sym, Unsupported
-from autograder.parse import ParseError, error_message, parse
+from autograder.parse import MAX_BITS, ParseError, error_message, parse
 from autograder.worksheet import Q2_SYMBOLS, Variable
 
 
@@ -102,6 +102,9 @@ def read_expr(variable: Variable, value: Any, *, names: tuple[str, ...] | None =
     """One SymPy expression from an int, float, string or SymPy text; ``where`` prefixes
     messages (e.g. "entry (2, 3): "). Returns (expression, notes)."""
     if type(value) is int:
+        if value.bit_length() > MAX_BITS:
+            raise Unreadable(f"{where}The number has {value.bit_length()} bits; that is far too "
+                             f"large.", "type")
         return sympy.Integer(value), ()
     if type(value) is float:
         if not math.isfinite(value):
