@@ -89,6 +89,15 @@ def test_shape_is_checked_first_and_named():
     assert "'same' padding" in result.message
 
 
+def test_shape_of_a_known_mistake_is_named_even_with_other_errors():
+    rows = [list(r) for r in SAME]
+    rows[0][0] = "k3"
+    result = check("q2c_K", rows)
+    assert result.score == 0 and result.mistake is None
+    assert "has shape (9, 9), expected (7, 9). That is the shape of a known mistake " \
+           "(same-padding)" in result.message
+
+
 def test_unknown_shape():
     result = check("q2c_K", [["k1"] * 3] * 3)
     assert result.score == 0

@@ -56,6 +56,7 @@ RIGHT = {
     "expr with unicode": ("q2b_last", "k1\u00b7x8 + k2\u00d7x9"),
     "expr sympy plain": ("q2b_last", sympy.Symbol("k1") * sympy.Symbol("x8")
                          + sympy.Symbol("k2") * sympy.Symbol("x9")),
+    "expr with float coefficients": ("q2a_first", 1.0 * k1 * x[0] + 1.0 * k2 * x[1] + k3 * x[2]),
     "expr over common denominator": ("q2a_first", "(2*k1*x1 + 2*k2*x2 + 2*k3*x3)/2"),
 }
 

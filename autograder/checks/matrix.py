@@ -104,6 +104,10 @@ def grade_matrix(variable: Variable, reading: Reading) -> Verdict:
             return found
         if got == want[::-1]:
             return Verdict(0.0, "exact", prefix + "Did you transpose K? It has one row per output.")
+        for mistake, m in catalogue(variable, read_matrix):
+            if _shape(m) == got:
+                return Verdict(0.0, "exact", prefix + f"That is the shape of a known mistake "
+                                                      f"({mistake.id}): {mistake.message}")
         return Verdict(0.0, "exact", prefix + "Count the outputs (rows) and inputs (columns).")
     diffs = _differences(reading.value, reference.value)
     if not diffs:
