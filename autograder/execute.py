@@ -216,13 +216,12 @@ def execute_notebook(notebook: Path, *, variables: list[str], limits: Limits = L
             cwd=paths["work"], env=child_env(python, paths, env), timeout=limits.timeout,
             memory_mb=limits.memory_mb, output_bytes=limits.output_bytes,
             file_mb=limits.file_mb, processes=limits.processes)
+        _check_started(outcome, limits.output_bytes)
         snapshot = read_snapshot(paths["state"] / "answers.json", list(variables))
-        if not snapshot and not outcome.timed_out:  # the runner wrote one before any cell
-            raise sandbox.SandboxError(f"the runner did not start:\n{outcome.output[-3000:]}")
         probe_dir = _collect_probe(paths) if probe else None
     return Execution(
         status=decide_status(outcome, snapshot), answers=snapshot.get("answers", {}),
-        log=_log(outcome), seconds=time.monotonic() - start,
+        log=_log(outcome, _where(snapshot)), seconds=time.monotonic() - start,
         probe_dir=probe_dir, cells_run=_int(snapshot.get("cells_run")), notes=outcome.notes)
 
 
@@ -273,6 +272,13 @@ def child_env(python: str, paths: dict[str, Path], extra: dict[str, str] | None)
     }
 
 
+def _check_started(outcome: sandbox.Outcome, output_bytes: int) -> None:
+    """Raise ``SandboxError`` if the runner failed before running any cell (a grader error)."""
+    started = runner_module.READY in outcome.output[:4096]
+    if not started and not outcome.timed_out and output_bytes >= 4 * len(runner_module.READY):
+        raise sandbox.SandboxError(f"the runner did not start:\n{outcome.output[-3000:]}")
+
+
 def _collect_probe(paths: dict[str, Path]) -> Path:
     target = Path(tempfile.mkdtemp(prefix="dis05-probe-"))
     copy_outputs(paths["outputs"], target)
@@ -294,16 +300,24 @@ def decide_status(outcome: sandbox.Outcome, snapshot: dict) -> str:
     return "crashed"
 
 
-def _log(outcome: sandbox.Outcome) -> str:
+def _where(snapshot: dict) -> str:
+    if snapshot.get("finished") is True:
+        return "after the last cell"
+    return f"in cell {_int(snapshot.get('cells_run')) + 1}"
+
+
+def _log(outcome: sandbox.Outcome, where: str) -> str:
     """The captured output (already capped by the supervisor) and the sandbox's notes."""
     notes = "".join(f"[sandbox] {n}\n" for n in outcome.notes)
     if outcome.returncode not in (0, None) and not outcome.timed_out:
         how = (f"signal {-outcome.returncode}" if outcome.returncode < 0
                else f"exit status {outcome.returncode}")
-        notes += f"[sandbox] the process ended early ({how})\n"
+        notes += f"[sandbox] the process ended early ({how}) {where}\n"
     if outcome.timed_out:
-        notes += f"[sandbox] killed at the time limit ({outcome.seconds:.0f} s)\n"
-    return outcome.output + ("\n" if outcome.output else "") + notes
+        notes += (f"[sandbox] killed at the time limit ({outcome.seconds:.0f} s) "
+                  f"{where}\n")
+    output = outcome.output.replace(runner_module.READY, "", 1)
+    return output + ("\n" if output else "") + notes
 
 
 def _int(value: object) -> int:

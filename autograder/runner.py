@@ -21,6 +21,7 @@ library and IPython (plus whatever the student's cells import).
 
 from __future__ import annotations
 
+import builtins
 import importlib.util
 import json
 import os
@@ -29,9 +30,13 @@ import sys
 import time
 import traceback
 
-_dumps = json.dumps  # our own references: a cell that patches json or builtins changes nothing here
+_dumps = json.dumps  # our own references: a cell that patches json or os changes nothing here
 _replace = os.replace
+_write = os.write
 _print_exception = traceback.print_exception
+_BUILTINS = dict(builtins.__dict__)  # put back while our code runs between cells
+READY = "[grader] runner ready\n"
+"""written first: the grading process knows the runner started (a cell cannot unwrite it)"""
 
 
 class CellTimeout(KeyboardInterrupt):
@@ -76,6 +81,19 @@ def make_shell():
     return shell
 
 
+class TrustedBuiltins:
+    """While active, the original builtins; afterwards the student's (patched) ones again."""
+
+    def __enter__(self) -> None:
+        self.theirs = dict(builtins.__dict__)
+        builtins.__dict__.update(_BUILTINS)
+
+    def __exit__(self, *exc) -> None:
+        for name in [n for n in builtins.__dict__ if n not in self.theirs]:
+            del builtins.__dict__[name]
+        builtins.__dict__.update(self.theirs)
+
+
 class Runner:
     """Executes the cells of one CONFIG and keeps the snapshot file current."""
 
@@ -85,18 +103,20 @@ class Runner:
         self.cells_run = 0
         self.memory_error = False
         self.answers = _load(config["answers"], "_grader_answers")
+        sys.stdout.reconfigure(line_buffering=True)  # output up to a hang or a kill is kept
         self.stdout_fd = os.dup(1)  # to give back to cells that close fd 1 or 2
         self.stderr_fd = os.dup(2)
         self.shell = make_shell()
         self.ns = self.shell.user_ns
+        _write(2, READY.encode())
 
     def run(self) -> None:
         signal.signal(signal.SIGALRM, _alarm)
         self.snapshot(finished=False)
         for index, source in enumerate(self.config["cells"], 1):
             self.run_cell(index, source)
-            self.snapshot(finished=False)
-        self.snapshot(finished=True)
+        with TrustedBuiltins():
+            self.snapshot(finished=True)
         if self.config.get("probe"):
             self.run_probe(self.config["probe"])
 
@@ -114,6 +134,11 @@ class Runner:
         finally:
             _in_cell = False
             signal.setitimer(signal.ITIMER_REAL, 0)
+        with TrustedBuiltins():
+            self.after_cell(index, result)
+
+    def after_cell(self, index: int, result) -> None:
+        """Log how the cell ended and snapshot the answers."""
         self.cells_run = index
         self.restore_output()
         error = result and (result.error_in_exec or result.error_before_exec)
@@ -124,6 +149,7 @@ class Runner:
                       "(the time limit for one cell)")
         elif error is not None:
             self.note(f"cell {index} raised {type(error).__name__}")
+        self.snapshot(finished=False)
 
     def restore_output(self) -> None:
         """Flush the cell's output; reopen fds 1 and 2 if the cell closed them."""
@@ -145,7 +171,7 @@ class Runner:
             setattr(sys, name, stream)
 
     def note(self, text: str) -> None:
-        os.write(self.stderr_fd, f"[grader] {text}\n".encode())
+        _write(self.stderr_fd, f"[grader] {text}\n".encode())
 
     def snapshot(self, *, finished: bool) -> None:
         """Write the answers so far, atomically (temporary file, then rename)."""
