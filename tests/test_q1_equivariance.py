@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.q1 import PROBE_FILE, check_q1, prepare_q1, probe, q1_probe, synthetic
+from autograder.q1 import (PROBE_FILE, check_q1, prepare_q1, probe, probe_seconds, q1_probe,
+                           synthetic)
 from autograder.q1.probe import reference_translate
 
 try:
@@ -156,8 +157,8 @@ def test_probe_file_is_self_contained():
 
 def test_probe_spec(prepared):
     spec = q1_probe(prepared)
-    assert spec.module == PROBE_FILE and spec.function == "probe"
-    assert spec.inputs == prepared.inputs and spec.timeout > 0
+    assert spec.module_file == PROBE_FILE and spec.function == "probe"
+    assert spec.inputs == prepared.inputs and probe_seconds(prepared) > 0
 
 
 def test_unknown_steps_are_refused(tmp_path):
