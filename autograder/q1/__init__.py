@@ -5,9 +5,10 @@ Flow, for the pipeline:
 1. Once per grading run: ``prepared = prepare_q1(inputs_dir, config=..., data_dir=...)``
    writes the probe's inputs (training data, test images without labels, probe inputs) and
    keeps the test labels in ``prepared``.
-2. Per submission: ``q1_probe(prepared)`` is the ``execute.Probe``: which file to copy into the student's
-   sandbox and which function to call there after the notebook ran:
-   ``probe(namespace, inputs, outputs)`` (``probe.py``, self-contained).
+2. Per submission: ``q1_probe(prepared)`` is the ``execute.Probe``: the file copied into the
+   student's sandbox and the function called there after the notebook ran,
+   ``probe(namespace, inputs, outputs)`` (``probe.py``, self-contained). The notebook's time
+   limit must leave ``probe_seconds(prepared)`` for it.
 3. Per submission, in the grading process: ``check_q1(outputs_dir, prepared)`` returns
    ``{"translate": CheckResult, "EquivariantNet": ..., "PixelMLP": ..., "CNN": ...}``.
 
