@@ -58,9 +58,10 @@ _SAME_PAD = "This is the answer with 'same' padding; this part has no padding."
 _ONE_SIDE = ("The padding is all on one side; 'same' padding with a 3-wide kernel puts one zero "
              "at each end.")
 _OFF_BY_ONE = "Off by one: count the positions a 3-wide window fits in 9 inputs: 9 - 3 + 1."
-_TRANSPOSED = "This is K transposed: K maps the 9 inputs to the outputs, so it has one row per output."
+_TRANSPOSED = "This is K transposed: K maps the 9 inputs to the outputs, one row per output."
 _SHARED = ("These are shared weights (the matrix of part c); without weight sharing every row has "
            "its own 3 weights.")
+_FITS = "Off by one: a K-wide window fits W - K + 1 times."
 _CHANNELS_LAST = "Channels last; PyTorch orders dimensions as [channels, height, width]."
 _BIASES = "This counts the biases too; the question counts the kernels' weights only."
 _FLOOR = ("The output size must be a whole number: round down, floor((W + 2p - K)/s) + 1; a "
@@ -106,9 +107,9 @@ CATALOGUE: tuple[Mistake, ...] = (
             "padding zeros are not parameters (7 * 3 + 2 * 2 = 23).", 0.5),
     Mistake("q2e_params_same", 3, "shared-weights", _SHARED),
     # Q2f (and, through SHARED, each entry of Q2g): output-size formulas
-    Mistake("q2f_out_dim", "W - K", "off-by-one", "Off by one: a K-wide window fits W - K + 1 times."),
-    Mistake("q2f_out_dim", "W - K + 2", "off-by-one", "Off by one: a K-wide window fits W - K + 1 times."),
-    Mistake("q2f_out_dim", "W - K - 1", "off-by-one", "Off by one: a K-wide window fits W - K + 1 times."),
+    Mistake("q2f_out_dim", "W - K", "off-by-one", _FITS),
+    Mistake("q2f_out_dim", "W - K + 2", "off-by-one", _FITS),
+    Mistake("q2f_out_dim", "W - K - 1", "off-by-one", _FITS),
     Mistake("q2f_out_dim", "W + K - 1", "sign", "Sign: a larger kernel gives a smaller output."),
     Mistake("q2f_out_dim", "floor((W + 2*p - K)/s) + 1", "general-formula",
             "This is the general formula; this part has p = 0 and s = 1: substitute them.", 0.5),
@@ -135,7 +136,7 @@ CATALOGUE: tuple[Mistake, ...] = (
     Mistake("q2h_kernel_shape", (5, 5, 3, 32), "channels-last", _CHANNELS_LAST, 0.5),
     Mistake("q2h_kernel_shape", (32, 5, 5), "missing-input-channels",
             "Each output channel has a kernel for every one of the 3 input channels."),
-    Mistake("q2h_kernel_shape", (3, 5, 5), "one-kernel", "There are 32 output channels, each with its own kernel."),
+    Mistake("q2h_kernel_shape", (3, 5, 5), "one-kernel", "Each of the 32 output channels has a kernel."),
     Mistake("q2i_output_shape", (126, 126, 32), "channels-last", _CHANNELS_LAST, 0.5),
     Mistake("q2i_output_shape", (32, 126.5, 126.5), "missing-floor", _FLOOR, 0.5),
     Mistake("q2i_output_shape", (32, 127, 127), "rounded-up", _FLOOR, 0.5),

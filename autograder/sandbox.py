@@ -141,8 +141,9 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 self.notes.append("supervisor did not finish; killed")
             finally:
-                _kill_group(proc.pid)
-                proc.wait()
+                if proc.returncode is None:  # timed out, or interrupted: not yet reaped
+                    _kill_tree(proc.pid)
+                    proc.wait()
                 self._kill_user()
         return self._outcome(result, time.monotonic() - start)
 
@@ -273,6 +274,22 @@ def _kill(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _kill_tree(pid: int) -> None:
+    """Stop ``pid`` (a supervisor, still unreaped), kill everything below it, then kill it."""
+    try:
+        os.kill(pid, signal.SIGSTOP)
+    except ProcessLookupError:
+        return
+    for _ in range(20):
+        below = descendants(pid)
+        if not below:
+            break
+        for p in below:
+            _kill(p)
+        time.sleep(0.01)
+    _kill_group(pid)
 
 
 def _kill_group(pgid: int) -> None:

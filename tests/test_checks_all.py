@@ -139,7 +139,7 @@ def test_grader_bug_becomes_a_grader_error(monkeypatch):
 
 def test_undecided_is_not_called_wrong(monkeypatch):
     monkeypatch.setattr(cas, "equal", lambda a, b, **_: None)
-    result = check_variable(VARIABLES["q2a_first"], "k1*x1 + k2*x2 + k3*x3 + 0*sqrt(k1)**2 - 1 + 1 + x1 - x1 + k1")
+    result = check_variable(VARIABLES["q2a_first"], "k1*x1 + k2*x2 + k3*x3 + k1")
     assert result.stage == "undecided"
     assert "Not correct" not in result.message and "course staff will review" in result.message
 

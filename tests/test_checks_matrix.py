@@ -47,7 +47,8 @@ RIGHT = {
     "nested lists of strings": ("q2c_K", VALID),
     "tuple of tuples": ("q2c_K", tuple(tuple(r) for r in VALID)),
     "mixed ints and strings": ("q2c_K", [[0 if e == "0" else e for e in r] for r in VALID]),
-    "list of numpy rows": ("q2c_K", [np.array(r, dtype=object) for r in sympy_matrix(VALID).tolist()]),
+    "list of numpy rows": ("q2c_K", [np.array(r, dtype=object)
+                                     for r in sympy_matrix(VALID).tolist()]),
     "equivalent entries": ("q2c_K", [[f"({e}) + 0*k1" if e != "0" else "k1 - k1" for e in r]
                                      for r in VALID]),
     "same padding sympy": ("q2d_K", sympy_matrix(SAME)),

@@ -67,7 +67,8 @@ def test_shape_mistakes(name, value, mistake):
 
 SHAPE_WRONG = {
     "unknown order": ("q2h_kernel_shape", (5, 3, 5, 32), "in another order"),
-    "wrong numbers": ("q2h_input_shape", (3, 255, 255), "expected (3, 256, 256), got (3, 255, 255)"),
+    "wrong numbers": ("q2h_input_shape", (3, 255, 255),
+                      "expected (3, 256, 256), got (3, 255, 255)"),
     "alternatives listed": ("q2h_kernel_shape", (1, 2), "(32, 3, 5, 5) or (3, 32, 5, 5)"),
     "not whole": ("q2i_output_shape", (32, 126.25, 126), "whole numbers"),
 }

@@ -114,14 +114,19 @@ def read_expr(variable: Variable, value: Any, *, names: tuple[str, ...] | None =
         try:
             parsed = parse(value, names=names)
         except ParseError as exc:
-            raise Unreadable(where + _capitalise(error_message(value, exc), not where)) from None
+            if where:
+                raise Unreadable(where + error_message(value, exc)) from None
+            raise could_not_read(value, exc) from None
         return parsed.value, parsed.notes
-    raise type_error(variable, value, wanted) if not where else Unreadable(
-        f"{where}{describe(value)} is not {wanted}.", "type")
+    if where:
+        raise Unreadable(f"{where}{describe(value)} is not {wanted}.", "type")
+    raise type_error(variable, value, wanted)
 
 
-def _capitalise(text: str, really: bool) -> str:
-    return text[:1].upper() + text[1:] if really else text
+def could_not_read(text: str, error: ParseError) -> Unreadable:
+    """The format error for text the parser refused, as a sentence."""
+    message = error_message(text, error)
+    return Unreadable(message[:1].upper() + message[1:])
 
 
 def read_literal_set(value: Unsupported) -> Any:
@@ -189,7 +194,8 @@ def wrong(variable: Variable, expected_shown: str, shown: str, stage: str,
 
 def undecided(stage: str = "undecided") -> Verdict:
     return Verdict(0.0, stage, "The grader could not decide whether this equals the expected "
-                               "answer (the algebra was too hard or too slow); course staff will review it.")
+                               "answer (the algebra was too hard or too slow); course staff "
+                               "will review it.")
 
 
 RIGHT = "Correct."

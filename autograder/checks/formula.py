@@ -19,9 +19,10 @@ from autograder import mistakes
 from autograder.answers import Array, Sym
 from autograder.checks import cas
 from autograder.checks.common import (
-    RIGHT, Reading, Unreadable, Verdict, expected, find_mistake, read_expr, show, type_error,
-    undecided, wrong,
+    RIGHT, Reading, Unreadable, Verdict, could_not_read, expected, find_mistake, read_expr, show,
+    type_error, undecided, wrong,
 )
+from autograder.parse import ParseError, parse
 from autograder.worksheet import Variable
 
 FORMULA_SYMBOLS = ("W", "K", "p", "s")
@@ -64,7 +65,8 @@ def evaluate(expr) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return n, d
 
     def constant(value):
-        return reduce(np.full(size, value.p, dtype=np.int64), np.full(size, value.q, dtype=np.int64))
+        full = functools.partial(np.full, size, dtype=np.int64)
+        return reduce(full(value.p), full(value.q))
 
     def walk(node):
         nonlocal defined
@@ -227,13 +229,10 @@ def read_formula_tuple(variable: Variable, value) -> Reading:
 
 
 def _split_text_tuple(variable: Variable, text: str) -> tuple:
-    from autograder.parse import ParseError, error_message, parse
-
     try:
         parsed = parse(text, tuples=True)
     except ParseError as exc:
-        message = error_message(text, exc)
-        raise Unreadable(message[:1].upper() + message[1:]) from None
+        raise could_not_read(text, exc) from None
     if not isinstance(parsed.value, tuple):
         raise Unreadable(f"Read your answer as the single formula {show(parsed.value)}; "
                          f"`{variable.name}` should be a tuple of formulas, like (H_out, W_out).",

@@ -60,7 +60,8 @@ def read_matrix(variable: Variable, value, names=Q2_SYMBOLS) -> Reading:
         parsed = []
         for c, item in enumerate(row):
             if isinstance(item, bool):
-                raise Unreadable(f"Entry ({r + 1}, {c + 1}) of `{variable.name}` is a bool.", "type")
+                raise Unreadable(f"Entry ({r + 1}, {c + 1}) of `{variable.name}` is a bool.",
+                                 "type")
             expr, note = read_expr(variable, item, names=names, wanted="an expression",
                                    where=f"Entry ({r + 1}, {c + 1}) of `{variable.name}`: ")
             parsed.append(expr)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from autograder.answers import Array
 from autograder.checks.common import (
-    RIGHT, Reading, Unreadable, Verdict, expected, find_mistake, read_expr, show, type_error,
-    wrong,
+    RIGHT, Reading, Unreadable, Verdict, could_not_read, expected, find_mistake, read_expr, show,
+    type_error, wrong,
 )
-from autograder.parse import ParseError, error_message, parse
+from autograder.parse import ParseError, parse
 from autograder.worksheet import Variable
 
 WANTED = "a tuple of whole numbers, like (3, 32, 32)"
@@ -36,8 +36,7 @@ def _text_tuple(variable: Variable, text: str):
     try:
         parsed = parse(text, names=(), tuples=True)
     except ParseError as exc:
-        message = error_message(text, exc)
-        raise Unreadable(message[:1].upper() + message[1:]) from None
+        raise could_not_read(text, exc) from None
     if not isinstance(parsed.value, tuple):
         raise Unreadable(f"Read your answer as the single number {show(parsed.value)}; "
                          f"`{variable.name}` should be {WANTED}.", "type")
