@@ -223,7 +223,8 @@ def download_cifar(
         try:
             verify(final, md5_table)
         except DataError as exc:
-            raise DataError(f"the cached copy is corrupt ({exc}); delete {final} and retry") from None
+            raise DataError(f"the cached copy is corrupt ({exc}); delete {final} and retry") \
+                from None
         return final
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".download-", dir=root))

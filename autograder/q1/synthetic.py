@@ -1,8 +1,8 @@
 """An offline stand-in for CIFAR-10, written in CIFAR-10's exact on-disk format.
 
 Each of 10 classes is a 3x5x5 colour pattern (random signs, each colour channel made zero-mean
-and scaled to the same norm, so neither colour nor energy tells the classes apart), added with amplitude 2 at 8 uniformly
-random positions over N(0, 1) noise on a 32x32 image. Where the pattern sits carries no
+and scaled to the same norm, so neither colour nor energy tells the classes apart), added with
+amplitude 2 at 8 uniformly random positions over N(0, 1) noise on a 32x32 image. Where the pattern sits carries no
 information, so a convolution's weight sharing is exactly the right prior: small CNNs learn it in
 a few epochs while MLPs stay near 20% (measured: ``benchmarks/bench_q1.py``).
 
