@@ -132,7 +132,6 @@ def test_closing_stdout_and_stderr(tmp_path):
     assert "still-printing" in ex.log
 
 
-@pytest.mark.slow
 def test_printing_200_mb_is_capped(tmp_path):
     ex = run(tmp_path, ["a = 1", "import sys\nchunk = 'y' * 1_000_000 + '\\n'\n"
                         "for _ in range(200):\n    sys.stdout.write(chunk)", "b = 2"],
@@ -145,7 +144,7 @@ def test_printing_200_mb_is_capped(tmp_path):
 
 ESCAPE = """
 import os, subprocess, sys, time
-pids = {}
+pids = {'runner': os.getpid()}
 p = subprocess.Popen(['sleep', '1000'], start_new_session=True)
 pids['setsid'] = p.pid
 r, w = os.pipe()
@@ -160,15 +159,35 @@ a = 1
 """
 
 
-@pytest.mark.parametrize("ending", ["", "os._exit(0)", "while True: pass"])
+@pytest.mark.parametrize("ending", [
+    "", "os._exit(0)", pytest.param("while True:\n    pass", marks=pytest.mark.slow)])
 def test_background_processes_do_not_outlive_grading(tmp_path, ending):
-    pidfile = tmp_path / "pids.txt"
-    tmp_path.chmod(0o777)
-    ex = run(tmp_path, [ESCAPE.replace("PIDFILE", repr(str(pidfile))), ending], ["a"],
-             limits=limits(timeout=4, cell_timeout=2))
-    pids = eval(pidfile.read_text())  # noqa: S307 - written by our own test notebook
-    assert values(ex) == {"a": 1} and len(pids) == 2
+    """Here as the grader's own user: the supervisor (a subreaper) finds and kills them."""
+    ex, pids = run_escape(tmp_path, ending, limits(timeout=3, cell_timeout=1))
+    assert values(ex) == {"a": 1} and len(pids) == 3
     assert all(gone(pid) for pid in pids.values()), pids
+
+
+def test_background_processes_of_an_unprivileged_run_do_not_survive(tmp_path, sandbox_python):
+    ex, pids = run_escape(tmp_path, "os._exit(0)", limits(sandbox_python))
+    assert values(ex) == {"a": 1} and all(gone(pid) for pid in pids.values()), pids
+
+
+def run_escape(tmp_path, ending, lim):
+    shared = Path(tempfile.mkdtemp(prefix="dis05-test-"))  # pytest's tmp_path is root-only
+    shared.chmod(0o777)
+    try:
+        pidfile = shared / "pids.txt"
+        ex = run(tmp_path, [ESCAPE.replace("PIDFILE", repr(str(pidfile))), ending], ["a"],
+                 limits=lim)
+        return ex, eval(pidfile.read_text())  # noqa: S307 - written by our own test notebook
+    finally:
+        if (shared / "pids.txt").exists():
+            _last_pids[:] = eval((shared / "pids.txt").read_text()).values()  # noqa: S307
+        shutil.rmtree(shared)
+
+
+_last_pids: list[int] = []
 
 
 def test_a_memory_hog_hits_the_cap(tmp_path):
@@ -299,3 +318,11 @@ def test_nothing_is_left_behind_by_a_hostile_run(tmp_path, sandbox_python):
         assert values(ex) == {"v": 1} and list(boxes.iterdir()) == []
     finally:
         shutil.rmtree(boxes)
+
+
+def test_a_grader_that_gives_up_on_its_supervisor_still_kills_everything(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "GRACE_S", -2.0)  # wait 1 s for a supervisor allowed 3 s
+    with pytest.raises(sandbox.SandboxError):
+        run_escape(tmp_path, "while True:\n    pass", limits(timeout=3, cell_timeout=3))
+    pids = [int(p) for p in _last_pids]
+    assert pids and all(gone(pid) for pid in pids)
