@@ -1,0 +1,132 @@
+"""Command line: a thin layer over keyword-only functions (``python -m autograder --help``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from . import classroom, pipeline, report
+from .config import Limits
+from .results import SubmissionResult, to_gradescope
+
+ASSIGNMENT_NOTEBOOK = "dis05.ipynb"
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    limits = Limits()
+    overrides = {k: v for k, v in {"timeout": args.timeout, "memory_mb": args.memory_mb}.items()
+                 if v is not None}
+    return Limits(**{**limits.__dict__, **overrides})
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    with tempfile.TemporaryDirectory(prefix="dis05-run-") as work:
+        run = pipeline.prepare_run(limits=_limits(args), grade_q1=not args.no_q1,
+                                   workdir=Path(work), data_dir=args.data_dir)
+        start = time.monotonic()
+        results = classroom.grade_class([Path(p) for p in args.submissions], out, run,
+                                        jobs=args.jobs, on_result=_print_line)
+    failed = sum(r.status != "ok" for r in results)
+    print(f"graded {len(results)} submissions in {time.monotonic() - start:.1f} s "
+          f"({failed} not ok); wrote {out / 'grades.csv'}")
+    return 0
+
+
+def _print_line(result: SubmissionResult) -> None:
+    print(f"{result.submission:30s} {result.score:6g}/{result.max_score:g}  {result.status}  "
+          f"({result.seconds:.1f} s)", flush=True)
+
+
+def find_gradescope_notebook(folder: Path) -> Path | None:
+    """The notebook Gradescope handed us: the one named like the assignment, else the only one."""
+    notebooks = sorted(folder.rglob("*.ipynb"))
+    named = [p for p in notebooks if p.name == ASSIGNMENT_NOTEBOOK]
+    if named:
+        return named[0]
+    return notebooks[0] if len(notebooks) == 1 else None
+
+
+def cmd_gradescope(args: argparse.Namespace) -> int:
+    """Gradescope's entry point: grade ``ROOT/submission`` into ``ROOT/results/results.json``."""
+    root = Path(args.root)
+    results_file = root / "results" / "results.json"
+    try:
+        notebook = find_gradescope_notebook(root / "submission")
+        with tempfile.TemporaryDirectory(prefix="dis05-gs-") as work:
+            run = pipeline.prepare_run(limits=_limits(args), grade_q1=not args.no_q1,
+                                       workdir=Path(work), data_dir=args.data_dir)
+            if notebook is None:
+                result = pipeline.grade_submission(Path(work) / "missing.ipynb", run,
+                                                   name="submission")
+                result.status = (f"invalid notebook: expected one .ipynb file (ideally "
+                                 f"{ASSIGNMENT_NOTEBOOK}) in the submission")
+            else:
+                result = pipeline.grade_submission(notebook, run, name="submission")
+        report.write_json(results_file, to_gradescope(result))
+    except Exception:
+        result = pipeline.grader_error("submission", (), traceback.format_exc())
+        report.write_json(results_file, to_gradescope(result))
+    print(f"score {result.score:g}/{result.max_score:g}, status {result.status}")
+    return 0
+
+
+def cmd_assign(args: argparse.Namespace) -> int:
+    from . import package
+
+    package.assign(master=Path(args.master), root=Path(args.root))
+    return 0
+
+
+def cmd_fetch_cifar(args: argparse.Namespace) -> int:
+    from .q1 import cifar
+
+    path = cifar.download_cifar(args.data_dir)
+    print(f"CIFAR-10 verified and cached in {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def limits_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--timeout", type=float, help=f"seconds per notebook (default {Limits.timeout:g})")
+        p.add_argument("--memory-mb", type=int, help=f"memory cap (default {Limits.memory_mb})")
+        p.add_argument("--no-q1", action="store_true", help="skip Q1's programs (no training)")
+        p.add_argument("--data-dir", help="CIFAR-10 cache (default: $DIS05_DATA_DIR or ~/.cache/dis05)")
+
+    grade = sub.add_parser("grade", help="grade notebooks; write OUT/grades.csv and results")
+    grade.add_argument("submissions", nargs="+", help="notebook files or folders of them")
+    grade.add_argument("--out", default="grades", help="output folder (default grades/)")
+    grade.add_argument("--jobs", type=int, help="parallel submissions (default: cores)")
+    limits_options(grade)
+    grade.set_defaults(func=cmd_grade)
+
+    gs = sub.add_parser("gradescope", help="Gradescope's entry point (run_autograder)")
+    gs.add_argument("--root", default="/autograder")
+    limits_options(gs)
+    gs.set_defaults(func=cmd_gradescope)
+
+    assign = sub.add_parser("assign", help="otter assign: student notebook, solutions, zip")
+    assign.add_argument("--master", default="solutions/master/dis05.ipynb")
+    assign.add_argument("--root", default=".", help="repository root")
+    assign.set_defaults(func=cmd_assign)
+
+    fetch = sub.add_parser("fetch-cifar", help="download and verify CIFAR-10 once")
+    fetch.add_argument("--data-dir")
+    fetch.set_defaults(func=cmd_fetch_cifar)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""``grader.check("q2a")`` in the student's notebook: the same checks the autograder runs.
+
+The otter test of each question calls ``check_question(question_id, env)``. Answers take the same
+road as in grading (encode to plain data, decode, check), so what a student sees here is what the
+autograder decides. Questions with program checks (Q1) are checked here only for their written
+answers; the models are trained and compared by the autograder.
+"""
+
+from __future__ import annotations
+
+from . import answers, worksheet
+from .checks import check_variable
+from .results import CheckResult, QuestionResult
+
+
+def question_result(question_id: str, env: dict) -> QuestionResult:
+    """Check every non-program variable of one question against the names in ``env``."""
+    q = worksheet.question(question_id)
+    result = QuestionResult(q.id, q.title)
+    for variable in q.variables:
+        if variable.kind == "program":
+            result.checks.append(_program_note(variable, env))
+            continue
+        value = answers.decode(answers.encode(env[variable.name])) if variable.name in env else answers.MISSING
+        result.checks.append(check_variable(variable, value))
+    return result
+
+
+def _program_note(variable: worksheet.Variable, env: dict) -> CheckResult:
+    defined = variable.name in env
+    message = ("defined; the autograder runs and checks it when you submit."
+               if defined else f"`{variable.name}` is not defined yet.")
+    return CheckResult(variable.name, 0.0, 0.0, message, stage="not run here")
+
+
+def check_question(question_id: str, env: dict) -> None:
+    """Print the feedback; raise AssertionError (otter's failure signal) unless full marks."""
+    result = question_result(question_id, env)
+    text = result.feedback()
+    if result.score < result.max_score:
+        raise AssertionError(text)
+    print(text)

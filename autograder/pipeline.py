@@ -1,0 +1,116 @@
+"""Grade one submission: execute -> extract -> check -> result. Never raises for a submission.
+
+``prepare_run`` does the once-per-run work (the Q1 data and probe inputs); ``grade_submission``
+runs one notebook in the sandbox and checks its answers in this process, where no student code
+ran. Everything the student sees comes from ``results.SubmissionResult``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from . import answers, worksheet
+from .checks import check_variable
+from .config import Limits
+from .execute import Execution, execute_notebook
+from .results import CheckResult, QuestionResult, SubmissionResult
+
+
+@dataclass(frozen=True)
+class Run:
+    """What every submission of one grading run shares."""
+
+    limits: Limits
+    questions: tuple[worksheet.Question, ...]
+    q1: Any = None  # q1.Prepared when Q1's programs are graded, else None
+    workdir: Path | None = None
+
+
+def prepare_run(*, limits: Limits = Limits(), grade_q1: bool = True, workdir: Path | None = None,
+                data_dir: Path | None = None) -> Run:
+    """Prepare a run: with ``grade_q1``, write the Q1 probe inputs under ``workdir``."""
+    questions = worksheet.QUESTIONS
+    if not grade_q1:
+        return Run(limits, tuple(q for q in questions if q.id.startswith("q2")), None, workdir)
+    from . import q1
+
+    base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="dis05-run-"))
+    prepared = q1.prepare_q1(base / "q1-inputs", data_dir=data_dir)
+    # The notebook's own limit, plus the time the probe needs to train the student's models.
+    limits = replace(limits, timeout=limits.timeout + q1.probe_seconds(prepared))
+    return Run(limits, questions, prepared, base)
+
+
+def grade_submission(path: Path, run: Run, *, name: str | None = None) -> SubmissionResult:
+    """Grade one notebook file. Any failure of the grader itself becomes status 'grader error'."""
+    name = name or Path(path).stem
+    start = time.monotonic()
+    try:
+        execution = _execute(Path(path), run)
+        try:
+            result = SubmissionResult(name, execution.status, log=execution.log,
+                                      details={"cells_run": execution.cells_run})
+            result.questions = check_answers(execution.answers, run, _q1_checks(execution, run))
+        finally:
+            if execution.probe_dir:
+                shutil.rmtree(execution.probe_dir, ignore_errors=True)
+    except Exception:
+        result = grader_error(name, run.questions, traceback.format_exc())
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def _execute(path: Path, run: Run) -> Execution:
+    probe = None
+    if run.q1 is not None:
+        from .q1 import q1_probe
+
+        probe = q1_probe(run.q1)
+    names = [v.name for q in run.questions for v in q.variables if v.kind != "program"]
+    return execute_notebook(path, variables=names, limits=run.limits, probe=probe,
+                            workdir=run.workdir)
+
+
+def _q1_checks(execution: Execution, run: Run) -> dict[str, CheckResult]:
+    if run.q1 is None or execution.probe_dir is None:
+        return {}
+    from .q1 import check_q1
+
+    return check_q1(execution.probe_dir, run.q1)
+
+
+def check_answers(plain: dict, run: Run, program_checks: dict[str, CheckResult]) -> list[QuestionResult]:
+    """The check phase: one CheckResult per answer variable, grouped by question."""
+    results = []
+    for q in run.questions:
+        qr = QuestionResult(q.id, q.title)
+        for variable in q.variables:
+            if variable.kind == "program":
+                qr.checks.append(program_checks.get(variable.name) or _not_run(variable))
+            else:
+                qr.checks.append(check_variable(variable, answers.decode(plain.get(variable.name))))
+        results.append(qr)
+    return results
+
+
+def _not_run(variable: worksheet.Variable) -> CheckResult:
+    return CheckResult(variable.name, 0.0, variable.points,
+                       "not checked: the notebook stopped before this code could be run "
+                       "(see the status above).", stage="missing")
+
+
+def grader_error(name: str, questions, trace: str) -> SubmissionResult:
+    """A result that tells the student to contact staff, and gives staff the traceback."""
+    result = SubmissionResult(name, "grader error", log=trace)
+    for q in questions:
+        qr = QuestionResult(q.id, q.title)
+        qr.checks = [CheckResult(v.name, 0.0, v.points, "not graded: the autograder failed; please "
+                                 "tell course staff.", stage="grader error") for v in q.variables]
+        result.questions.append(qr)
+    return result
