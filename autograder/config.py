@@ -24,7 +24,7 @@ class Limits:
     """captured stdout+stderr kept per submission; the rest is discarded"""
     file_mb: int = 1024
     """largest file the student's code may write (RLIMIT_FSIZE), in MiB"""
-    processes: int = 256
+    processes: int = 512
     """processes and threads the sandbox user may run at once (RLIMIT_NPROC; only when the
     grader runs as root and the submission gets its own uid)"""
     notebook_mb: int = 100

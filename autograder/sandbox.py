@@ -95,6 +95,10 @@ class Sandbox:
             self._take_slot()
         self.root = Path(tempfile.mkdtemp(prefix="dis05-", dir=parent))
         os.chmod(self.root, 0o711)  # searchable, not listable: subdirectory names are secrets
+        if self.uid is not None and not _world_searchable(self.root.parent):
+            self.close()
+            raise SandboxError(f"{self.root.parent}: the sandbox user cannot reach it "
+                               "(a directory on the path is not world-searchable)")
 
     def __enter__(self) -> "Sandbox":
         return self
@@ -193,6 +197,10 @@ class Sandbox:
     def _kill_user(self) -> None:
         if self.uid is not None:
             kill_uid(self.uid)
+
+
+def _world_searchable(path: Path) -> bool:
+    return all(os.stat(p).st_mode & stat.S_IXOTH for p in [path, *path.parents])
 
 
 _usable: dict[tuple[str, int], bool] = {}

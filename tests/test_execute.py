@@ -90,8 +90,8 @@ def test_environment_working_directory_and_extra_env(tmp_path):
 
 
 def test_students_own_modules_are_importable(tmp_path):
-    ex = run(tmp_path, ["%%writefile helper.py\nVALUE = 41\n", "import helper\na = helper.VALUE + 1"],
-             ["a"])
+    ex = run(tmp_path, ["%%writefile helper.py\nVALUE = 41\n",
+                        "import helper\na = helper.VALUE + 1"], ["a"])
     assert values(ex) == {"a": 42}
 
 

@@ -21,7 +21,10 @@ import pytest
 from autograder import answers, sandbox
 from autograder.config import Limits
 from autograder.execute import execute_notebook
-from test_execute import run, values, write_notebook  # noqa: E402 - tests/ is on sys.path
+try:
+    from tests.test_execute import run, values, write_notebook
+except ImportError:  # pytest put tests/ itself on sys.path
+    from test_execute import run, values, write_notebook
 
 pytestmark = pytest.mark.redteam
 REPO = Path(__file__).resolve().parents[1]
@@ -209,11 +212,23 @@ def test_torch_imports_under_the_default_memory_cap(tmp_path):
     assert ex.status == "ok" and values(ex) == {"t": 3.0}
 
 
+FORK_BOMB = """
+import os, time
+kids = []
+try:
+    for _ in range(500):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(1000)
+        kids.append(pid)
+except OSError as e:
+    err = type(e).__name__
+n = len(kids)
+"""
+
+
 def test_a_fork_bomb_is_capped_and_cleaned_up(tmp_path, sandbox_python):
-    ex = run(tmp_path, ["import os, time\nkids = []\ntry:\n    for _ in range(500):\n"
-                        "        pid = os.fork()\n        if pid == 0:\n            time.sleep(1000)\n"
-                        "        kids.append(pid)\nexcept OSError as e:\n    err = type(e).__name__\n"
-                        "n = len(kids)"], ["n", "err"], limits=limits(sandbox_python, processes=40))
+    ex = run(tmp_path, [FORK_BOMB], ["n", "err"], limits=limits(sandbox_python, processes=40))
     got = values(ex)
     assert got["n"] < 40 and got["err"] == "BlockingIOError"
 
@@ -326,3 +341,10 @@ def test_a_grader_that_gives_up_on_its_supervisor_still_kills_everything(tmp_pat
         run_escape(tmp_path, "while True:\n    pass", limits(timeout=3, cell_timeout=3))
     pids = [int(p) for p in _last_pids]
     assert pids and all(gone(pid) for pid in pids)
+
+
+def test_a_workdir_the_sandbox_user_cannot_reach_is_a_grader_error(tmp_path, sandbox_python):
+    (tmp_path / "boxes").mkdir()  # under pytest's root-only tmp_path
+    with pytest.raises(sandbox.SandboxError, match="not world-searchable"):
+        run(tmp_path, ["a = 1"], ["a"], limits=limits(sandbox_python), workdir=tmp_path / "boxes")
+    assert list((tmp_path / "boxes").iterdir()) == []
