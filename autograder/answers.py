@@ -7,7 +7,7 @@ grading process, where no student code ever ran, and gives the checkers ordinary
 
   int, float, bool, str        as themselves (ints exact, whatever their size)
   Sym                          text printed by SymPy (a str subclass), parsed later by ``parse``
-  list, tuple                  sequences (a NumPy array or SymPy matrix becomes ``Array``)
+  list, tuple, frozenset       sequences and sets (a NumPy array or SymPy matrix becomes ``Array``)
   Array                        nested lists of values plus the original shape
   Unsupported                  anything else, with its type name, so feedback can say what it was
   MISSING                      the variable was never defined
@@ -94,6 +94,10 @@ def _encode(value: Any, depth: int) -> dict:
         if len(value) > MAX_ITEMS:
             return {"t": "unsupported", "type": name, "text": f"a sequence of {len(value)} items"}
         return {"t": type(value).__name__, "items": [_encode(x, depth + 1) for x in value]}
+    if type(value) in (set, frozenset):
+        if len(value) > MAX_ITEMS:
+            return {"t": "unsupported", "type": name, "text": f"a set of {len(value)} items"}
+        return {"t": "set", "items": sorted((_encode(x, depth + 1) for x in value), key=repr)}
     if module.startswith("numpy"):
         if hasattr(value, "shape") and getattr(value, "ndim", 0) > 0:
             return _encode_array(value, tuple(int(n) for n in value.shape), name)
@@ -140,6 +144,8 @@ def decode(data: Any) -> Any:
     if tag in ("list", "tuple"):
         items = [decode(x) for x in data["items"]]
         return items if tag == "list" else tuple(items)
+    if tag == "set":
+        return frozenset(decode(x) for x in data["items"])
     if tag == "array":
         shape = tuple(int(n) for n in data["shape"])
         flat = [decode(x) for x in data["flat"]]

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import difflib
 
-from autograder.answers import Unsupported
 from autograder.checks.common import (
-    RIGHT, Reading, Unreadable, Verdict, read_literal_set, type_error, wrong,
+    RIGHT, Reading, Unreadable, Verdict, type_error, wrong,
 )
 from autograder.worksheet import Variable
 
@@ -53,11 +52,9 @@ def grade_choice(variable: Variable, reading: Reading) -> Verdict:
 
 def read_choices(variable: Variable, value) -> Reading:
     """A set of options from a list, tuple, set or a single string."""
-    if isinstance(value, Unsupported) and value.type_name in ("set", "frozenset"):
-        value = read_literal_set(value)
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, (list, tuple)):
+    if not isinstance(value, (list, tuple, frozenset)):
         raise type_error(variable, value, "a list of strings from " +
                          _listed(variable.options["choices"]))
     picked = tuple(sorted({_option(variable, item) for item in value}))

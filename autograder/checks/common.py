@@ -8,7 +8,6 @@ feedback, so every message starts with how the answer was read.
 
 from __future__ import annotations
 
-import ast
 import math
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -127,15 +126,6 @@ def could_not_read(text: str, error: ParseError) -> Unreadable:
     """The format error for text the parser refused, as a sentence."""
     message = error_message(text, error)
     return Unreadable(message[:1].upper() + message[1:])
-
-
-def read_literal_set(value: Unsupported) -> Any:
-    """The strings of a set that ``answers.encode`` could only pass on as its repr text."""
-    try:
-        items = ast.literal_eval(value.text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return value
-    return list(items) if isinstance(items, (set, frozenset)) else value
 
 
 def show(expr) -> str:

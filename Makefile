@@ -1,0 +1,67 @@
+# EECS 182 Discussion 5 autograder. The two commands: `make grade` and `make test`.
+# Each creates .venv and installs the pinned requirements on first use.
+
+PYTHON_SYSTEM ?= python3
+VENV          := .venv
+PY            := $(VENV)/bin/python
+STAMP         := $(VENV)/.installed
+
+# make grade knobs
+SUBMISSIONS ?= solutions/dis05.ipynb assignment/dis05.ipynb examples/submissions
+OUT         ?= grades
+TIMEOUT     ?=
+JOBS        ?=
+MEMORY_MB   ?=
+Q1          ?= 1
+# make test knobs: SLOW=0 skips the tests that run notebooks, training or otter
+SLOW        ?= 1
+
+GRADE_FLAGS := --out $(OUT) \
+	$(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS)) \
+	$(if $(MEMORY_MB),--memory-mb $(MEMORY_MB)) $(if $(filter 0,$(Q1)),--no-q1)
+PYTEST_FLAGS := $(if $(filter 0,$(SLOW)),-m "not slow")
+
+.PHONY: help venv grade test assign autograder goldens lint bench clean
+
+help:
+	@echo "make grade      grade SUBMISSIONS (default: bundled examples) into OUT (default grades/)"
+	@echo "                knobs: SUBMISSIONS=dir OUT=dir TIMEOUT=s JOBS=n MEMORY_MB=n Q1=0"
+	@echo "make test       run the test suite (SLOW=0 skips notebook/training/otter tests)"
+	@echo "make assign     regenerate assignment/ and solutions/ notebooks and the Gradescope zip"
+	@echo "make autograder build autograder/dist/dis05-autograder.zip"
+	@echo "make goldens    refresh the golden files after an intended change"
+	@echo "make bench      print grading speed numbers"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON_SYSTEM) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e . || \
+		$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+grade: $(STAMP)
+	$(PY) -m autograder grade $(SUBMISSIONS) $(GRADE_FLAGS)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_FLAGS)
+
+assign: $(STAMP)
+	$(PY) -m autograder assign
+
+autograder: assign
+
+goldens: $(STAMP)
+	$(PY) -m tests.goldens
+
+lint: $(STAMP)
+	$(PY) -m ruff check autograder tests benchmarks
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_grade.py
+	$(PY) benchmarks/bench_q1.py
+
+clean:
+	rm -rf $(OUT) autograder/dist .pytest_cache
