@@ -40,7 +40,9 @@ class Probe:
     """Code of ours run in the student's process after all cells: ``function(ns, inputs, outputs)``.
 
     ``module_file`` is a self-contained .py file (stdlib/numpy/torch imports only); ``inputs`` a
-    directory copied into the sandbox, read-only for the probe.
+    directory copied into the sandbox (root-owned, read-only). The probe runs after the
+    student's code in the same process, so its outputs are measurements to judge here, in the
+    grading process, not verdicts to trust.
     """
 
     module_file: Path

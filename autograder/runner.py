@@ -75,6 +75,7 @@ def make_shell():
     config.HistoryManager.enabled = False
     config.InteractiveShell.colors = "NoColor"
     shell = GradingShell.instance(config=config)
+
     def skip(line="", cell=None):
         print("[grader] %pip/%conda skipped during grading")
 
@@ -113,24 +114,24 @@ class Runner:
         _write(2, READY.encode())
 
     def run(self) -> None:
-        signal.signal(signal.SIGALRM, _alarm)
         self.snapshot(finished=False)
         for index, source in enumerate(self.config["cells"], 1):
             self.run_cell(index, source)
         with TrustedBuiltins():
             self.snapshot(finished=True)
         if self.config.get("probe"):
-            self.run_probe(self.config["probe"])
+            with TrustedBuiltins():
+                self.run_probe(self.config["probe"])
 
     def run_cell(self, index: int, source: str) -> None:
         global _in_cell
         _in_cell = True
+        signal.signal(signal.SIGALRM, _alarm)  # again: an earlier cell may have replaced it
         signal.setitimer(signal.ITIMER_REAL, self.config["cell_timeout"])
         try:
             result = self.shell.run_cell(source, store_history=True)
             _in_cell = False
         except BaseException as exc:  # noqa: BLE001 - a hostile cell must not end the run
-            _in_cell = False
             result = None
             self.note(f"cell {index} escaped the shell: {exc!r}")
         finally:

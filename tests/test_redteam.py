@@ -112,6 +112,13 @@ def test_the_cell_time_limit_stops_one_cell_and_the_run_goes_on(tmp_path):
     assert "cell 2 stopped after 1 s" in ex.log
 
 
+def test_ignoring_sigalrm_in_one_cell_does_not_disable_the_limit_for_later_cells(tmp_path):
+    ex = run(tmp_path, ["import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\na = 1",
+                        "while True:\n    pass", "b = 2"], ["a", "b"],
+             limits=limits(cell_timeout=1))
+    assert ex.status == "ok" and values(ex) == {"a": 1, "b": 2}
+
+
 # ----------------------------------------------------------------------------- exits
 
 @pytest.mark.parametrize("code", ["os._exit(0)", "os._exit(7)", "os.kill(os.getpid(), 9)",
@@ -258,13 +265,17 @@ def test_the_grader_and_its_reference_answers_are_out_of_reach(tmp_path, sandbox
         "try:\n    os.kill(os.getppid(), 9)\n    killed = 'yes'\nexcept OSError as e:\n"
         "    killed = type(e).__name__",
         "try:\n    parent = os.listdir('..')\nexcept OSError as e:\n    parent = type(e).__name__",
-    ], ["uid", "sys_path", "imported", "secret", "listing", "killed", "parent"],
+        "import json\nconfig = json.load(open(sys.argv[-1]))\ntry:\n"
+        "    open(config['answers'], 'a').write('x = 1')\n    tampered = 'yes'\n"
+        "except OSError as e:\n    tampered = type(e).__name__",
+    ], ["uid", "sys_path", "imported", "secret", "listing", "killed", "parent", "tampered"],
         limits=limits(sandbox_python))
     got = values(ex)
     assert got["uid"] >= sandbox.UID_BASE and ex.status == "ok"
     assert got == {**got, "sys_path": [], "imported": "ModuleNotFoundError",
                    "secret": "PermissionError", "listing": "PermissionError",
-                   "killed": "PermissionError", "parent": "PermissionError"}
+                   "killed": "PermissionError", "parent": "PermissionError",
+                   "tampered": "PermissionError"}
 
 
 def test_the_snapshot_cannot_be_turned_into_a_symlink_to_a_secret(tmp_path, sandbox_python,
