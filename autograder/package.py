@@ -34,7 +34,8 @@ chmod 700 "$ROOT/source" 2>/dev/null || true   # keep the grader out of the stud
 cd "$ROOT/source"
 export DIS05_DATA_DIR="${DIS05_DATA_DIR:-$ROOT/data}"
 export DIS05_Q1_PROFILE="${DIS05_Q1_PROFILE:-gradescope}"
-exec python -m autograder gradescope --root "$ROOT"
+# Gradescope's default limit is 10 minutes: 180 s for the notebook + 2 x 150 s Q1 training + 60 s.
+exec python -m autograder gradescope --root "$ROOT" --timeout "${DIS05_TIMEOUT:-180}"
 """
 
 SETUP_ADDITION = """
