@@ -29,6 +29,7 @@ MAX_SNAPSHOT_BYTES = 64 << 20
 """a larger snapshot file is ignored (answers.encode caps each answer far below this)"""
 MAX_PROBE_BYTES = 64 << 20
 """probe outputs copied back, in total"""
+DEFAULT_LIMITS = Limits()
 
 
 class InvalidNotebook(ValueError):
@@ -190,7 +191,7 @@ def _open_regular(path: Path) -> int | None:
 
 # ----------------------------------------------------------------------------- running
 
-def execute_notebook(notebook: Path, *, variables: list[str], limits: Limits = Limits(),
+def execute_notebook(notebook: Path, *, variables: list[str], limits: Limits = DEFAULT_LIMITS,
                      env: dict[str, str] | None = None, probe: Probe | None = None,
                      workdir: Path | None = None) -> Execution:
     """Run ``notebook``'s code cells in a sandbox; return the answers of its last snapshot.
