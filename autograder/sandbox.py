@@ -93,12 +93,12 @@ class Sandbox:
         self.uid = self.gid = None
         if os.geteuid() == 0:
             self._take_slot()
+        if parent is not None and self.uid is not None and not _world_searchable(Path(parent)):
+            self.notes.append(f"{parent} is not reachable by the sandbox user (a directory on "
+                              "its path is not world-searchable): used the system's temp dir")
+            parent = None
         self.root = Path(tempfile.mkdtemp(prefix="dis05-", dir=parent))
         os.chmod(self.root, 0o711)  # searchable, not listable: subdirectory names are secrets
-        if self.uid is not None and not _world_searchable(self.root.parent):
-            self.close()
-            raise SandboxError(f"{self.root.parent}: the sandbox user cannot reach it "
-                               "(a directory on the path is not world-searchable)")
 
     def __enter__(self) -> "Sandbox":
         return self
@@ -200,6 +200,7 @@ class Sandbox:
 
 
 def _world_searchable(path: Path) -> bool:
+    path = path.resolve()
     return all(os.stat(p).st_mode & stat.S_IXOTH for p in [path, *path.parents])
 
 
