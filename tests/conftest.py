@@ -1,0 +1,40 @@
+"""Shared fixtures: the repository's paths, and one real grading run of the bundled examples."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "solutions" / "dis05.ipynb"
+BLANK = ROOT / "assignment" / "dis05.ipynb"
+EXAMPLES = ROOT / "examples" / "submissions"
+
+
+def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
+    """``python -m autograder ARGS`` as `make grade` runs it; fails the test on a non-zero exit."""
+    proc = subprocess.run([sys.executable, "-m", "autograder", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="session")
+def graded_examples(tmp_path_factory) -> dict[str, dict]:
+    """Grade the reference, the blank notebook and the examples once (Q1 included), 2 jobs.
+
+    Returns submission name -> {"row": grades.csv row, "results": results.json, "feedback": text}.
+    """
+    out = tmp_path_factory.mktemp("grades")
+    run_cli("grade", str(REFERENCE), str(BLANK), str(EXAMPLES), "--out", str(out), "--jobs", "2")
+    with (out / "grades.csv").open() as f:
+        rows = {row["submission"]: row for row in csv.DictReader(f)}
+    return {name: {"row": row,
+                   "results": json.loads((out / name / "results.json").read_text()),
+                   "feedback": (out / name / "feedback.md").read_text()}
+            for name, row in rows.items()}
