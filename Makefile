@@ -13,19 +13,23 @@ TIMEOUT     ?=
 JOBS        ?=
 MEMORY_MB   ?=
 Q1          ?= 1
+FORCE       ?= 0
 # make test knobs: SLOW=0 skips the tests that run notebooks, training or otter
 SLOW        ?= 1
 
 GRADE_FLAGS := --out $(OUT) \
 	$(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS)) \
-	$(if $(MEMORY_MB),--memory-mb $(MEMORY_MB)) $(if $(filter 0,$(Q1)),--no-q1)
+	$(if $(MEMORY_MB),--memory-mb $(MEMORY_MB)) $(if $(filter 0,$(Q1)),--no-q1) \
+	$(if $(filter 1,$(FORCE)),--force)
 PYTEST_FLAGS := $(if $(filter 0,$(SLOW)),-m "not slow")
 
 .PHONY: help venv grade test assign autograder goldens lint bench clean
 
 help:
 	@echo "make grade      grade SUBMISSIONS (default: bundled examples) into OUT (default grades/)"
-	@echo "                knobs: SUBMISSIONS=dir OUT=dir TIMEOUT=s JOBS=n MEMORY_MB=n Q1=0"
+	@echo "                SUBMISSIONS: notebooks, folders, or a Gradescope export (zip or folder)"
+	@echo "                knobs: SUBMISSIONS=... OUT=dir TIMEOUT=s JOBS=n MEMORY_MB=n Q1=0 FORCE=1"
+	@echo "                reruns grade only new or changed submissions unless FORCE=1"
 	@echo "make test       run the test suite (SLOW=0 skips notebook/training/otter tests)"
 	@echo "make assign     regenerate assignment/ and solutions/ notebooks and the Gradescope zip"
 	@echo "make autograder build autograder/dist/dis05-autograder.zip"

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 import traceback
 from pathlib import Path
 
-from . import classroom, pipeline, report
+from . import classroom, intake, pipeline, report
 from .config import Limits
 from .results import SubmissionResult, to_gradescope
 
@@ -24,22 +23,61 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
+    """Grade a class: notebooks, folders, Gradescope export zips or folders (see intake.py)."""
+    from .progress import Progress
+
     out = Path(args.out)
+    bar: Progress | None = None
+
+    def on_start(total: int, to_grade: int) -> None:
+        nonlocal bar
+        print(f"{total} submissions: {to_grade} to grade, {total - to_grade} unchanged since the "
+              f"last run{' (use --force to regrade)' if total > to_grade else ''}", flush=True)
+        bar = Progress(total)
+        bar.draw()
+
+    def on_result(result: SubmissionResult, reused: bool) -> None:
+        bar.advance(ok=result.status == "ok", reused=reused)
+        if not bar.enabled and not reused:
+            _print_line(result)
+        elif result.status != "ok" and not reused:
+            bar.note(_line(result))
+
     with tempfile.TemporaryDirectory(prefix="dis05-run-") as work:
         run = pipeline.prepare_run(limits=_limits(args), grade_q1=not args.no_q1,
                                    workdir=Path(work), data_dir=args.data_dir)
-        start = time.monotonic()
-        results = classroom.grade_class([Path(p) for p in args.submissions], out, run,
-                                        jobs=args.jobs, on_result=_print_line)
-    failed = sum(r.status != "ok" for r in results)
-    print(f"graded {len(results)} submissions in {time.monotonic() - start:.1f} s "
-          f"({failed} not ok); wrote {out / 'grades.csv'}")
+        try:
+            done = classroom.grade_class([Path(p) for p in args.submissions], out, run,
+                                         jobs=args.jobs, force=args.force,
+                                         assignment=ASSIGNMENT_NOTEBOOK, on_start=on_start,
+                                         on_result=on_result, on_wait=lambda: bar and bar.draw())
+        except KeyboardInterrupt:
+            if bar:
+                bar.close()
+            print(f"interrupted: finished submissions are kept in {out}; rerun the same command "
+                  f"to grade the rest", file=sys.stderr)
+            return 130
+        except intake.IntakeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        finally:
+            if bar:
+                bar.close()
+    failed = sum(r.status != "ok" for r in done.results)
+    print(f"{len(done.results)} submissions ({len(done.graded)} graded, {len(done.reused)} "
+          f"unchanged) in {done.seconds:.1f} s with {done.jobs} jobs; {failed} not ok")
+    print(f"wrote {out / 'grades.csv'}, {out / 'gradebook.csv'}, {out / 'report.html'} and "
+          f"{out}/<submission>/feedback.md")
     return 0
 
 
+def _line(result: SubmissionResult) -> str:
+    return (f"{result.submission:30s} {result.score:6g}/{result.max_score:g}  {result.status}  "
+            f"({result.seconds:.1f} s)")
+
+
 def _print_line(result: SubmissionResult) -> None:
-    print(f"{result.submission:30s} {result.score:6g}/{result.max_score:g}  {result.status}  "
-          f"({result.seconds:.1f} s)", flush=True)
+    print(_line(result), flush=True)
 
 
 def find_gradescope_notebook(folder: Path) -> Path | None:
@@ -100,10 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--no-q1", action="store_true", help="skip Q1's programs (no training)")
         p.add_argument("--data-dir", help="CIFAR-10 cache (default: $DIS05_DATA_DIR or ~/.cache/dis05)")
 
-    grade = sub.add_parser("grade", help="grade notebooks; write OUT/grades.csv and results")
-    grade.add_argument("submissions", nargs="+", help="notebook files or folders of them")
+    grade = sub.add_parser("grade", help="grade a class; write OUT/grades.csv, gradebook.csv, "
+                           "report.html and per-submission feedback")
+    grade.add_argument("submissions", nargs="+",
+                       help="notebooks, folders of them (a sub-folder is one submission), or a "
+                       "Gradescope export (its zip or unpacked folder)")
     grade.add_argument("--out", default="grades", help="output folder (default grades/)")
     grade.add_argument("--jobs", type=int, help="parallel submissions (default: cores)")
+    grade.add_argument("--force", action="store_true",
+                       help="regrade every submission, even those unchanged since the last run")
     limits_options(grade)
     grade.set_defaults(func=cmd_grade)
 

@@ -1,4 +1,5 @@
-"""Write what a grading run produced: per-submission results.json and feedback.md, grades.csv."""
+"""Write what a grading run produced: per-submission results.json, feedback.md and checks.json;
+grades.csv and gradebook.csv for the class."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import json
 import os
 from pathlib import Path
 
-from .results import SubmissionResult, status_message, to_gradescope
+from .results import (CheckResult, QuestionResult, SubmissionResult, status_message,
+                      to_gradescope)
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -38,7 +40,8 @@ def write_submission(out: Path, result: SubmissionResult) -> Path:
 
 
 def csv_columns(question_ids: list[str]) -> list[str]:
-    return ["submission", "total", "max_total", *question_ids, "status"]
+    """The grades.csv header: the scores, then the student identifiers (empty outside exports)."""
+    return ["submission", "total", "max_total", *question_ids, "status", *IDENTITY_COLUMNS]
 
 
 def csv_row(result: SubmissionResult) -> dict:
@@ -47,11 +50,91 @@ def csv_row(result: SubmissionResult) -> dict:
             **{q.question: f"{q.score:g}" for q in result.questions}}
 
 
-def write_grades_csv(path: Path, results: list[SubmissionResult], question_ids: list[str]) -> None:
-    """One row per submission, in submission order."""
+def write_grades_csv(path: Path, results: list[SubmissionResult], question_ids: list[str], *,
+                     students: dict[str, dict] | None = None) -> None:
+    """One row per submission, in submission order; ``students`` maps a submission to its
+    identifiers (``IDENTITY_COLUMNS``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    students = students or {}
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=csv_columns(question_ids), extrasaction="ignore")
         writer.writeheader()
         for r in sorted(results, key=lambda r: r.submission):
-            writer.writerow(csv_row(r))
+            student = students.get(r.submission) or {}
+            writer.writerow({**{k: student.get(k, "") for k in IDENTITY_COLUMNS}, **csv_row(r)})
+
+
+# --- Class runs: a machine-readable record per submission, identities, the gradebook ---------
+
+RECORD_FILE = "checks.json"
+RECORD_FORMAT = 1
+IDENTITY_COLUMNS = ("name", "email", "sid", "submission_id")
+GRADEBOOK_COLUMNS = ("Name", "SID", "Email", "Total Score")
+
+
+def write_record(folder: Path, result: SubmissionResult, *, key: str, student: dict | None = None,
+                 source: str = "", graded_at: str = "") -> Path:
+    """``<folder>/checks.json``: the whole result (every check, its stage and mistake id), the
+    student's identifiers and the cache key. Written last, atomically: its presence with a
+    matching key means the submission's outputs are complete."""
+    data = result.to_dict()
+    data["log"] = data["log"][-20_000:]
+    path = folder / RECORD_FILE
+    write_json(path, {"format": RECORD_FORMAT, "key": key, "graded_at": graded_at,
+                      "source": source, "student": student or {}, "result": data})
+    return path
+
+
+def read_record(path: Path) -> dict | None:
+    """A record written by ``write_record`` with its ``result`` rebuilt, or None if unreadable."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if data.get("format") != RECORD_FORMAT:
+            return None
+        data["result"] = result_from_dict(data["result"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return data
+
+
+def result_from_dict(data: dict) -> SubmissionResult:
+    """The inverse of ``SubmissionResult.to_dict``."""
+    questions = [QuestionResult(q["question"], q["title"], [CheckResult(**c) for c in q["checks"]])
+                 for q in data["questions"]]
+    return SubmissionResult(data["submission"], data["status"], questions, data.get("seconds", 0.0),
+                            data.get("log", ""), data.get("details", {}))
+
+
+def read_records(out: Path) -> list[dict]:
+    """Every readable record under ``out`` (one per submission folder), by submission name."""
+    records = [r for r in map(read_record, sorted(Path(out).glob(f"*/{RECORD_FILE}"))) if r]
+    return sorted(records, key=lambda r: r["result"].submission)
+
+
+def write_class_csvs(out: Path, records: list[dict], question_ids: list[str]) -> None:
+    """``grades.csv`` (every submission, with identifiers) and ``gradebook.csv`` (one row per
+    identified student, Gradescope's Name,SID,Email,Total Score)."""
+    results = [r["result"] for r in records]
+    students = {r["result"].submission: r.get("student") or {} for r in records}
+    write_grades_csv(out / "grades.csv", results, question_ids, students=students)
+    write_gradebook_csv(out / "gradebook.csv", records)
+
+
+def write_gradebook_csv(path: Path, records: list[dict]) -> int:
+    """One row per submitter with an email or SID (a group submission gives each member the
+    group's score); returns the number of rows. Submissions without identifiers are left out:
+    a gradebook cannot match them to a student."""
+    rows = []
+    for record in records:
+        student = record.get("student") or {}
+        for s in student.get("submitters") or []:
+            if s.get("email") or s.get("sid"):
+                rows.append({"Name": s.get("name", ""), "SID": s.get("sid", ""),
+                             "Email": s.get("email", ""),
+                             "Total Score": f"{record['result'].score:g}"})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=GRADEBOOK_COLUMNS)
+        writer.writeheader()
+        writer.writerows(sorted(rows, key=lambda r: (r["Name"].lower(), r["Email"])))
+    return len(rows)
