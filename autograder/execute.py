@@ -193,15 +193,16 @@ def _open_regular(path: Path) -> int | None:
 
 def execute_notebook(notebook: Path, *, variables: list[str], limits: Limits = DEFAULT_LIMITS,
                      env: dict[str, str] | None = None, probe: Probe | None = None,
-                     workdir: Path | None = None) -> Execution:
+                     workdir: Path | None = None, max_cells: int | None = None) -> Execution:
     """Run ``notebook``'s code cells in a sandbox; return the answers of its last snapshot.
 
     ``env`` adds variables to the child's environment; ``workdir`` is where the temporary
-    sandbox directory is made (default: the system's temporary directory).
+    sandbox directory is made (default: the system's temporary directory); ``max_cells`` runs
+    only the first code cells (to probe the code defined before a cell that crashed).
     """
     start = time.monotonic()
     try:
-        cells = read_notebook(notebook, max_mb=limits.notebook_mb)
+        cells = read_notebook(notebook, max_mb=limits.notebook_mb)[:max_cells]
     except InvalidNotebook as exc:
         return Execution(f"invalid notebook: {exc}", {}, "", time.monotonic() - start)
     python = limits.python or sys.executable

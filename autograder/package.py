@@ -40,6 +40,9 @@ exec python -m autograder gradescope --root "$ROOT" --timeout "${DIS05_TIMEOUT:-
 
 SETUP_ADDITION = """
 # --- dis05: the grader's pinned requirements (CPU torch) and CIFAR-10, fetched once here ---
+# The student's code runs as an unprivileged user, which must be able to run the conda env's
+# python under /root (traverse only: /root stays unlistable; /autograder/source is made 700).
+chmod 711 /root
 cd /autograder/source
 mamba run -n otter-env pip install --extra-index-url https://download.pytorch.org/whl/cpu \\
     -r /autograder/source/requirements.txt

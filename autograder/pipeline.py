@@ -29,22 +29,22 @@ class Run:
     limits: Limits
     questions: tuple[worksheet.Question, ...]
     q1: Any = None  # q1.Prepared when Q1's programs are graded, else None
-    workdir: Path | None = None
 
 
 def prepare_run(*, limits: Limits = Limits(), grade_q1: bool = True, workdir: Path | None = None,
                 data_dir: Path | None = None) -> Run:
-    """Prepare a run: with ``grade_q1``, write the Q1 probe inputs under ``workdir``."""
+    """Prepare a run: with ``grade_q1``, write the Q1 probe inputs under ``workdir`` (default: a
+    new temporary folder, which the caller may remove after the run)."""
     questions = worksheet.QUESTIONS
     if not grade_q1:
-        return Run(limits, tuple(q for q in questions if q.id.startswith("q2")), None, workdir)
+        return Run(limits, tuple(q for q in questions if q.id.startswith("q2")), None)
     from . import q1
 
     base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="dis05-run-"))
     prepared = q1.prepare_q1(base / "q1-inputs", data_dir=data_dir)
     # The notebook's own limit, plus the time the probe needs to train the student's models.
     limits = replace(limits, timeout=limits.timeout + q1.probe_seconds(prepared))
-    return Run(limits, questions, prepared, base)
+    return Run(limits, questions, prepared)
 
 
 def grade_submission(path: Path, run: Run, *, name: str | None = None) -> SubmissionResult:
@@ -67,14 +67,26 @@ def grade_submission(path: Path, run: Run, *, name: str | None = None) -> Submis
 
 
 def _execute(path: Path, run: Run) -> Execution:
-    probe = None
-    if run.q1 is not None:
-        from .q1 import q1_probe
-
-        probe = q1_probe(run.q1)
+    """Run the notebook; if it stopped before Q1's probe, probe the cells that did run."""
     names = [v.name for q in run.questions for v in q.variables if v.kind != "program"]
-    return execute_notebook(path, variables=names, limits=run.limits, probe=probe,
-                            workdir=run.workdir)
+    if run.q1 is None:
+        return execute_notebook(path, variables=names, limits=run.limits)
+    from .q1 import probe_reached, q1_probe
+
+    probe = q1_probe(run.q1)
+    execution = execute_notebook(path, variables=names, limits=run.limits, probe=probe)
+    if execution.status == "ok" or probe_reached(execution.probe_dir) or not execution.cells_run:
+        return execution
+    # Trouble after an answer does not cost that answer: rerun only the cells that completed.
+    retry = execute_notebook(path, variables=names, limits=run.limits, probe=probe,
+                             max_cells=execution.cells_run)
+    if execution.probe_dir:
+        shutil.rmtree(execution.probe_dir, ignore_errors=True)
+    execution.probe_dir = retry.probe_dir
+    execution.log += (f"\n[grader] the notebook stopped early ({execution.status}); Q1's code was "
+                      f"checked in a second run of its first {execution.cells_run} cells "
+                      f"({retry.status}).\n")
+    return execution
 
 
 def _q1_checks(execution: Execution, run: Run) -> dict[str, CheckResult]:

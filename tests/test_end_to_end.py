@@ -74,6 +74,7 @@ def test_a_crash_keeps_the_answers_defined_before_it(graded_examples):
     assert entry["row"]["status"] == "crashed"
     got = scores(entry)
     assert got["q2a"] == 3 and got["q2e"] == 3      # defined before os._exit
+    assert got["q1a"] == 4 and got["q1b"] == 4      # its code too: probed in a rerun of those cells
     assert got["q2f"] == got["q2i"] == 0            # never defined
 
 

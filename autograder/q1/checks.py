@@ -57,6 +57,11 @@ def _read_report(outputs: Path) -> dict | None:
     return report if isinstance(report, dict) else None
 
 
+def probe_reached(outputs: str | Path | None) -> bool:
+    """Whether the probe got to write its report (it does not when the notebook stopped first)."""
+    return outputs is not None and _read_report(Path(outputs)) is not None
+
+
 def _load(path: Path) -> np.ndarray | None:
     """A numeric array the probe wrote, or None if absent or unreadable (never unpickles)."""
     try:
