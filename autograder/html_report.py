@@ -121,9 +121,11 @@ def _distribution(results: list[SubmissionResult], questions: list) -> str:
 def _mistakes(results: list[SubmissionResult], questions: list) -> str:
     """Per question: the catalogue mistakes seen, most common first, with their messages."""
     parts = ["<section id='mistakes'><h2>Most common mistakes</h2>",
-             "<p class='meta'>Counts of checks (one per answer variable) over submissions the "
-             "grader could grade; a mistake is an answer the catalogue recognises.</p>"]
-    graded = [r for r in results if r.status != "grader error"]
+             "<p class='meta'>Counts of answers (one per answer variable) over the submissions "
+             "that could be read; a named mistake is one the catalogue recognises, shown with "
+             "the message students get.</p>"]
+    graded = [r for r in results
+              if r.status != "grader error" and not r.status.startswith("invalid notebook")]
     for q in questions:
         counts: Counter = Counter()
         examples: dict = defaultdict(Counter)
@@ -141,7 +143,9 @@ def _mistakes(results: list[SubmissionResult], questions: list) -> str:
             parts.append("<p>No mistakes: every graded answer was right.</p>")
             continue
         rows = []
-        for (variable, kind), n in counts.most_common(TOP_MISTAKES):
+        # Most common first; at equal counts, recognised mistakes before the generic rows.
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1].startswith("(")))
+        for (variable, kind), n in ranked[:TOP_MISTAKES]:
             if kind.startswith("("):
                 label, message = f"<span class='other'>{escape(kind[1:-1])}</span>", ""
             else:
