@@ -74,6 +74,7 @@ h3 { margin-bottom: .3em; }
 table { border-collapse: collapse; margin: .5em 0 1em; font-size: .92em; }
 th, td { border: 1px solid #ddd; padding: .3em .6em; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.kind { white-space: nowrap; }
 .meta { color: #666; } .cards { display: flex; gap: 1em; flex-wrap: wrap; }
 .card { border: 1px solid #ddd; border-radius: 6px; padding: .6em 1em; min-width: 8em; }
 .card b { display: block; font-size: 1.5em; }
@@ -146,14 +147,18 @@ def _mistakes(results: list[SubmissionResult], questions: list) -> str:
         # Most common first; at equal counts, recognised mistakes before the generic rows.
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1].startswith("(")))
         for (variable, kind), n in ranked[:TOP_MISTAKES]:
-            if kind.startswith("("):
+            if kind == "(not answered)":
                 label, message = f"<span class='other'>{escape(kind[1:-1])}</span>", ""
+            elif kind.startswith("("):  # the feedback most of these students got, for a hint
+                label = f"<span class='other'>{escape(kind[1:-1])}</span>"
+                message = (f"<span class='other'>e.g. "
+                           f"{escape(_message(variable, kind, examples[(variable, kind)]))}</span>")
             else:
                 label = escape(kind)
                 message = escape(_message(variable, kind, examples[(variable, kind)]))
             rows.append([str(n), escape(variable), label, message])
         parts.append(_table(["Count", "Variable", "Mistake", "Message"], rows, numeric={0},
-                            escaped=True))
+                            nowrap={1, 2}, escaped=True))
     return "".join(parts) + "</section>"
 
 
@@ -215,6 +220,8 @@ def _classify(check) -> tuple[str, str] | None:
         return check.variable, "(not answered)"
     if check.stage == "format":
         return check.variable, "(could not be read)"
+    if check.stage == "type":
+        return check.variable, "(wrong type or placeholder)"
     return check.variable, "(other wrong answer)"
 
 
@@ -232,9 +239,9 @@ def _pct(n: int, total: int) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]], *, numeric: set[int] = frozenset(),
-           escaped: bool = False) -> str:
+           nowrap: set[int] = frozenset(), escaped: bool = False) -> str:
     def cell(i: int, v: str) -> str:
-        cls = " class='num'" if i in numeric else ""
+        cls = " class='num'" if i in numeric else " class='kind'" if i in nowrap else ""
         return f"<td{cls}>{v if escaped else escape(str(v))}</td>"
 
     head = "".join(f"<th>{escape(h)}</th>" for h in header)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -55,7 +54,8 @@ def test_the_report_has_every_section_and_counts_mistakes():
         assert f"<h2>{heading}</h2>" in page
     flip = next(m for m in mistakes.for_variable("q2a_first") if m.id == "flipped-kernel")
     q2a = page.split("id='mistakes-q2a'")[1].split("<h3")[0]
-    assert re.search(r"<td class='num'>2</td><td>q2a_first</td><td>flipped-kernel</td>", q2a)
+    cells = re.sub(r"<td[^>]*>", "<td>", q2a)
+    assert "<td>2</td><td>q2a_first</td><td>flipped-kernel</td>" in cells
     assert flip.message.split(",")[0] in q2a
     failures = page.split("id='failures'")[1].split("</section>")[0]
     assert "carol" in failures and "SystemExit: 1" in failures and "not valid JSON" in failures
