@@ -17,7 +17,9 @@ class Limits:
     cell_timeout: float = 120.0
     """wall-clock seconds for one cell; later cells still run"""
     memory_mb: int = 4096
-    """address-space cap (RLIMIT_AS) for each of the student's processes, in MiB; ``import torch``
+    """data-memory cap (RLIMIT_DATA: heap and private writable mappings) for each of the
+    student's processes, in MiB. Not RLIMIT_AS, which would also count the large PROT_NONE address
+    reservations CUDA makes and so break the GPU. ``import torch``
     plus a small training loop reserves about 0.9 GiB of address space (MALLOC_ARENA_MAX=2 keeps
     glibc's per-thread arenas from inflating it on many-core machines)"""
     output_bytes: int = 1_000_000

@@ -6,7 +6,7 @@ for the untrusted process, and starts this file as a small *supervisor* program
 
 * makes itself a child subreaper (``prctl(PR_SET_CHILD_SUBREAPER)``), so processes that escape
   with ``setsid`` or a double fork are re-parented to it instead of to init;
-* starts the untrusted command in its own session, as the sandbox user, with ``RLIMIT_AS``
+* starts the untrusted command in its own session, as the sandbox user, with ``RLIMIT_DATA``
   (memory), ``RLIMIT_FSIZE`` (file size), ``RLIMIT_NPROC`` and no core dumps;
 * drains its stdout+stderr through a pipe, keeping at most ``output_bytes`` (head and tail);
 * on the wall-clock deadline kills the process group, then kills and reaps every descendant
@@ -347,7 +347,7 @@ def _limits(req: dict):
     """The ``preexec_fn`` of the untrusted process: resource limits, applied after setuid."""
     def apply() -> None:
         mem = req["memory_mb"] << 20
-        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        resource.setrlimit(resource.RLIMIT_DATA, (mem, mem))
         size = req["file_mb"] << 20
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
