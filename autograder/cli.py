@@ -65,7 +65,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
                 bar.close()
     failed = sum(r.status != "ok" for r in done.results)
     print(f"{len(done.results)} submissions ({len(done.graded)} graded, {len(done.reused)} "
-          f"unchanged) in {done.seconds:.1f} s with {done.jobs} jobs; {failed} not ok")
+          f"unchanged) in {done.seconds:.1f} s with {done.jobs} job{'s' * (done.jobs != 1)}; "
+          f"{failed} not ok")
     print(f"wrote {out / 'grades.csv'}, {out / 'gradebook.csv'}, {out / 'report.html'} and "
           f"{out}/<submission>/feedback.md")
     return 0
