@@ -133,10 +133,8 @@ def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: in
 
 
 def no_notebook_result(sub: Submission, run: pipeline.Run) -> SubmissionResult:
-    """The row of a submission with nothing to run: every answer missing, the reason as status."""
-    result = SubmissionResult(sub.name, sub.problem or "invalid notebook: no notebook")
-    result.questions = pipeline.check_answers({}, run, {})
-    return result
+    """The row of a submission with nothing to run."""
+    return pipeline.nothing_to_run(sub.name, sub.problem or "invalid notebook: no notebook", run)
 
 
 # ---------------------------------------------------------------------------------------------

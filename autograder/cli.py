@@ -9,10 +9,9 @@ import traceback
 from pathlib import Path
 
 from . import classroom, intake, pipeline, report
+from .worksheet import NOTEBOOK as ASSIGNMENT_NOTEBOOK
 from .config import Limits
 from .results import SubmissionResult, to_gradescope
-
-ASSIGNMENT_NOTEBOOK = "dis05.ipynb"
 
 
 def _limits(args: argparse.Namespace) -> Limits:
@@ -81,29 +80,17 @@ def _print_line(result: SubmissionResult) -> None:
     print(_line(result), flush=True)
 
 
-def find_gradescope_notebook(folder: Path) -> Path | None:
-    """The notebook Gradescope handed us: the one named like the assignment, else the only one."""
-    notebooks = sorted(folder.rglob("*.ipynb"))
-    named = [p for p in notebooks if p.name == ASSIGNMENT_NOTEBOOK]
-    if named:
-        return named[0]
-    return notebooks[0] if len(notebooks) == 1 else None
-
-
 def cmd_gradescope(args: argparse.Namespace) -> int:
     """Gradescope's entry point: grade ``ROOT/submission`` into ``ROOT/results/results.json``."""
     root = Path(args.root)
     results_file = root / "results" / "results.json"
     try:
-        notebook = find_gradescope_notebook(root / "submission")
+        notebook, problem = intake.choose_notebook(root / "submission", ASSIGNMENT_NOTEBOOK)
         with tempfile.TemporaryDirectory(prefix="dis05-gs-") as work:
             run = pipeline.prepare_run(limits=_limits(args), grade_q1=not args.no_q1,
                                        workdir=Path(work), data_dir=args.data_dir)
             if notebook is None:
-                result = pipeline.grade_submission(Path(work) / "missing.ipynb", run,
-                                                   name="submission")
-                result.status = (f"invalid notebook: expected one .ipynb file (ideally "
-                                 f"{ASSIGNMENT_NOTEBOOK}) in the submission")
+                result = pipeline.nothing_to_run("submission", problem, run)
             else:
                 result = pipeline.grade_submission(notebook, run, name="submission")
         report.write_json(results_file, to_gradescope(result))

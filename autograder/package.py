@@ -15,7 +15,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-NOTEBOOK = "dis05.ipynb"
+from .worksheet import NOTEBOOK
+
 ZIP_NAME = "dis05-autograder.zip"
 FIXED_TIME = (2025, 1, 1, 0, 0, 0)  # zip entries get this timestamp, so builds are reproducible
 OTTER_FILES_KEPT = ("setup.sh", "environment.yml", "otter_config.json")

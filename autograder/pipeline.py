@@ -117,6 +117,13 @@ def _not_run(variable: worksheet.Variable) -> CheckResult:
                        "(see the status above).", stage="missing")
 
 
+def nothing_to_run(name: str, status: str, run: Run) -> SubmissionResult:
+    """The result of a submission with no notebook to run: every answer missing, ``status`` why."""
+    result = SubmissionResult(name, status)
+    result.questions = check_answers({}, run, {})
+    return result
+
+
 def grader_error(name: str, questions, trace: str) -> SubmissionResult:
     """A result that tells the student to contact staff, and gives staff the traceback."""
     result = SubmissionResult(name, "grader error", log=trace)

@@ -22,6 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+#: The notebook's file name: what students submit and what otter assign produces.
+NOTEBOOK = "dis05.ipynb"
+
 #: Names a student's expressions may use in Q2 (the setup cell defines them as SymPy symbols).
 Q2_SYMBOLS = ("k1", "k2", "k3", *(f"x{i}" for i in range(1, 10)), "W", "K", "p", "s")
 
