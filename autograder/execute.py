@@ -11,6 +11,7 @@ files are ignored. Every failure of a submission becomes a status, never an exce
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import stat
@@ -122,6 +123,19 @@ def _code_cells(data: dict) -> list[str]:
     return sources
 
 
+#: Lines of a cell that only talks to otter (the student's own feedback: `grader.check("q2a")`).
+OTTER_LINE = re.compile(r"\s*(#.*|import otter|grader\s*=\s*otter\.Notebook\(.*\)"
+                        r"|grader\.(check|check_all|export)\(.*\)\s*(#.*)?)?\s*")
+
+
+def is_otter_cell(source: str) -> bool:
+    """Whether a cell only imports otter or calls ``grader.check``: grading skips those, as otter
+    does, since they give the student feedback and grade nothing."""
+    lines = source.splitlines()
+    code = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return bool(code) and all(OTTER_LINE.fullmatch(line) for line in lines)
+
+
 def read_snapshot(path: Path, variables: list[str]) -> dict:
     """The snapshot the runner wrote, as plain data; {} when absent or unreadable.
 
@@ -202,7 +216,8 @@ def execute_notebook(notebook: Path, *, variables: list[str], limits: Limits = D
     """
     start = time.monotonic()
     try:
-        cells = read_notebook(notebook, max_mb=limits.notebook_mb)[:max_cells]
+        cells = [c for c in read_notebook(notebook, max_mb=limits.notebook_mb)
+                 if not is_otter_cell(c)][:max_cells]
     except InvalidNotebook as exc:
         return Execution(f"invalid notebook: {exc}", {}, "", time.monotonic() - start)
     python = limits.python or sys.executable

@@ -12,7 +12,7 @@ import pytest
 
 from autograder import answers
 from autograder.config import Limits
-from autograder.execute import (Execution, InvalidNotebook, Probe, decide_status,
+from autograder.execute import (Execution, InvalidNotebook, Probe, decide_status, is_otter_cell,
                                 execute_notebook, read_notebook, read_snapshot)
 from autograder.sandbox import Outcome
 
@@ -272,3 +272,17 @@ def test_read_snapshot_ignores_symlinks_and_fifos(tmp_path):
     assert read_snapshot(tmp_path / "link.json", ["a"]) == {}
     assert read_snapshot(tmp_path / "fifo.json", ["a"]) == {}
     assert read_snapshot(real, ["a"])["answers"] == {"a": {"t": "int", "v": "1"}}
+
+
+@pytest.mark.parametrize("source, skipped", [
+    ('# Initialize Otter\nimport otter\ngrader = otter.Notebook("dis05.ipynb")', True),
+    ('grader.check("q2a")', True),
+    ("grader.check_all()", True),
+    ('grader.check("q2a")  # run me', True),
+    ('q2a_out_dim = 7\ngrader.check("q2a")', False),   # an answer shares the cell: run it
+    ("import otter, os", False),
+    ("# only a comment", False),
+    ("", False),
+])
+def test_cells_that_only_talk_to_otter_are_skipped(source, skipped):
+    assert is_otter_cell(source) is skipped
