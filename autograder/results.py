@@ -133,5 +133,11 @@ def to_gradescope(result: SubmissionResult) -> dict:
         "score": result.score,
         "output": status_message(result.status),
         "tests": tests,
-        "extra_data": {"status": result.status, "seconds": round(result.seconds, 3)},
+        "extra_data": {
+            "status": result.status,
+            "seconds": round(result.seconds, 3),
+            # what decided each verdict (exact, cas, enumeration, catalogue, format, missing, ...)
+            "checks": {c.variable: {"score": c.score, "stage": c.stage, "mistake": c.mistake}
+                       for q in result.questions for c in q.checks},
+        },
     }

@@ -64,6 +64,15 @@ def test_known_mistakes_lose_marks_and_are_named(graded_examples, submission, qu
     assert phrase in section.lower()
 
 
+def test_results_record_which_stage_decided_each_verdict(graded_examples):
+    checks = graded_examples["alice-flipped-kernel"]["results"]["extra_data"]["checks"]
+    assert checks["q2a_first"]["stage"] == "catalogue"
+    assert checks["q2a_first"]["mistake"]
+    assert checks["q2f_out_dim_general"]["stage"] in ("catalogue", "enumeration", "cas")
+    assert checks["q2a_out_dim"]["stage"] == "exact"
+    assert checks["q2i_fc_params"]["score"] == 1
+
+
 def test_unknown_name_is_a_format_error_pointing_at_it(graded_examples):
     feedback = graded_examples["bob-forgot-padding"]["feedback"]
     assert "unknown name `k_1` (did you mean k1?)" in feedback
@@ -83,3 +92,27 @@ def test_a_broken_upload_still_gets_a_row(graded_examples):
     assert entry["row"]["status"].startswith("invalid notebook: not valid JSON")
     assert entry["row"]["total"] == "0"
     assert "Resubmit" in entry["results"]["output"]
+
+
+def test_make_grade_knobs_reach_the_grader(tmp_path):
+    """`make grade SUBMISSIONS=… OUT=… Q1=0 JOBS=1` as a TA types it."""
+    import csv
+    import shutil
+    import subprocess
+
+    from tests.conftest import BLANK, REFERENCE, ROOT
+
+    subs = tmp_path / "class"
+    subs.mkdir()
+    shutil.copy(REFERENCE, subs / "ref.ipynb")
+    shutil.copy(BLANK, subs / "blank.ipynb")
+    out = tmp_path / "out"
+    proc = subprocess.run(["make", "-s", "grade", f"SUBMISSIONS={subs}", f"OUT={out}", "Q1=0",
+                           "JOBS=1", "TIMEOUT=60"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = {r["submission"]: r for r in csv.DictReader((out / "grades.csv").open())}
+    q2_total = sum(q.points for q in worksheet.QUESTIONS if q.id.startswith("q2"))
+    assert float(rows["ref"]["total"]) == float(rows["ref"]["max_total"]) == q2_total
+    assert "q1a" not in rows["ref"]          # Q1=0 leaves Q1 out
+    assert float(rows["blank"]["total"]) == 0
