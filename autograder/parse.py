@@ -147,12 +147,6 @@ def error_message(text: str, error: ParseError) -> str:
     return message
 
 
-def plain_symbols(expr):
-    """``expr`` with every symbol replaced by a plain Symbol of the same name."""
-    return expr.xreplace({s: sympy.Symbol(s.name) for s in expr.free_symbols
-                          if isinstance(s, sympy.Symbol)})
-
-
 def name_hint(name: str, allowed: tuple[str, ...]) -> str:
     """' (did you mean k1?)' for a near miss of an allowed name, else ''."""
     key = name.lower().replace("_", "")

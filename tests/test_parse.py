@@ -7,7 +7,7 @@ import sys
 import pytest
 import sympy
 
-from autograder.parse import MAX_LENGTH, ParseError, error_message, parse, plain_symbols
+from autograder.parse import MAX_LENGTH, ParseError, error_message, parse
 
 k1, k2, k3, x1, x2, x3, W, K, p, s = sympy.symbols("k1 k2 k3 x1 x2 x3 W K p s")
 
@@ -43,8 +43,18 @@ def test_caret_leaves_a_note():
 def test_symbols_are_plain_by_name():
     assert parse("k1").value == sympy.Symbol("k1")
     assert parse("k1").value != sympy.Symbol("k1", real=True)
-    typed = sympy.Symbol("k1", integer=True) + sympy.Symbol("x1", positive=True)
-    assert plain_symbols(typed) == k1 + x1
+
+
+
+def test_symbols_with_assumptions_match_by_name():
+    """A student's Symbol('k1', integer=True) travels as text, so it meets the plain k1."""
+    from autograder import answers
+    from autograder.checks import check_variable
+    from autograder.worksheet import question
+
+    typed = sympy.Symbol("k1", integer=True) * sympy.Symbol("x1", positive=True)
+    value = answers.decode(answers.encode(typed + k2 * x2 + k3 * x3))
+    assert check_variable(question("q2a").variables[1], value).passed
 
 
 def test_free_names_and_indexed_symbols():
