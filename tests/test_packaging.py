@@ -121,3 +121,15 @@ def test_zip_entry_point_without_a_notebook_still_writes_results(built, tmp_path
     results = run_zip(built["zip"], None, tmp_path)
     assert results["score"] == 0
     assert results["extra_data"]["status"].startswith("invalid notebook")
+
+
+def test_the_equivariance_demo_shows_the_point(capsys):
+    """The reference's Part A demo prints ~0 for the CNN and a clear error for the MLP."""
+    cells = code_cells(REFERENCE)
+    demo = next(i for i, c in enumerate(cells) if "net_then_shifted" in c)
+    namespace: dict = {}
+    for source in cells[1:demo + 1]:  # skip otter's init cell
+        exec(compile(source, "<notebook>", "exec"), namespace)
+    errors = dict(re.findall(r"(\w+)\s+max .*: ([\d.e+-]+)", capsys.readouterr().out))
+    assert float(errors["EquivariantNet"]) < 1e-6
+    assert float(errors["PixelMLP"]) > 1e-2
