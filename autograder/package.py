@@ -1,4 +1,5 @@
-"""``make assign``: the master notebook -> student notebook, solutions notebook, Gradescope zip.
+"""``make assign``: the master notebook -> student notebook, solutions notebook, Gradescope zip,
+and the students' download (the notebook with the package its ``grader.check`` cells import).
 
 otter assign does the notebook work (stubs, tests in the student notebook's metadata). Its zip
 grades with otter's own runner, in the student's kernel; ours replaces the entry point so that
@@ -18,6 +19,7 @@ from pathlib import Path
 from .worksheet import NOTEBOOK
 
 ZIP_NAME = "dis05-autograder.zip"
+STUDENT_ZIP_NAME = "dis05-student.zip"
 FIXED_TIME = (2025, 1, 1, 0, 0, 0)  # zip entries get this timestamp, so builds are reproducible
 OTTER_FILES_KEPT = ("setup.sh", "environment.yml", "otter_config.json")
 
@@ -77,6 +79,11 @@ def package_files(root: Path) -> list[Path]:
                   if "__pycache__" not in p.parts and "dist" not in p.relative_to(pkg).parts)
 
 
+def package_entries(root: Path) -> dict[str, bytes]:
+    """Zip entries for the package: ``autograder/...py`` -> bytes."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in package_files(root)}
+
+
 def build_zip(otter_zip: Path, root: Path, target: Path) -> Path:
     """Our Gradescope zip from otter's: same set-up, our entry point, package and requirements."""
     entries: dict[str, bytes] = {}
@@ -87,13 +94,22 @@ def build_zip(otter_zip: Path, root: Path, target: Path) -> Path:
     entries["setup.sh"] = entries["setup.sh"] + SETUP_ADDITION.encode()
     entries["run_autograder"] = RUN_AUTOGRADER.encode()
     entries["requirements.txt"] = (root / "requirements.txt").read_bytes()
-    for path in package_files(root):
-        entries[path.relative_to(root).as_posix()] = path.read_bytes()
+    entries.update(package_entries(root))
+    return write_zip(target, entries, executable=("run_autograder", "setup.sh"))
+
+
+def build_student_zip(notebook: Path, root: Path, target: Path) -> Path:
+    """What students download: the notebook and the package its ``grader.check`` cells import."""
+    return write_zip(target, {NOTEBOOK: notebook.read_bytes(), **package_entries(root)})
+
+
+def write_zip(target: Path, entries: dict[str, bytes], executable: tuple[str, ...] = ()) -> Path:
+    """A reproducible zip: sorted names, fixed timestamps."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
         for name in sorted(entries):
             info = zipfile.ZipInfo(name, FIXED_TIME)
-            info.external_attr = (0o755 if name in ("run_autograder", "setup.sh") else 0o644) << 16
+            info.external_attr = (0o755 if name in executable else 0o644) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, entries[name])
     return target
@@ -115,8 +131,10 @@ def assign(*, master: Path, root: Path, dest: Path | None = None) -> dict[str, P
         normalise_notebook(out / "student" / NOTEBOOK, student)
         normalise_notebook(out / "autograder" / NOTEBOOK, solutions)
         otter_zip = next((out / "autograder").glob("*.zip"))
-        zip_path = build_zip(otter_zip, root, dest / "autograder" / "dist" / ZIP_NAME)
-    return {"student": student, "solutions": solutions, "zip": zip_path}
+        dist = dest / "autograder" / "dist"
+        zip_path = build_zip(otter_zip, root, dist / ZIP_NAME)
+        student_zip = build_student_zip(student, root, dist / STUDENT_ZIP_NAME)
+    return {"student": student, "solutions": solutions, "zip": zip_path, "student_zip": student_zip}
 
 
 def zip_listing(zip_path: Path) -> list[str]:

@@ -133,3 +133,22 @@ def test_the_equivariance_demo_shows_the_point(capsys):
     errors = dict(re.findall(r"(\w+)\s+max .*: ([\d.e+-]+)", capsys.readouterr().out))
     assert float(errors["EquivariantNet"]) < 1e-6
     assert float(errors["PixelMLP"]) > 1e-2
+
+
+def test_student_download_checks_answers_with_its_own_copy_of_the_package(built, tmp_path):
+    """Unpacked anywhere, the bundle's grader.check imports the bundle's package (cwd first)."""
+    with zipfile.ZipFile(built["student_zip"]) as z:
+        names = z.namelist()
+        z.extractall(tmp_path)
+    assert "dis05.ipynb" in names and "autograder/notebook.py" in names
+    assert (tmp_path / "dis05.ipynb").read_text() == BLANK.read_text()
+    script = (
+        "import sys, otter, autograder\n"
+        "assert autograder.__file__.startswith(sys.argv[1]), autograder.__file__\n"
+        "g = otter.Notebook('dis05.ipynb')\n"
+        "print(g.check('q2h', global_env={'q2h_input_shape': (3, 256, 256),\n"
+        "                                 'q2h_kernel_shape': (32, 3, 5, 5)}).grade)\n")
+    proc = subprocess.run([os.sys.executable, "-c", script, str(tmp_path)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "1.0"
