@@ -62,6 +62,7 @@ class Execution:
     seconds: float
     probe_dir: Path | None = None  # the probe's outputs (the caller removes it)
     cells_run: int = 0
+    stopped_cells: int = 0  # cells stopped by the per-cell time limit (later cells still ran)
     notes: list[str] = field(default_factory=list)
 
 
@@ -241,7 +242,8 @@ def execute_notebook(notebook: Path, *, variables: list[str], limits: Limits = D
     return Execution(
         status=decide_status(outcome, snapshot), answers=snapshot.get("answers", {}),
         log=_log(outcome, _where(snapshot)), seconds=time.monotonic() - start,
-        probe_dir=probe_dir, cells_run=_int(snapshot.get("cells_run")), notes=outcome.notes)
+        probe_dir=probe_dir, cells_run=_int(snapshot.get("cells_run")), notes=outcome.notes,
+        stopped_cells=_count(snapshot.get("stopped_cells")))
 
 
 def _prepare(box: sandbox.Sandbox, notebook: Path, probe: Probe | None) -> dict[str, Path]:
@@ -337,6 +339,11 @@ def _log(outcome: sandbox.Outcome, where: str) -> str:
                   f"{where}\n")
     output = outcome.output.replace(runner_module.READY, "", 1)
     return output + ("\n" if output else "") + notes
+
+
+def _count(value: object) -> int:
+    """The length of a list in the snapshot (0 for anything else)."""
+    return len(value) if isinstance(value, list) else 0
 
 
 def _int(value: object) -> int:

@@ -55,7 +55,8 @@ def grade_submission(path: Path, run: Run, *, name: str | None = None) -> Submis
         execution = _execute(Path(path), run)
         try:
             result = SubmissionResult(name, execution.status, log=execution.log,
-                                      details={"cells_run": execution.cells_run})
+                                      details={"cells_run": execution.cells_run,
+                                               "stopped_cells": execution.stopped_cells})
             result.questions = check_answers(execution.answers, run, _q1_checks(execution, run))
         finally:
             if execution.probe_dir:

@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from .results import (CheckResult, QuestionResult, SubmissionResult, status_message,
+from .results import (CheckResult, QuestionResult, SubmissionResult, summary_message,
                       to_gradescope)
 
 
@@ -24,7 +24,7 @@ def feedback_markdown(result: SubmissionResult) -> str:
     """The feedback a student sees, as a Markdown file a TA can send."""
     lines = [f"# Feedback: {result.submission}", "",
              f"**Score: {result.score:g} / {result.max_score:g}**", "",
-             status_message(result.status), ""]
+             summary_message(result), ""]
     for q in result.questions:
         lines += [f"## {q.question}: {q.title} ({q.score:g}/{q.max_score:g})", "",
                   *(f"- {line}" for line in q.feedback().splitlines()), ""]

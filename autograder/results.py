@@ -110,6 +110,16 @@ def status_message(status: str) -> str:
     return status
 
 
+def summary_message(result: SubmissionResult) -> str:
+    """How the run went, for the student: the status, and cells stopped by the per-cell limit."""
+    message = status_message(result.status)
+    stopped = result.details.get("stopped_cells", 0)
+    if stopped:
+        message += (f" {stopped} cell(s) ran past the time limit for one cell and were stopped; "
+                    "the cells after them still ran. Look for a loop that never ends.")
+    return message
+
+
 def to_gradescope(result: SubmissionResult) -> dict:
     """Gradescope's results.json: one test per question, plus a hidden staff log."""
     tests = [
@@ -131,7 +141,7 @@ def to_gradescope(result: SubmissionResult) -> dict:
     })
     return {
         "score": result.score,
-        "output": status_message(result.status),
+        "output": summary_message(result),
         "tests": tests,
         "extra_data": {
             "status": result.status,

@@ -14,7 +14,7 @@ student's fresh working directory; nothing of the grader is importable from here
 
 Cells run with IPython's ``InteractiveShell`` in one namespace (``%magics``, ``!shell``); a
 cell that raises (``SystemExit`` included) is logged and the next cell runs. The snapshot is
-``{"cells_run", "finished", "memory_error", "answers"}``, written atomically, so answers defined
+``{"cells_run", "finished", "memory_error", "stopped_cells", "answers"}``, written atomically, so answers defined
 before a cell that hangs or kills the process are still graded. Imports only the standard
 library and IPython (plus whatever the student's cells import).
 """
@@ -105,6 +105,7 @@ class Runner:
         self.start = time.monotonic()
         self.cells_run = 0
         self.memory_error = False
+        self.stopped_cells: list[int] = []  # cells stopped by the per-cell time limit
         self.answers = _load(config["answers"], "_grader_answers")
         sys.stdout.reconfigure(line_buffering=True)  # output up to a hang or a kill is kept
         self.stdout_fd = os.dup(1)  # to give back to cells that close fd 1 or 2
@@ -148,6 +149,7 @@ class Runner:
         if isinstance(error, MemoryError):
             self.memory_error = True
         if isinstance(error, CellTimeout):
+            self.stopped_cells.append(index)
             self.note(f"cell {index} stopped after {self.config['cell_timeout']:g} s "
                       "(the time limit for one cell)")
         elif error is not None:
@@ -182,7 +184,8 @@ class Runner:
         try:
             answers = self.answers.encode_namespace(self.ns, self.config["variables"])
             text = _dumps({"cells_run": self.cells_run, "finished": finished,
-                           "memory_error": self.memory_error, "answers": answers})
+                           "memory_error": self.memory_error,
+                           "stopped_cells": self.stopped_cells, "answers": answers})
             with open(path + ".tmp", "w") as f:
                 f.write(text)
             _replace(path + ".tmp", path)

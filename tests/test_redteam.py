@@ -110,6 +110,15 @@ def test_the_cell_time_limit_stops_one_cell_and_the_run_goes_on(tmp_path):
              limits=limits(cell_timeout=1))
     assert ex.status == "ok" and values(ex) == {"a": 1, "b": 2}
     assert "cell 2 stopped after 1 s" in ex.log
+    assert ex.stopped_cells == 1
+
+
+def test_the_student_is_told_about_a_stopped_cell():
+    from autograder.results import SubmissionResult, summary_message
+
+    told = summary_message(SubmissionResult("s", "ok", details={"stopped_cells": 1}))
+    assert told.startswith("Your notebook ran to the end.") and "1 cell(s) ran past" in told
+    assert "past" not in summary_message(SubmissionResult("s", "ok"))
 
 
 def test_ignoring_sigalrm_in_one_cell_does_not_disable_the_limit_for_later_cells(tmp_path):
