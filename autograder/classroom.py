@@ -26,6 +26,7 @@ from typing import Callable, Iterable
 from . import html_report, intake, pipeline, report
 from .intake import Submission
 from .results import SubmissionResult
+from .worksheet import NOTEBOOK
 
 #: Modules that only present results: changing them does not regrade anything.
 PRESENTATION_MODULES = frozenset({"cli.py", "__main__.py", "progress.py", "html_report.py",
@@ -69,7 +70,7 @@ def submission_key(submission: Submission, version: str) -> str:
 
 
 def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: int | None = None,
-                force: bool = False, assignment: str = intake.ASSIGNMENT,
+                force: bool = False, assignment: str = NOTEBOOK,
                 on_start: Callable[[int, int], None] | None = None,
                 on_result: OnResult | None = None,
                 on_wait: Callable[[], None] | None = None) -> ClassRun:

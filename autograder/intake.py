@@ -23,8 +23,6 @@ from typing import Iterable
 
 import yaml
 
-ASSIGNMENT = "dis05.ipynb"
-"""the notebook name Gradescope submissions are expected to use"""
 METADATA_FILE = "submission_metadata.yml"
 IDENTITY_FIELDS = ("name", "email", "sid", "submission_id")
 MAX_EXTRACT_BYTES = 4 << 30
