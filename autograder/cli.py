@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import tempfile
 import traceback
 from pathlib import Path
 
 from . import classroom, intake, pipeline, report
-from .worksheet import NOTEBOOK as ASSIGNMENT_NOTEBOOK
 from .config import Limits
 from .results import SubmissionResult, to_gradescope
+from .worksheet import NOTEBOOK
 
 
 def _limits(args: argparse.Namespace) -> Limits:
-    limits = Limits()
-    overrides = {k: v for k, v in {"timeout": args.timeout, "memory_mb": args.memory_mb}.items()
-                 if v is not None}
-    return Limits(**{**limits.__dict__, **overrides})
+    overrides = {"timeout": args.timeout, "memory_mb": args.memory_mb}
+    return dataclasses.replace(Limits(), **{k: v for k, v in overrides.items() if v is not None})
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -38,7 +37,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     def on_result(result: SubmissionResult, reused: bool) -> None:
         bar.advance(ok=result.status == "ok", reused=reused)
         if not bar.enabled and not reused:
-            _print_line(result)
+            print(_line(result), flush=True)
         elif result.status != "ok" and not reused:
             bar.note(_line(result))
 
@@ -47,12 +46,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
                                    workdir=Path(work), data_dir=args.data_dir)
         try:
             done = classroom.grade_class([Path(p) for p in args.submissions], out, run,
-                                         jobs=args.jobs, force=args.force,
-                                         assignment=ASSIGNMENT_NOTEBOOK, on_start=on_start,
+                                         jobs=args.jobs, force=args.force, on_start=on_start,
                                          on_result=on_result, on_wait=lambda: bar and bar.draw())
         except KeyboardInterrupt:
-            if bar:
-                bar.close()
             print(f"interrupted: finished submissions are kept in {out}; rerun the same command "
                   f"to grade the rest", file=sys.stderr)
             return 130
@@ -76,16 +72,12 @@ def _line(result: SubmissionResult) -> str:
             f"({result.seconds:.1f} s)")
 
 
-def _print_line(result: SubmissionResult) -> None:
-    print(_line(result), flush=True)
-
-
 def cmd_gradescope(args: argparse.Namespace) -> int:
     """Gradescope's entry point: grade ``ROOT/submission`` into ``ROOT/results/results.json``."""
     root = Path(args.root)
     results_file = root / "results" / "results.json"
     try:
-        notebook, problem = intake.choose_notebook(root / "submission", ASSIGNMENT_NOTEBOOK)
+        notebook, problem = intake.choose_notebook(root / "submission", NOTEBOOK)
         with tempfile.TemporaryDirectory(prefix="dis05-gs-") as work:
             run = pipeline.prepare_run(limits=_limits(args), grade_q1=not args.no_q1,
                                        workdir=Path(work), data_dir=args.data_dir)

@@ -8,7 +8,6 @@ ran. Everything the student sees comes from ``results.SubmissionResult``.
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 import traceback
 from dataclasses import dataclass, replace
@@ -33,18 +32,18 @@ class Run:
 
 def prepare_run(*, limits: Limits = Limits(), grade_q1: bool = True, workdir: Path | None = None,
                 data_dir: Path | None = None) -> Run:
-    """Prepare a run: with ``grade_q1``, write the Q1 probe inputs under ``workdir`` (default: a
-    new temporary folder, which the caller may remove after the run)."""
-    questions = worksheet.QUESTIONS
+    """Prepare a run: with ``grade_q1``, write the Q1 probe inputs under ``workdir`` (the caller's
+    folder, kept for the whole run)."""
     if not grade_q1:
-        return Run(limits, tuple(q for q in questions if q.id.startswith("q2")), None)
+        return Run(limits, worksheet.Q2_QUESTIONS, None)
+    if workdir is None:
+        raise ValueError("grading Q1 needs a workdir for the probe's inputs")
     from . import q1
 
-    base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="dis05-run-"))
-    prepared = q1.prepare_q1(base / "q1-inputs", data_dir=data_dir)
+    prepared = q1.prepare_q1(Path(workdir) / "q1-inputs", data_dir=data_dir)
     # The notebook's own limit, plus the time the probe needs to train the student's models.
     limits = replace(limits, timeout=limits.timeout + q1.probe_seconds(prepared))
-    return Run(limits, questions, prepared)
+    return Run(limits, worksheet.QUESTIONS, prepared)
 
 
 def grade_submission(path: Path, run: Run, *, name: str | None = None) -> SubmissionResult:

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-#: Statuses a submission can end with (``invalid notebook: <why>`` carries a reason).
-STATUSES = ("ok", "timeout", "memory", "crashed", "invalid notebook", "grader error")
 
 
 @dataclass

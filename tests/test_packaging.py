@@ -152,3 +152,21 @@ def test_student_download_checks_answers_with_its_own_copy_of_the_package(built,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "1.0"
+
+
+def test_gradescope_entry_point_writes_results_even_when_the_grader_crashes(tmp_path, monkeypatch):
+    """A crash outside one submission's grading still gives the student a results.json."""
+    from autograder import cli, pipeline
+
+    def broken(**_):
+        raise RuntimeError("the grader broke")
+
+    monkeypatch.setattr(pipeline, "prepare_run", broken)
+    (tmp_path / "submission").mkdir()
+    shutil.copy(REFERENCE, tmp_path / "submission" / "dis05.ipynb")
+    assert cli.main(["gradescope", "--root", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert results["score"] == 0 and results["extra_data"]["status"] == "grader error"
+    assert "tell course staff" in results["output"]
+    staff = results["tests"][-1]
+    assert staff["visibility"] == "hidden" and "the grader broke" in staff["output"]

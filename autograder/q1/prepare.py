@@ -17,7 +17,7 @@ import numpy as np
 
 from . import cifar, synthetic
 from .config import Budget, Q1Config
-from .probe import reference_translate
+from .probe import pick_device, reference_translate
 
 #: Shapes of the translate inputs: non-square, so a swapped axis shows.
 TRANSLATE_SHAPES = {"x3": (3, 7, 5), "x4": (2, 3, 6, 9)}
@@ -45,18 +45,6 @@ class Prepared:
 
     def translate_input(self, key: str) -> np.ndarray:
         return self.translate_inputs[key]
-
-
-def resolve_device(preference: str) -> str:
-    """The device the probe will pick for this preference on this machine."""
-    import torch  # only here: choosing a device needs it, nothing else in this module does
-
-    mps = getattr(torch.backends, "mps", None)
-    if preference in ("auto", "cuda") and torch.cuda.is_available():
-        return "cuda"
-    if preference in ("auto", "mps") and mps is not None and mps.is_available():
-        return "mps"
-    return "cpu"
 
 
 def load_dataset(data_dir: str | os.PathLike | None = None) -> tuple[cifar.Dataset, str]:
@@ -116,7 +104,7 @@ def prepare_q1(
         raise ValueError(f"unknown Q1 probe steps {sorted(unknown)}; known: {STEPS}")
     inputs = Path(inputs)
     inputs.mkdir(parents=True, exist_ok=True)
-    device = resolve_device(config.device)
+    device = pick_device(config.device).type
     profile = config.profile or ("cpu" if device == "cpu" else "gpu")
     if dataset is None:
         dataset, data_note = load_dataset(data_dir)
