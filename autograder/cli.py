@@ -22,8 +22,13 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 def cmd_grade(args: argparse.Namespace) -> int:
     """Grade a class: notebooks, folders, Gradescope export zips or folders (see intake.py)."""
+    from .checks import catalogue_problems
     from .progress import Progress
 
+    if problems := catalogue_problems():
+        print("error: the catalogue of mistakes (autograder/mistakes.py) needs fixing before "
+              "grading:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 2
     out = Path(args.out)
     bar: Progress | None = None
 
@@ -96,6 +101,14 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
 def cmd_assign(args: argparse.Namespace) -> int:
     from . import package
 
+    from .checks import catalogue_problems
+
+    problems = [f"catalogue: {p}" for p in catalogue_problems()]
+    problems += [f"master notebook: {p}" for p in package.master_problems(Path(args.master))]
+    if problems:
+        print("error: fix these before building the assignment:\n  " + "\n  ".join(problems),
+              file=sys.stderr)
+        return 2
     package.assign(master=Path(args.master), root=Path(args.root))
     return 0
 

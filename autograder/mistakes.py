@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from autograder.worksheet import band, variable as worksheet_variable
+
 
 @dataclass(frozen=True)
 class Mistake:
@@ -29,18 +31,6 @@ class Mistake:
     id: str
     message: str
     credit: float = 0.0
-
-
-def band(n_in: int = 9, pad: tuple[int, int] = (0, 0),
-         kernel: tuple[str, ...] = ("k1", "k2", "k3")) -> list[list[str]]:
-    """Rows of the matrix of a stride-1 cross-correlation, padded by ``pad`` = (front, back)."""
-    n_out = n_in + sum(pad) - len(kernel) + 1
-    rows = [["0"] * n_in for _ in range(n_out)]
-    for r in range(n_out):
-        for j, k in enumerate(kernel):
-            if 0 <= r + j - pad[0] < n_in:
-                rows[r][r + j - pad[0]] = k
-    return rows
 
 
 def transpose(rows: list[list[str]]) -> list[list[str]]:
@@ -158,6 +148,36 @@ CATALOGUE: tuple[Mistake, ...] = (
 SHARED = {"q2g_out_shape": "q2f_out_dim", "q2g_out_shape_general": "q2f_out_dim_general"}
 
 
+class CatalogueError(ValueError):
+    """An entry of the catalogue is malformed (a mistake in this file, not a student's)."""
+
+
+def structural_problems(catalogue: tuple[Mistake, ...]) -> list[str]:
+    """What is wrong with the entries' form: unknown variable, credit outside [0, 1), no id or
+    message, an answer listed twice for one variable. (Whether each entry reads and differs from
+    the reference needs the checkers: ``checks.catalogue_problems``.)"""
+    problems, seen = [], set()
+    for number, m in enumerate(catalogue, 1):
+        where = f"entry {number} ({m.variable}, {m.id})"
+        try:
+            worksheet_variable(m.variable)
+        except KeyError:
+            problems.append(f"{where}: unknown variable {m.variable!r}")
+        if not 0 <= m.credit < 1:
+            problems.append(f"{where}: credit {m.credit} is not in [0, 1)")
+        if not m.id.strip() or not m.message.strip():
+            problems.append(f"{where}: the id and the message must not be empty")
+        key = (m.variable, repr(m.answer))
+        if key in seen:
+            problems.append(f"{where}: the same answer is listed twice")
+        seen.add(key)
+    return problems
+
+
 def for_variable(name: str) -> tuple[Mistake, ...]:
     """The catalogue entries for one variable, in catalogue order (the first match wins)."""
     return tuple(m for m in CATALOGUE if m.variable in (name, SHARED.get(name)))
+
+
+if _problems := structural_problems(CATALOGUE):
+    raise CatalogueError("the catalogue of mistakes has malformed entries:\n" + "\n".join(_problems))

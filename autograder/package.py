@@ -10,12 +10,16 @@ package and the pinned requirements, and fetches CIFAR-10 when the image is buil
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
+import yaml
+
+from . import worksheet
 from .worksheet import NOTEBOOK
 
 ZIP_NAME = "dis05-autograder.zip"
@@ -115,12 +119,49 @@ def write_zip(target: Path, entries: dict[str, bytes], executable: tuple[str, ..
     return target
 
 
+def master_problems(master: Path) -> list[str]:
+    """Where the master notebook disagrees with ``worksheet.py``, the source of truth: each
+    question's id and points, its test cell calling ``check_question`` with its id, and every
+    answer variable assigned (or defined) in the question's cells."""
+    problems: list[str] = []
+    found: dict[str, tuple[float, str]] = {}
+    current, code = None, []
+    for cell in json.loads(master.read_text())["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "raw" and source.startswith("# BEGIN QUESTION"):
+            config = yaml.safe_load(source.removeprefix("# BEGIN QUESTION")) or {}
+            current, code = str(config.get("name")), []
+            found[current] = (config.get("points"), "")
+        elif cell["cell_type"] == "raw" and source.startswith("# END QUESTION") and current:
+            found[current] = (found[current][0], "\n".join(code))
+            current = None
+        elif current and cell["cell_type"] == "code":
+            code.append(source)
+    for q in worksheet.QUESTIONS:
+        if q.id not in found:
+            problems.append(f"{q.id}: no '# BEGIN QUESTION' cell named {q.id}")
+            continue
+        points, text = found.pop(q.id)
+        if points != q.points:
+            problems.append(f"{q.id}: the notebook says {points} points, worksheet.py {q.points}")
+        if f'check_question("{q.id}", env)' not in text:
+            problems.append(f'{q.id}: its tests cell does not call check_question("{q.id}", env)')
+        for v in q.variables:
+            if not re.search(rf"^(\s*(class|def)\s+{v.name}\b|{v.name}\s*=)", text, re.M):
+                problems.append(f"{q.id}: no cell of the question assigns `{v.name}`")
+    problems += [f"{name}: a question of the notebook that worksheet.py does not know"
+                 for name in found]
+    return problems
+
+
 def assign(*, master: Path, root: Path, dest: Path | None = None) -> dict[str, Path]:
     """Regenerate the student notebook, the solutions notebook and the Gradescope zip.
 
     They are written under ``dest`` (default: the repository ``root``) at the same relative
     paths: ``assignment/dis05.ipynb``, ``solutions/dis05.ipynb``, ``autograder/dist/<zip>``.
     """
+    if problems := master_problems(master):
+        raise ValueError(f"{master} disagrees with worksheet.py:\n  " + "\n  ".join(problems))
     root = root.resolve()
     dest = (dest or root).resolve()
     with tempfile.TemporaryDirectory(prefix="dis05-assign-") as tmp:

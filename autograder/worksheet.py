@@ -55,18 +55,16 @@ class Question:
         return sum(v.points for v in self.variables)
 
 
-def _toeplitz_rows(n_in: int, pad: int) -> list[list[str]]:
-    """Rows of the matrix of a stride-1 cross-correlation with kernel (k1, k2, k3), as text."""
-    kernel = ("k1", "k2", "k3")
-    n_out = n_in + 2 * pad - len(kernel) + 1
-    rows = []
+def band(n_in: int = 9, pad: tuple[int, int] = (0, 0),
+         kernel: tuple[str, ...] = ("k1", "k2", "k3")) -> list[list[str]]:
+    """Rows of the matrix of a stride-1 cross-correlation, padded by ``pad`` = (front, back),
+    as text (the reference answers of Q2c/Q2d and the catalogue's wrong matrices)."""
+    n_out = n_in + sum(pad) - len(kernel) + 1
+    rows = [["0"] * n_in for _ in range(n_out)]
     for r in range(n_out):
-        row = ["0"] * n_in
         for j, k in enumerate(kernel):
-            col = r + j - pad
-            if 0 <= col < n_in:
-                row[col] = k
-        rows.append(row)
+            if 0 <= r + j - pad[0] < n_in:
+                rows[r][r + j - pad[0]] = k
     return rows
 
 
@@ -111,10 +109,10 @@ Q2_QUESTIONS: tuple[Question, ...] = (
         Variable("q2b_last", "expression", "k1*x8 + k2*x9", 1, "the last output element"),
     )),
     Question("q2c", "The convolution of (a) as a matrix", (
-        Variable("q2c_K", "matrix", _toeplitz_rows(9, pad=0), 2, "the 7x9 matrix K with h = K x"),
+        Variable("q2c_K", "matrix", band(9), 2, "the 7x9 matrix K with h = K x"),
     )),
     Question("q2d", "The convolution of (b) as a matrix", (
-        Variable("q2d_K", "matrix", _toeplitz_rows(9, pad=1), 2, "the 9x9 matrix K with h = K x"),
+        Variable("q2d_K", "matrix", band(9, (1, 1)), 2, "the 9x9 matrix K with h = K x"),
     )),
     Question("q2e", "No weight sharing", (
         Variable("q2e_K", "free_band_matrix", (7, 9, 3), 1,
@@ -160,3 +158,12 @@ def question(question_id: str) -> Question:
 def answer_variables() -> list[str]:
     """Every answer variable name, in worksheet order."""
     return [v.name for q in QUESTIONS for v in q.variables]
+
+
+def variable(name: str) -> Variable:
+    """The answer variable with this name; KeyError names it."""
+    for q in QUESTIONS:
+        for v in q.variables:
+            if v.name == name:
+                return v
+    raise KeyError(f"unknown answer variable {name!r}")

@@ -10,10 +10,33 @@ from pathlib import Path
 
 import pytest
 
+from autograder import answers
+from autograder.checks import check_variable
+from autograder.results import CheckResult
+from autograder.worksheet import QUESTIONS
+
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "solutions" / "dis05.ipynb"
 BLANK = ROOT / "assignment" / "dis05.ipynb"
 EXAMPLES = ROOT / "examples" / "submissions"
+
+
+VARIABLES = {v.name: v for q in QUESTIONS for v in q.variables}
+"""every answer variable of the worksheet, by name"""
+
+
+def check(name: str, value) -> CheckResult:
+    """The verdict on ``value`` as the answer to variable ``name``."""
+    return check_variable(VARIABLES[name], value)
+
+
+def via_json(value):
+    """The value as the grader receives it from the student's process (encoded, sent as JSON)."""
+    return answers.decode(json.loads(json.dumps(answers.encode(value))))
+
+
+TRANSPORTS = [pytest.param(lambda v: v, id="raw"), pytest.param(via_json, id="json")]
+"""a value checked as written and as it arrives from the student's process"""
 
 
 def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -13,9 +13,9 @@ import sympy
 from autograder import checks, mistakes
 from autograder.answers import MISSING, Array, Sym, Unsupported
 from autograder.checks import cas, check_variable
-from autograder.worksheet import QUESTIONS, Q2_QUESTIONS
+from autograder.worksheet import Q2_QUESTIONS
+from tests.conftest import VARIABLES
 
-VARIABLES = {v.name: v for q in QUESTIONS for v in q.variables}
 CHECKED = [v for v in VARIABLES.values() if v.kind != "program"]
 
 

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import sympy
 
-from autograder import answers
-from autograder.checks import check_variable
 from autograder.checks.formula import compare_on_domain, domain, evaluate
 from autograder.parse import parse
-from autograder.worksheet import QUESTIONS
-
-VARIABLES = {v.name: v for q in QUESTIONS for v in q.variables}
-
-
-def check(name, value):
-    return check_variable(VARIABLES[name], value)
-
-
-def via_json(value):
-    return answers.decode(json.loads(json.dumps(answers.encode(value))))
-
+from tests.conftest import check, via_json
 
 W, K, p, s = sympy.symbols("W K p s", integer=True, positive=True)
 

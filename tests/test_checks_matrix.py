@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 import sympy
 
-from autograder import answers
 from autograder.checks import check_variable
 from autograder.mistakes import FLIPPED, band, transpose
-from autograder.worksheet import QUESTIONS
-
-VARIABLES = {v.name: v for q in QUESTIONS for v in q.variables}
-
-
-def check(name, value):
-    return check_variable(VARIABLES[name], value)
-
-
-def via_json(value):
-    return answers.decode(json.loads(json.dumps(answers.encode(value))))
-
+from tests.conftest import VARIABLES, check, via_json
 
 k1, k2, k3 = sympy.symbols("k1 k2 k3", real=True)
 KERNEL = {"k1": k1, "k2": k2, "k3": k3, "0": 0}

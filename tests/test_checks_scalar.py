@@ -3,31 +3,15 @@ as a format or type error (never an exception)."""
 
 from __future__ import annotations
 
-import json
 from fractions import Fraction
 
 import numpy as np
 import pytest
 import sympy
 
-from autograder import answers
 from autograder.answers import MISSING
 from autograder.checks import check_variable
-from autograder.worksheet import QUESTIONS
-
-VARIABLES = {v.name: v for q in QUESTIONS for v in q.variables}
-
-
-def check(name, value):
-    return check_variable(VARIABLES[name], value)
-
-
-def via_json(value):
-    """The value as the grader receives it from the student's process."""
-    return answers.decode(json.loads(json.dumps(answers.encode(value))))
-
-
-TRANSPORTS = [pytest.param(lambda v: v, id="raw"), pytest.param(via_json, id="json")]
+from tests.conftest import TRANSPORTS, VARIABLES, check
 
 k1, k2, k3 = sympy.symbols("k1 k2 k3", real=True)
 x = sympy.symbols("x1:10", integer=True)

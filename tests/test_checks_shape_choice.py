@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 import torch
 
-from autograder import answers
-from autograder.checks import check_variable
-from autograder.worksheet import QUESTIONS
-
-VARIABLES = {v.name: v for q in QUESTIONS for v in q.variables}
-
-
-def check(name, value):
-    return check_variable(VARIABLES[name], value)
-
-
-def via_json(value):
-    return answers.decode(json.loads(json.dumps(answers.encode(value))))
-
+from tests.conftest import VARIABLES, check, via_json
 
 SHAPE_RIGHT = {
     "tuple": ("q2h_input_shape", (3, 256, 256)),

@@ -45,7 +45,8 @@ def test_grading_a_gradescope_export_zip(tmp_path, q2_run):
         "name", "email", "sid", "submission_id"]
     assert sorted(rows) == [f"submission_100{i}" for i in range(1, 6)]
     full = rows["submission_1001"]
-    assert (full["total"], full["max_total"], full["status"]) == ("23", "23", "ok")
+    q2_total = f"{sum(q.points for q in q2_run.questions):g}"
+    assert (full["total"], full["max_total"], full["status"]) == (q2_total, q2_total, "ok")
     assert (full["name"], full["email"], full["sid"], full["submission_id"]) == (
         "Ada Lovelace", "ada@berkeley.edu", "3031000001", "1001")
     assert rows["submission_1002"]["status"].startswith(
@@ -58,7 +59,7 @@ def test_grading_a_gradescope_export_zip(tmp_path, q2_run):
 
     gradebook = read_csv(out / "gradebook.csv")
     assert {r["Email"]: r["Total Score"] for r in gradebook} == {
-        "ada@berkeley.edu": "23", "alan@berkeley.edu": "0", "grace@berkeley.edu": "0",
+        "ada@berkeley.edu": q2_total, "alan@berkeley.edu": "0", "grace@berkeley.edu": "0",
         "emmy@berkeley.edu": "0", "kurt@berkeley.edu": "0", "larry@berkeley.edu": "0"}
     for name in rows:  # every submission: feedback a TA can send, Gradescope's JSON, a record
         assert {"feedback.md", "results.json", "checks.json"} <= {p.name for p in (out / name).iterdir()}

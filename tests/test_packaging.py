@@ -16,7 +16,6 @@ from autograder import package, worksheet
 from tests.conftest import BLANK, REFERENCE, ROOT
 from tests.goldens import ZIP_LISTING
 
-pytestmark = pytest.mark.slow
 MASTER = ROOT / "solutions" / "master" / "dis05.ipynb"
 
 
@@ -30,12 +29,14 @@ def code_cells(path: Path) -> list[str]:
             if c["cell_type"] == "code"]
 
 
+@pytest.mark.slow
 def test_committed_notebooks_are_not_stale(built):
     """Fails when the master changed without `make assign`."""
     assert built["student"].read_text() == BLANK.read_text(), "run `make assign`"
     assert built["solutions"].read_text() == REFERENCE.read_text(), "run `make assign`"
 
 
+@pytest.mark.slow
 def test_zip_listing_matches_golden(built):
     assert "\n".join(package.zip_listing(built["zip"])) + "\n" == ZIP_LISTING.read_text(), \
         "the zip's files changed: review, then `make goldens`"
@@ -70,6 +71,7 @@ def test_a_check_follows_every_question_with_matching_points():
     assert declared == {q.id: q.points for q in worksheet.QUESTIONS}
 
 
+@pytest.mark.slow
 def test_student_check_runs_our_checker_through_otter(tmp_path, monkeypatch):
     """grader.check in the notebook: the stub fails with our message, a right answer passes."""
     import otter
@@ -106,6 +108,7 @@ def run_zip(zip_path: Path, notebook: Path | None, root: Path) -> dict:
     return json.loads((root / "results" / "results.json").read_text())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, notebook", [("solutions-dis05", REFERENCE),
                                             ("carol-exits-midway", None)])
 def test_zip_entry_point_grades_like_make_grade(built, graded_examples, tmp_path, name, notebook):
@@ -117,6 +120,7 @@ def test_zip_entry_point_grades_like_make_grade(built, graded_examples, tmp_path
     assert results["extra_data"]["status"] == expected["extra_data"]["status"]
 
 
+@pytest.mark.slow
 def test_zip_entry_point_without_a_notebook_still_writes_results(built, tmp_path):
     results = run_zip(built["zip"], None, tmp_path)
     assert results["score"] == 0
@@ -135,6 +139,7 @@ def test_the_equivariance_demo_shows_the_point(capsys):
     assert float(errors["PixelMLP"]) > 1e-2
 
 
+@pytest.mark.slow
 def test_student_download_checks_answers_with_its_own_copy_of_the_package(built, tmp_path):
     """Unpacked anywhere, the bundle's grader.check imports the bundle's package (cwd first)."""
     with zipfile.ZipFile(built["student_zip"]) as z:

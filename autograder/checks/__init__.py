@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 
+from autograder import mistakes
 from autograder.answers import MISSING
 from autograder.checks import choice, formula, matrix, scalar, shape
 from autograder.checks.common import Unreadable, to_plain
 from autograder.results import CheckResult
-from autograder.worksheet import Variable
+from autograder.worksheet import Variable, variable as worksheet_variable
 
 log = logging.getLogger(__name__)
 
@@ -67,3 +68,27 @@ def _result(variable: Variable, fraction: float, stage: str, message: str,
             mistake: str | None = None) -> CheckResult:
     return CheckResult(variable.name, round(fraction * variable.points, 6), variable.points,
                        message, stage=stage, mistake=mistake, hidden=variable.hidden)
+
+
+def catalogue_problems() -> list[str]:
+    """Entries of the catalogue that cannot work: unreadable by their variable's reader, equal to
+    the reference (full marks), or shadowed by an earlier equivalent entry (the first match
+    wins, so a later one would never be shown). Empty when every entry gets its own message."""
+    entries = [(f"entry {n} ({m.variable}, {m.id})", m, worksheet_variable(m.variable))
+               for n, m in enumerate(mistakes.CATALOGUE, 1)]
+    problems, unreadable = [], set()
+    for where, mistake, variable in entries:
+        try:
+            KINDS[variable.kind][0](variable, to_plain(mistake.answer))
+        except Unreadable as problem:
+            problems.append(f"{where}: unreadable: {problem.message}")
+            unreadable.add(variable.name)
+    for where, mistake, variable in entries:
+        if variable.name in unreadable:  # its other entries cannot be compared until it is fixed
+            continue
+        result = _check(variable, mistake.answer)
+        if result.score >= result.max_score:
+            problems.append(f"{where}: equals the reference answer")
+        elif result.mistake != mistake.id:
+            problems.append(f"{where}: graded as {result.mistake or result.stage!r} instead")
+    return problems

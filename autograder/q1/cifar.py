@@ -28,6 +28,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from autograder import environment
+
 CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 ARCHIVE_MD5 = "c58f30108f718f92721af3b95e74349a"
 BATCH_DIR = "cifar-10-batches-py"
@@ -69,7 +71,7 @@ def data_dir(path: str | os.PathLike | None = None) -> Path:
     """The cache directory: ``path``, else ``$DIS05_DATA_DIR``, else ``~/.cache/dis05``."""
     if path is not None:
         return Path(path)
-    env = os.environ.get(ENV_DATA_DIR)
+    env = environment.env(ENV_DATA_DIR)
     return Path(env) if env else Path.home() / ".cache" / "dis05"
 
 

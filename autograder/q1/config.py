@@ -32,8 +32,9 @@ took 21 s (reference models) and 6 s (notebook-style models) on 2 cores.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
+
+from autograder.environment import env
 
 DATASETS = ("synthetic", "cifar10")
 PROFILES = ("cpu", "gpu", "gradescope")
@@ -110,7 +111,7 @@ class Q1Config:
     """seeds model initialisation, data order, data subsets and the probe inputs"""
     device: str = "auto"
     """auto (CUDA, then Apple MPS, then CPU), cpu, cuda or mps"""
-    profile: str | None = field(default_factory=lambda: os.environ.get("DIS05_Q1_PROFILE") or None)
+    profile: str | None = field(default_factory=lambda: env("DIS05_Q1_PROFILE"))
     """a key of PROFILES; None picks cpu or gpu from the device (env DIS05_Q1_PROFILE)"""
     max_params: int = 5_000_000
     """a CNN or MLP with more trainable parameters than this is not trained"""

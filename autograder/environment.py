@@ -1,0 +1,38 @@
+"""The environment variables the grader reads or sets, declared once (part of the settings tree).
+
+Standard library only and free of other imports, so that any module can read its variables
+through ``env`` without import cycles.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """An environment variable the grader reads or sets."""
+
+    name: str
+    description: str
+    default: str = ""
+
+
+ENVIRONMENT: tuple[EnvVar, ...] = (
+    EnvVar("DIS05_DATA_DIR", "where the verified CIFAR-10 copy is cached", "~/.cache/dis05"),
+    EnvVar("DIS05_Q1_PROFILE", "the Q1 training profile: cpu, gpu or gradescope",
+           "cpu or gpu, from the device"),
+    EnvVar("DIS05_GRADING", "set to 1 by the grader in the student's process, so the notebook "
+           "can skip its own long training", "unset"),
+    EnvVar("DIS05_GRADESCOPE_ROOT", "the Gradescope layout's root (run_autograder)",
+           "/autograder"),
+    EnvVar("DIS05_TIMEOUT", "seconds for the notebook on Gradescope (run_autograder)", "180"),
+)
+
+
+def env(name: str) -> str | None:
+    """The value of one of the declared environment variables (None when unset or empty)."""
+    if name not in {v.name for v in ENVIRONMENT}:
+        raise KeyError(f"{name} is not declared in settings.ENVIRONMENT")
+    return os.environ.get(name) or None

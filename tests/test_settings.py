@@ -1,0 +1,62 @@
+"""The settings tree is the one place settings are declared: documented fields, the generated
+README and docs sections up to date, every Makefile knob and environment variable declared."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+
+from autograder import settings
+from tests.conftest import ROOT
+
+
+@pytest.mark.parametrize("name", settings.GENERATED)
+def test_generated_sections_are_fresh(name):
+    text = (ROOT / name).read_text()
+    render = settings.GENERATED[name]
+    assert settings.refreshed(text, render) == text, f"{name} is stale: run `make goldens`"
+
+
+@pytest.mark.parametrize("group", settings.GROUPS, ids=lambda g: g.__name__)
+def test_every_setting_has_a_description(group):
+    docs = settings.field_docs(group)
+    missing = [f.name for f in dataclasses.fields(group) if not docs.get(f.name)]
+    assert missing == [], f"{group.__name__}: describe {missing} (a docstring under the field)"
+
+
+def test_descriptions_are_read_from_the_declarations():
+    assert settings.describe("limits.timeout").startswith("wall-clock seconds")
+    assert settings.describe("q1.credit") == "partial credit for q1b"
+    with pytest.raises(KeyError):
+        settings.describe("limits.no_such_setting")
+
+
+def test_every_make_grade_knob_is_declared_once():
+    makefile = (ROOT / "Makefile").read_text()
+    block = makefile.split("# make grade knobs", 1)[1].split("# make test knobs", 1)[0]
+    in_makefile = set(re.findall(r"^([A-Z0-9_]+)\s*\?=", block, re.M))
+    declared = [k.make for k in settings.KNOBS]
+    assert len(declared) == len(set(declared))
+    assert in_makefile == set(declared)
+
+
+def test_every_environment_variable_the_code_uses_is_declared():
+    sources = [p.read_text() for p in (ROOT / "autograder").rglob("*.py")]
+    used = {name for text in sources for name in re.findall(r"\bDIS05_[A-Z_]+\b", text)}
+    declared = {v.name for v in settings.ENVIRONMENT}
+    assert used <= declared, f"declare {sorted(used - declared)} in settings.ENVIRONMENT"
+
+
+def test_undeclared_environment_variables_are_refused():
+    with pytest.raises(KeyError, match="not declared"):
+        settings.env("DIS05_SOMETHING_ELSE")
+
+
+def test_environment_values_are_read(monkeypatch):
+    monkeypatch.setenv("DIS05_Q1_PROFILE", "gradescope")
+    assert settings.env("DIS05_Q1_PROFILE") == "gradescope"
+    assert settings.Settings().q1.profile == "gradescope"
+    monkeypatch.setenv("DIS05_Q1_PROFILE", "")
+    assert settings.Settings().q1.profile is None
