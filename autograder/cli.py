@@ -17,7 +17,8 @@ from .worksheet import NOTEBOOK
 
 
 def _limits(args: argparse.Namespace, base: Limits = Limits()) -> Limits:
-    overrides = {"timeout": args.timeout, "memory_mb": args.memory_mb}
+    overrides = {"timeout": args.timeout, "memory_mb": args.memory_mb,
+                 "cell_timeout": args.cell_timeout}
     return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -129,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def limits_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--timeout", type=float, help=f"seconds per notebook (default {Limits.timeout:g})")
+        p.add_argument("--cell-timeout", type=float,
+                       help=f"seconds per cell (default {Limits.cell_timeout:g})")
         p.add_argument("--memory-mb", type=int, help="memory cap of the student's processes "
                        "(default: the machine's memory less a reserve for the grader)")
         p.add_argument("--no-q1", action="store_true", help="skip Q1's programs (no training)")

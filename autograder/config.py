@@ -31,9 +31,10 @@ class Limits:
     reruns: int = 3
     """at most this many reruns of one submission after early stops"""
     memory_mb: int | None = None
-    """memory cap of the student's processes together, in MiB (resident memory, polled by the
-    supervisor; each process also gets ``RLIMIT_DATA`` at this size, which turns a single huge
-    allocation into a ``MemoryError``). None: derived from the machine, see ``machine.py``"""
+    """memory cap of the student's processes together, in MiB (anonymous resident memory,
+    polled by the supervisor; each process also gets ``RLIMIT_DATA`` a little above it, which
+    turns a single huge allocation into a ``MemoryError``). None: derived from the machine,
+    see ``machine.py``"""
     memory_reserve_mb: int = 256
     """MiB left to the grader and the supervisor when the cap is derived from the machine"""
     memory_ceiling_mb: int = 4096

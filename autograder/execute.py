@@ -26,7 +26,7 @@ from autograder import runner as runner_module
 from autograder import sandbox
 from autograder.budget import Budget, RunBudget
 from autograder.config import Limits
-from autograder.machine import memory_cap_mb
+from autograder.machine import data_limit_mb, memory_cap_mb
 
 MAX_SNAPSHOT_BYTES = 64 << 20
 """a larger snapshot file is ignored (answers.encode caps each answer far below this)"""
@@ -264,7 +264,7 @@ def execute_notebook(notebook: Path, *, variables: list[str], limits: Limits = D
             [python, "-I", str(paths["runtime"] / "runner.py"),
              str(paths["runtime"] / "config.json")],
             cwd=paths["work"], env=child_env(python, paths, env), timeout=budget.hard,
-            memory_mb=memory, output_bytes=limits.output_bytes,
+            memory_mb=data_limit_mb(limits), output_bytes=limits.output_bytes,
             file_mb=limits.file_mb, processes=limits.processes,
             phases={"cells": len(numbered), "notebook": budget.notebook,
                     "cell_kill": budget.cell_kill, "probe": budget.probe},

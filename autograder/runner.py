@@ -67,6 +67,26 @@ def _load(path: str, name: str):
     return module
 
 
+def stub_otter() -> None:
+    """Make ``import otter`` work where otter is not installed (the Gradescope image has none):
+    grading skips the cells that only call otter, but a cell that also imports something else
+    must not fail on it. Every method of the stub's ``Notebook`` does nothing."""
+    if importlib.util.find_spec("otter") is not None:
+        return
+    import types
+
+    class Notebook:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __getattr__(self, name):
+            return lambda *args, **kwargs: None
+
+    otter = types.ModuleType("otter")
+    otter.Notebook = Notebook
+    sys.modules["otter"] = otter
+
+
 def make_shell():
     """An InteractiveShell with no history file, no colours, and grading-safe magics."""
     from IPython.core.interactiveshell import InteractiveShell
@@ -120,6 +140,7 @@ class Runner:
         sys.stdout.reconfigure(line_buffering=True)  # output up to a hang or a kill is kept
         self.stdout_fd = os.dup(1)  # to give back to cells that close fd 1 or 2
         self.stderr_fd = os.dup(2)
+        stub_otter()
         self.shell = make_shell()
         self.ns = self.shell.user_ns
         _write(2, READY.encode())

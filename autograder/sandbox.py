@@ -15,7 +15,8 @@ for the untrusted process, and starts this file as a small *supervisor* program
   phase's deadline (``budget.RunBudget``: per cell, the cells together, the probe, the whole),
   so a cell that ignores signals is stopped all the same; reports are only accepted in order
   (cell numbers increase, the probe once), so forging them gains no more than the budgets give;
-* polls the resident memory of every process below it and kills them above ``rss_mb``; a
+* polls the anonymous resident memory of every process below it and kills them above
+  ``rss_mb``; a
   SIGKILL it did not send, together with a new OOM kill in the kernel's counters, is reported
   as the kernel's OOM killer (the student's processes get ``oom_score_adj`` 1000, so the kernel
   picks them, not the grader);
@@ -507,12 +508,14 @@ def oom_kill_count() -> int:
 
 
 def _tree_rss_mb(root: int) -> float:
-    """Resident memory of every process below ``root``, in MiB (shared pages counted twice)."""
+    """Anonymous resident memory of every process below ``root``, in MiB: what the kernel
+    cannot reclaim (the mapped code of torch and friends is file-backed and shared)."""
     pages = 0
     for p in descendants(root):
         try:
             with open(f"/proc/{p}/statm") as f:
-                pages += int(f.read().split()[1])
+                fields = f.read().split()
+            pages += int(fields[1]) - int(fields[2])  # resident - file-backed/shared
         except (OSError, ValueError, IndexError):
             continue
     return pages * os.sysconf("SC_PAGE_SIZE") / (1 << 20)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import answers, sandbox
+from autograder import answers, runner, sandbox
 from autograder.budget import EXIT_SECONDS
 from autograder.config import Limits
 from autograder.machine import memory_cap_mb
@@ -57,17 +57,37 @@ def sandbox_python():
         (root / "bin" / "python").symlink_to(system)
         (root / "pyvenv.cfg").write_text(f"home = {Path(system).parent}\n"
                                          "include-system-site-packages = false\n")
-        packages = [p for p in sys.path if p.endswith("site-packages")]
-        (site / "grader-venv.pth").write_text("\n".join(packages) + "\n")
         for p in [root, *root.rglob("*")]:
             if not p.is_symlink():
                 p.chmod(0o755 if p.is_dir() else 0o644)
+        packages = [visible_copy(Path(p), site / f"packages-{i}")
+                    for i, p in enumerate(p for p in sys.path if p.endswith("site-packages"))]
+        (site / "grader-venv.pth").write_text("\n".join(map(str, packages)) + "\n")
+        (site / "grader-venv.pth").chmod(0o644)
         shim = str(root / "bin" / "python")
-        if not sandbox.interpreter_usable(shim, probe_uid):
+        if not sandbox.interpreter_usable(shim, probe_uid, runner.IMPORTS):
             pytest.skip("the sandbox user cannot run the shim interpreter either")
         yield shim
     finally:
         shutil.rmtree(root)
+
+
+def visible_copy(packages: Path, copy: Path) -> Path:
+    """``packages`` itself if the sandbox user can reach it, else a copy it can read: hard links
+    where possible (fast, same files), plain copies otherwise. A checkout in a private folder
+    (``mktemp -d``, root's home) keeps its venv out of that user's reach."""
+    if sandbox._world_searchable(packages):
+        return packages
+
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+    shutil.copytree(packages, copy, symlinks=True, copy_function=link)
+    for d in [copy, *(p for p in copy.rglob("*") if p.is_dir() and not p.is_symlink())]:
+        d.chmod(d.stat().st_mode | 0o555)
+    return copy
 
 
 def gone(pid: int) -> bool:
