@@ -6,18 +6,25 @@ import argparse
 import dataclasses
 import sys
 import tempfile
+import time
 import traceback
 from pathlib import Path
 
 from . import classroom, intake, pipeline, report
-from .config import Limits
+from .config import Limits, Machine
 from .results import SubmissionResult, to_gradescope
 from .worksheet import NOTEBOOK
 
 
-def _limits(args: argparse.Namespace) -> Limits:
-    overrides = {"timeout": args.timeout, "memory_mb": args.memory_mb}
-    return dataclasses.replace(Limits(), **{k: v for k, v in overrides.items() if v is not None})
+def _limits(args: argparse.Namespace, base: Limits = Limits()) -> Limits:
+    overrides = {"timeout": args.timeout, "memory_mb": args.memory_mb,
+                 "cell_timeout": args.cell_timeout}
+    return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _machine(args: argparse.Namespace) -> Machine:
+    overrides = {"seconds": args.machine_seconds, "safety_margin": args.safety_margin}
+    return dataclasses.replace(Machine(), **{k: v for k, v in overrides.items() if v is not None})
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -49,6 +56,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="dis05-run-") as work:
         run = pipeline.prepare_run(limits=_limits(args), grade_q1=not args.no_q1,
                                    workdir=Path(work), data_dir=args.data_dir)
+        for note in run.notes:
+            print(f"note: {note}", file=sys.stderr, flush=True)
         try:
             done = classroom.grade_class([Path(p) for p in args.submissions], out, run,
                                          jobs=args.jobs, force=args.force, on_start=on_start,
@@ -79,17 +88,24 @@ def _line(result: SubmissionResult) -> str:
 
 def cmd_gradescope(args: argparse.Namespace) -> int:
     """Gradescope's entry point: grade ``ROOT/submission`` into ``ROOT/results/results.json``."""
+    start = time.monotonic()
     root = Path(args.root)
     results_file = root / "results" / "results.json"
     try:
+        machine = _machine(args)
+        base = Limits(timeout=machine.notebook_seconds)
         notebook, problem = intake.choose_notebook(root / "submission", NOTEBOOK)
         with tempfile.TemporaryDirectory(prefix="dis05-gs-") as work:
-            run = pipeline.prepare_run(limits=_limits(args), grade_q1=not args.no_q1,
+            run = pipeline.prepare_run(limits=_limits(args, base), grade_q1=not args.no_q1,
                                        workdir=Path(work), data_dir=args.data_dir)
+            # The machine's whole limit, less the margin, less what start-up already used.
+            total = machine.total_seconds - (time.monotonic() - start)
+            run = dataclasses.replace(run, limits=dataclasses.replace(run.limits, total=total))
             if notebook is None:
                 result = pipeline.nothing_to_run("submission", problem, run)
             else:
                 result = pipeline.grade_submission(notebook, run, name="submission")
+            result.log = "".join(f"[grader] {n}\n" for n in run.notes) + result.log
         report.write_json(results_file, to_gradescope(result))
     except Exception:
         result = pipeline.grader_error("submission", (), traceback.format_exc())
@@ -127,7 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     def limits_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--timeout", type=float, help=f"seconds per notebook (default {Limits.timeout:g})")
-        p.add_argument("--memory-mb", type=int, help=f"memory cap (default {Limits.memory_mb})")
+        p.add_argument("--cell-timeout", type=float,
+                       help=f"seconds per cell (default {Limits.cell_timeout:g})")
+        p.add_argument("--memory-mb", type=int, help="memory cap of the student's processes "
+                       "(default: the machine's memory less a reserve for the grader)")
         p.add_argument("--no-q1", action="store_true", help="skip Q1's programs (no training)")
         p.add_argument("--data-dir", help="CIFAR-10 cache (default: $DIS05_DATA_DIR or ~/.cache/dis05)")
 
@@ -145,6 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     gs = sub.add_parser("gradescope", help="Gradescope's entry point (run_autograder)")
     gs.add_argument("--root", default="/autograder")
+    gs.add_argument("--machine-seconds", type=float,
+                    help=f"the machine's limit for the whole run (default {Machine.seconds:g})")
+    gs.add_argument("--safety-margin", type=float, help="seconds kept back from it (default "
+                    f"{Machine.safety_margin:g})")
     limits_options(gs)
     gs.set_defaults(func=cmd_gradescope)
 

@@ -27,7 +27,12 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
            "can skip its own long training", "unset"),
     EnvVar("DIS05_GRADESCOPE_ROOT", "the Gradescope layout's root (run_autograder)",
            "/autograder"),
-    EnvVar("DIS05_TIMEOUT", "seconds for the notebook on Gradescope (run_autograder)", "180"),
+    EnvVar("DIS05_TIMEOUT", "seconds for the notebook on Gradescope (run_autograder)",
+           "Machine.notebook_seconds"),
+    EnvVar("DIS05_CELL_TIMEOUT", "seconds for one cell on Gradescope (run_autograder)",
+           "Limits.cell_timeout"),
+    EnvVar("DIS05_MACHINE_SECONDS", "the Gradescope machine's limit for the whole run "
+           "(run_autograder)", "Machine.seconds"),
 )
 
 

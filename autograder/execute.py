@@ -24,7 +24,9 @@ from pathlib import Path
 from autograder import answers as answers_module
 from autograder import runner as runner_module
 from autograder import sandbox
+from autograder.budget import Budget, RunBudget
 from autograder.config import Limits
+from autograder.machine import data_limit_mb, memory_cap_mb
 
 MAX_SNAPSHOT_BYTES = 64 << 20
 """a larger snapshot file is ignored (answers.encode caps each answer far below this)"""
@@ -61,12 +63,32 @@ class Execution:
     log: str  # student's stdout/stderr, per-cell errors, notes of the sandbox (capped)
     seconds: float
     probe_dir: Path | None = None  # the probe's outputs (the caller removes it)
-    cells_run: int = 0
-    stopped_cells: int = 0  # cells stopped by the per-cell time limit (later cells still ran)
+    cells_run: int = 0  # cells that completed (of those run; see ``cells``)
+    stopped_cells: list[int] = field(default_factory=list)  # numbers of the cells stopped at
+    # the per-cell time limit (later cells still ran)
     notes: list[str] = field(default_factory=list)
+    killed_cell: int = 0  # the number of a cell the supervisor killed at the cell limit
+    killed_after: float = 0.0  # seconds the cells before the stop took (for a rerun's budget)
+    notebook_seconds: float = 0.0  # the run's notebook phase, for ``budget.Budget.charge``
+    cells: list[int] = field(default_factory=list)  # the numbers of the cells that were run
 
 
 # ----------------------------------------------------------------------------- reading
+
+def cell_label(number: int, source: str) -> str:
+    """How a cell is named to the student: its number among the notebook's code cells and its
+    first line of code."""
+    first = next((line.strip() for line in source.splitlines()
+                  if line.strip() and not line.lstrip().startswith("#")), "")
+    return f"code cell {number} (`{first[:60]}`)" if first else f"code cell {number}"
+
+
+def runnable_cells(notebook: Path, *, max_mb: int = Limits.notebook_mb) -> list[tuple[int, str]]:
+    """(number among the notebook's code cells, source) of the cells grading runs (not the
+    cells that only talk to otter); raises ``InvalidNotebook``."""
+    return [(n, c) for n, c in enumerate(read_notebook(notebook, max_mb=max_mb), 1)
+            if not is_otter_cell(c)]
+
 
 def read_notebook(path: Path, *, max_mb: int = Limits.notebook_mb) -> list[str]:
     """The sources of a notebook's code cells; raises ``InvalidNotebook`` with the reason."""
@@ -208,42 +230,74 @@ def _open_regular(path: Path) -> int | None:
 
 def execute_notebook(notebook: Path, *, variables: list[str], limits: Limits = DEFAULT_LIMITS,
                      env: dict[str, str] | None = None, probe: Probe | None = None,
-                     workdir: Path | None = None, max_cells: int | None = None) -> Execution:
+                     workdir: Path | None = None, max_cells: int | None = None,
+                     skip: frozenset[int] = frozenset(),
+                     budget: RunBudget | None = None) -> Execution:
     """Run ``notebook``'s code cells in a sandbox; return the answers of its last snapshot.
 
     ``env`` adds variables to the child's environment; ``workdir`` is where the temporary
     sandbox directory is made (default: the system's temporary directory); ``max_cells`` runs
-    only the first code cells (to probe the code defined before a cell that crashed).
+    only the first code cells (to probe the code defined before a cell that crashed); ``skip``
+    leaves out cells by number (cells the supervisor killed in an earlier run); ``budget``
+    (default: a first run within ``limits``) bounds each phase.
     """
     start = time.monotonic()
     try:
-        cells = [c for c in read_notebook(notebook, max_mb=limits.notebook_mb)
-                 if not is_otter_cell(c)][:max_cells]
+        numbered = [(n, c) for n, c in runnable_cells(notebook, max_mb=limits.notebook_mb)
+                    if n not in skip][:max_cells]
     except InvalidNotebook as exc:
         return Execution(f"invalid notebook: {exc}", {}, "", time.monotonic() - start)
+    if budget is None:
+        budget = Budget(limits, 0.0).first_run()
     python = limits.python or sys.executable
-    with sandbox.Sandbox(python=python, parent=workdir) as box:
+    memory = memory_cap_mb(limits)
+    with sandbox.Sandbox(python=python, parent=workdir, imports=runner_module.IMPORTS) as box:
         paths = _prepare(box, Path(notebook), probe)
-        config = {"cells": cells, "variables": list(variables),
+        config = {"cells": [c for _, c in numbered], "numbers": [n for n, _ in numbered],
+                  "variables": list(variables),
                   "answers": str(paths["runtime"] / "answers.py"),
                   "snapshot": str(paths["state"] / "answers.json"),
-                  "cell_timeout": limits.cell_timeout, "timeout": limits.timeout,
+                  "cell_timeout": budget.cell_alarm, "timeout": budget.notebook,
                   "probe": _probe_config(probe, paths)}
         (paths["runtime"] / "config.json").write_text(json.dumps(config))
         outcome = box.run(
             [python, "-I", str(paths["runtime"] / "runner.py"),
              str(paths["runtime"] / "config.json")],
-            cwd=paths["work"], env=child_env(python, paths, env), timeout=limits.timeout,
-            memory_mb=limits.memory_mb, output_bytes=limits.output_bytes,
-            file_mb=limits.file_mb, processes=limits.processes)
+            cwd=paths["work"], env=child_env(python, paths, env), timeout=budget.hard,
+            memory_mb=data_limit_mb(limits), output_bytes=limits.output_bytes,
+            file_mb=limits.file_mb, processes=limits.processes,
+            phases={"cells": len(numbered), "notebook": budget.notebook,
+                    "cell_kill": budget.cell_kill, "probe": budget.probe},
+            rss_mb=memory, isolate_network=limits.isolate_network and not network_problem())
         _check_started(outcome, limits.output_bytes)
         snapshot = read_snapshot(paths["state"] / "answers.json", list(variables))
         probe_dir = _collect_probe(paths) if probe else None
+    killed = _killed_cell(outcome, numbered)
+    stopped = [n for n in _numbers(snapshot.get("stopped_cells"))]
     return Execution(
         status=decide_status(outcome, snapshot), answers=snapshot.get("answers", {}),
-        log=_log(outcome, _where(snapshot)), seconds=time.monotonic() - start,
-        probe_dir=probe_dir, cells_run=_int(snapshot.get("cells_run")), notes=outcome.notes,
-        stopped_cells=_count(snapshot.get("stopped_cells")))
+        log=_log(outcome, _where(snapshot, numbered), memory, numbered),
+        seconds=time.monotonic() - start, probe_dir=probe_dir,
+        cells_run=_int(snapshot.get("cells_run")), notes=outcome.notes, stopped_cells=stopped,
+        killed_cell=killed, notebook_seconds=outcome.notebook_seconds,
+        killed_after=_before(outcome), cells=[n for n, _ in numbered])
+
+
+def network_problem() -> str:
+    """Why the student's network cannot be cut here ("" when it can); tried once."""
+    return sandbox.network_isolation()
+
+
+def _killed_cell(outcome: sandbox.Outcome, numbered: list[tuple[int, str]]) -> int:
+    """The number of the cell the supervisor killed at the cell limit (0: none)."""
+    if outcome.stopped != "cell" or not 0 < outcome.stopped_cell <= len(numbered):
+        return 0
+    return numbered[outcome.stopped_cell - 1][0]
+
+
+def _before(outcome: sandbox.Outcome) -> float:
+    """Seconds from the start to the start of the cell during which the run stopped."""
+    return outcome.cell_starts[-1] if outcome.cell_starts else outcome.notebook_seconds
 
 
 def _prepare(box: sandbox.Sandbox, notebook: Path, probe: Probe | None) -> dict[str, Path]:
@@ -311,6 +365,8 @@ MEMORY_SIGNS = ("MemoryError", "bad_alloc", "Cannot allocate memory", "out of me
 
 def decide_status(outcome: sandbox.Outcome, snapshot: dict) -> str:
     """ok | timeout | memory | crashed, from how the process ended and its last snapshot."""
+    if outcome.stopped == "memory" or outcome.oom_killed:
+        return "memory"
     if outcome.timed_out:
         return "timeout"
     if outcome.returncode == 0 and snapshot.get("finished") is True:
@@ -321,29 +377,46 @@ def decide_status(outcome: sandbox.Outcome, snapshot: dict) -> str:
     return "crashed"
 
 
-def _where(snapshot: dict) -> str:
+def _where(snapshot: dict, numbered: list[tuple[int, str]]) -> str:
     if snapshot.get("finished") is True:
         return "after the last cell"
-    return f"in cell {_int(snapshot.get('cells_run')) + 1}"
+    position = _int(snapshot.get("cells_run"))
+    if position < len(numbered):
+        return f"in {cell_label(*numbered[position])}"
+    return f"in cell {position + 1}"
 
 
-def _log(outcome: sandbox.Outcome, where: str) -> str:
+LIMIT_NAMES = {"cell": "the time limit for one cell", "notebook": "the notebook's time limit",
+               "probe": "the time limit of Q1's probe (training your models)",
+               "total": "the time limit for the whole submission"}
+
+
+def _log(outcome: sandbox.Outcome, where: str, memory_mb: int,
+         numbered: list[tuple[int, str]]) -> str:
     """The captured output (already capped by the supervisor) and the sandbox's notes."""
     notes = "".join(f"[sandbox] {n}\n" for n in outcome.notes)
-    if outcome.returncode not in (0, None) and not outcome.timed_out:
+    if outcome.stopped == "memory":
+        notes += (f"[sandbox] stopped: its processes used more than the memory cap "
+                  f"({memory_mb} MB) {where}\n")
+    elif outcome.oom_killed:
+        notes += (f"[sandbox] killed by the kernel's out-of-memory killer {where} (the machine "
+                  f"ran out of memory; peak seen {outcome.peak_rss_mb:.0f} MB)\n")
+    elif outcome.returncode not in (0, None) and not outcome.timed_out:
         how = (f"signal {-outcome.returncode}" if outcome.returncode < 0
                else f"exit status {outcome.returncode}")
         notes += f"[sandbox] the process ended early ({how}) {where}\n"
     if outcome.timed_out:
-        notes += (f"[sandbox] killed at the time limit ({outcome.seconds:.0f} s) "
-                  f"{where}\n")
+        if outcome.stopped == "probe":
+            where = "in Q1's probe"
+        notes += (f"[sandbox] killed at {LIMIT_NAMES.get(outcome.stopped, 'the time limit')} "
+                  f"({outcome.seconds:.0f} s) {where}\n")
     output = outcome.output.replace(runner_module.READY, "", 1)
     return output + ("\n" if output else "") + notes
 
 
-def _count(value: object) -> int:
-    """The length of a list in the snapshot (0 for anything else)."""
-    return len(value) if isinstance(value, list) else 0
+def _numbers(value: object) -> list[int]:
+    """The non-negative integers of a list in the snapshot (nothing for anything else)."""
+    return [v for v in value if _int(v)] if isinstance(value, list) else []
 
 
 def _int(value: object) -> int:

@@ -2,9 +2,10 @@
 and the students' download (the notebook with the package its ``grader.check`` cells import).
 
 otter assign does the notebook work (stubs, tests in the student notebook's metadata). Its zip
-grades with otter's own runner, in the student's kernel; ours replaces the entry point so that
-Gradescope grades exactly as ``make grade`` does (``python -m autograder gradescope``), ships this
-package and the pinned requirements, and fetches CIFAR-10 when the image is built.
+grades with otter's own runner, in the student's kernel; ours replaces the set-up and the entry
+point so that Gradescope grades exactly as ``make grade`` does (``python -m autograder
+gradescope``), ships this package and only the runtime requirements (``requirements-gradescope.txt``,
+exact pins), and fetches CIFAR-10 when the image is built.
 """
 
 from __future__ import annotations
@@ -25,35 +26,50 @@ from .worksheet import NOTEBOOK
 ZIP_NAME = "dis05-autograder.zip"
 STUDENT_ZIP_NAME = "dis05-student.zip"
 FIXED_TIME = (2025, 1, 1, 0, 0, 0)  # zip entries get this timestamp, so builds are reproducible
-OTTER_FILES_KEPT = ("setup.sh", "environment.yml", "otter_config.json")
+OTTER_FILES_KEPT = ()  # otter's set-up installs otter, playwright and Chromium: not used here
+RUNTIME_REQUIREMENTS = "requirements-gradescope.txt"
+"""exact pins of what grading needs at run time (no otter, pytest, ruff, playwright, docs)"""
+ENV_PYTHON = "/root/miniforge3/envs/dis05/bin"
 
-RUN_AUTOGRADER = """\
+RUN_AUTOGRADER = f"""\
 #!/usr/bin/env bash
 # Grades the submission with the same pipeline as `make grade` (not otter's default runner).
+# Time: every phase's budget is computed and enforced by the grader (autograder/budget.py);
+# DIS05_MACHINE_SECONDS is the machine's limit for the whole run (Gradescope's default 600).
 set -u
-ROOT="${DIS05_GRADESCOPE_ROOT:-/autograder}"
-if [ -x /root/miniforge3/bin/mamba ]; then
-    export PATH=/root/miniforge3/bin:$PATH
-    eval "$(mamba shell hook --shell bash)"
-    mamba activate otter-env
+ROOT="${{DIS05_GRADESCOPE_ROOT:-/autograder}}"
+if [ -x {ENV_PYTHON}/python ]; then
+    export PATH={ENV_PYTHON}:$PATH
 fi
 chmod 700 "$ROOT/source" 2>/dev/null || true   # keep the grader out of the student's reach
 cd "$ROOT/source"
-export DIS05_DATA_DIR="${DIS05_DATA_DIR:-$ROOT/data}"
-export DIS05_Q1_PROFILE="${DIS05_Q1_PROFILE:-gradescope}"
-# Gradescope's default limit is 10 minutes: 180 s for the notebook + 2 x 150 s Q1 training + 60 s.
-exec python -m autograder gradescope --root "$ROOT" --timeout "${DIS05_TIMEOUT:-180}"
+export DIS05_DATA_DIR="${{DIS05_DATA_DIR:-$ROOT/data}}"
+export DIS05_Q1_PROFILE="${{DIS05_Q1_PROFILE:-gradescope}}"
+exec python -m autograder gradescope --root "$ROOT" \\
+    ${{DIS05_TIMEOUT:+--timeout "$DIS05_TIMEOUT"}} \\
+    ${{DIS05_CELL_TIMEOUT:+--cell-timeout "$DIS05_CELL_TIMEOUT"}} \\
+    ${{DIS05_MACHINE_SECONDS:+--machine-seconds "$DIS05_MACHINE_SECONDS"}}
 """
 
-SETUP_ADDITION = """
-# --- dis05: the grader's pinned requirements (CPU torch) and CIFAR-10, fetched once here ---
-# The student's code runs as an unprivileged user, which must be able to run the conda env's
-# python under /root (traverse only: /root stays unlistable; /autograder/source is made 700).
+SETUP = f"""\
+#!/usr/bin/env bash
+# Gradescope image set-up for dis05: Python 3.11 (miniforge), the grader's runtime requirements
+# (exact pins, CPU torch) and CIFAR-10, fetched once here.
+set -e
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y wget
+wget -nv "https://github.com/conda-forge/miniforge/releases/download/25.3.1-0/Miniforge3-Linux-$(uname -m).sh" \\
+    -O /tmp/miniforge.sh
+bash /tmp/miniforge.sh -b -p /root/miniforge3
+/root/miniforge3/bin/conda create -y -n dis05 -c conda-forge python=3.11 pip
+# The student's code runs as an unprivileged user, which must be able to run this python under
+# /root (traverse only: /root stays unlistable; /autograder/source is made 700).
 chmod 711 /root
 cd /autograder/source
-mamba run -n otter-env pip install --extra-index-url https://download.pytorch.org/whl/cpu \\
+{ENV_PYTHON}/pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu \\
     -r /autograder/source/requirements.txt
-mamba run -n otter-env python -m autograder fetch-cifar --data-dir /autograder/data \\
+{ENV_PYTHON}/python -m autograder fetch-cifar --data-dir /autograder/data \\
     || echo "CIFAR-10 could not be fetched: Q1 will grade on the generated dataset"
 """
 
@@ -89,15 +105,15 @@ def package_entries(root: Path) -> dict[str, bytes]:
 
 
 def build_zip(otter_zip: Path, root: Path, target: Path) -> Path:
-    """Our Gradescope zip from otter's: same set-up, our entry point, package and requirements."""
+    """Our Gradescope zip: otter's tests, our set-up, entry point, package and runtime pins."""
     entries: dict[str, bytes] = {}
     with zipfile.ZipFile(otter_zip) as z:
         for name in z.namelist():
             if name in OTTER_FILES_KEPT or name.startswith("tests/"):
                 entries[name] = z.read(name)
-    entries["setup.sh"] = entries["setup.sh"] + SETUP_ADDITION.encode()
+    entries["setup.sh"] = SETUP.encode()
     entries["run_autograder"] = RUN_AUTOGRADER.encode()
-    entries["requirements.txt"] = (root / "requirements.txt").read_bytes()
+    entries["requirements.txt"] = (root / RUNTIME_REQUIREMENTS).read_bytes()
     entries.update(package_entries(root))
     return write_zip(target, entries, executable=("run_autograder", "setup.sh"))
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 import shutil
 import time
 import traceback
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import answers, worksheet
+from .budget import Budget
 from .checks import check_variable
 from .config import Limits
-from .execute import Execution, execute_notebook
+from .execute import Execution, cell_label, execute_notebook, network_problem, runnable_cells
 from .results import CheckResult, QuestionResult, SubmissionResult
 
 
@@ -28,22 +29,30 @@ class Run:
     limits: Limits
     questions: tuple[worksheet.Question, ...]
     q1: Any = None  # q1.Prepared when Q1's programs are graded, else None
+    probe_seconds: float = 0.0  # Q1 probe's own budget (q1.probe_seconds), beside the notebook's
+    notes: tuple[str, ...] = ()  # for the staff, once per run (e.g. the network is not cut)
 
 
 def prepare_run(*, limits: Limits = Limits(), grade_q1: bool = True, workdir: Path | None = None,
                 data_dir: Path | None = None) -> Run:
     """Prepare a run: with ``grade_q1``, write the Q1 probe inputs under ``workdir`` (the caller's
     folder, kept for the whole run)."""
+    notes = run_notes(limits)
     if not grade_q1:
-        return Run(limits, worksheet.Q2_QUESTIONS, None)
+        return Run(limits, worksheet.Q2_QUESTIONS, None, notes=notes)
     if workdir is None:
         raise ValueError("grading Q1 needs a workdir for the probe's inputs")
     from . import q1
 
     prepared = q1.prepare_q1(Path(workdir) / "q1-inputs", data_dir=data_dir)
-    # The notebook's own limit, plus the time the probe needs to train the student's models.
-    limits = replace(limits, timeout=limits.timeout + q1.probe_seconds(prepared))
-    return Run(limits, worksheet.QUESTIONS, prepared)
+    return Run(limits, worksheet.QUESTIONS, prepared, probe_seconds=q1.probe_seconds(prepared),
+               notes=notes)
+
+
+def run_notes(limits: Limits) -> tuple[str, ...]:
+    """What the staff should know once about this run's isolation."""
+    why = network_problem() if limits.isolate_network else "isolate_network is off"
+    return (f"the student's code has network access: {why}",) if why else ()
 
 
 def grade_submission(path: Path, run: Run, *, name: str | None = None) -> SubmissionResult:
@@ -55,7 +64,7 @@ def grade_submission(path: Path, run: Run, *, name: str | None = None) -> Submis
         try:
             result = SubmissionResult(name, execution.status, log=execution.log,
                                       details={"cells_run": execution.cells_run,
-                                               "stopped_cells": execution.stopped_cells})
+                                               "stopped_cells": _labels(path, execution)})
             result.questions = check_answers(execution.answers, run, _q1_checks(execution, run))
         finally:
             if execution.probe_dir:
@@ -67,26 +76,97 @@ def grade_submission(path: Path, run: Run, *, name: str | None = None) -> Submis
 
 
 def _execute(path: Path, run: Run) -> Execution:
-    """Run the notebook; if it stopped before Q1's probe, probe the cells that did run."""
-    names = [v.name for q in run.questions for v in q.variables if v.kind != "program"]
-    if run.q1 is None:
-        return execute_notebook(path, variables=names, limits=run.limits)
-    from .q1 import probe_reached, q1_probe
+    """Run the notebook within its budget (``budget.py``); rerun after early stops.
 
-    probe = q1_probe(run.q1)
-    execution = execute_notebook(path, variables=names, limits=run.limits, probe=probe)
-    if execution.status == "ok" or probe_reached(execution.probe_dir) or not execution.cells_run:
-        return execution
-    # Trouble after an answer does not cost that answer: rerun only the cells that completed.
-    retry = execute_notebook(path, variables=names, limits=run.limits, probe=probe,
-                             max_cells=execution.cells_run)
+    A cell killed at the cell limit loses only itself: the notebook is rerun without it, so later
+    cells still run. A notebook that stopped (crash, memory, time) before Q1's probe is rerun up
+    to the last cell that completed, so Q1's code is still checked. Each rerun gets only what is
+    left of the budget, and there are at most ``Limits.reruns``.
+    """
+    names = [v.name for q in run.questions for v in q.variables if v.kind != "program"]
+    probe = None
+    if run.q1 is not None:
+        from .q1 import q1_probe
+
+        probe = q1_probe(run.q1)
+    budget = Budget(run.limits, run.probe_seconds if probe else 0.0)
+    first = budget.first_run()
+    if first is None:
+        return Execution("timeout", {}, "[grader] no time left to run the notebook\n", 0.0)
+    execution = execute_notebook(path, variables=names, limits=run.limits, probe=probe,
+                                 budget=first)
+    budget.charge(execution.notebook_seconds)
+    skip: set[int] = set()
+    for _ in range(run.limits.reruns):
+        if execution.killed_cell:
+            skip.add(execution.killed_cell)
+            retry_budget = budget.rerun(before=execution.killed_after)
+            if retry_budget is None:
+                execution.log += "\n[grader] no time left to rerun the notebook without that cell.\n"
+                break
+            retry = execute_notebook(path, variables=names, limits=run.limits, probe=probe,
+                                     budget=retry_budget, skip=frozenset(skip))
+            budget.charge(retry.notebook_seconds)
+            execution = _merge_skip_rerun(execution, retry, path)
+        elif probe is not None and _needs_probe_rerun(execution):
+            retry_budget = budget.rerun(before=execution.killed_after)
+            if retry_budget is None:
+                execution.log += "\n[grader] no time left to rerun the notebook for Q1.\n"
+                break
+            retry = execute_notebook(path, variables=names, limits=run.limits, probe=probe,
+                                     budget=retry_budget, skip=frozenset(skip),
+                                     max_cells=execution.cells_run)
+            budget.charge(retry.notebook_seconds)
+            _merge_probe_rerun(execution, retry)
+            break
+        else:
+            break
+    return execution
+
+
+def _needs_probe_rerun(execution: Execution) -> bool:
+    from .q1 import probe_reached
+
+    return (execution.status != "ok" and not probe_reached(execution.probe_dir)
+            and execution.cells_run > 0)
+
+
+def _merge_skip_rerun(first: Execution, retry: Execution, path: Path) -> Execution:
+    """The rerun without the killed cell, keeping answers only the first run reached."""
+    if first.probe_dir and first.probe_dir != retry.probe_dir:
+        shutil.rmtree(first.probe_dir, ignore_errors=True)
+    label = _label(path, first.killed_cell)
+    retry.answers = {**first.answers, **retry.answers}
+    retry.stopped_cells = sorted({*first.stopped_cells, first.killed_cell, *retry.stopped_cells})
+    retry.log = (first.log + f"\n[grader] {label} ignored the time limit for one cell and was "
+                 f"killed; the notebook was rerun without it ({retry.status}).\n" + retry.log)
+    retry.notes = [*first.notes, *retry.notes]
+    retry.seconds += first.seconds
+    return retry
+
+
+def _merge_probe_rerun(execution: Execution, retry: Execution) -> None:
+    """Keep the first run's answers; take the probe's outputs from the rerun."""
     if execution.probe_dir:
         shutil.rmtree(execution.probe_dir, ignore_errors=True)
     execution.probe_dir = retry.probe_dir
     execution.log += (f"\n[grader] the notebook stopped early ({execution.status}); Q1's code was "
                       f"checked in a second run of its first {execution.cells_run} cells "
                       f"({retry.status}).\n")
-    return execution
+    execution.seconds += retry.seconds
+
+
+def _label(path: Path, number: int) -> str:
+    try:
+        sources = dict(runnable_cells(path))
+    except Exception:  # noqa: BLE001 - the notebook was read before; a label is cosmetic
+        sources = {}
+    return cell_label(number, sources.get(number, ""))
+
+
+def _labels(path: Path, execution: Execution) -> list[str]:
+    """The stopped cells, named for the student."""
+    return [_label(path, n) for n in execution.stopped_cells]
 
 
 def _q1_checks(execution: Execution, run: Run) -> dict[str, CheckResult]:

@@ -112,8 +112,12 @@ def summary_message(result: SubmissionResult) -> str:
     """How the run went, for the student: the status, and cells stopped by the per-cell limit."""
     message = status_message(result.status)
     stopped = result.details.get("stopped_cells", 0)
+    if isinstance(stopped, list):  # the stopped cells' names
+        stopped = f"{len(stopped)} cell(s) ({', '.join(stopped)})" if stopped else 0
+    elif stopped:
+        stopped = f"{stopped} cell(s)"
     if stopped:
-        message += (f" {stopped} cell(s) ran past the time limit for one cell and were stopped; "
+        message += (f" {stopped} ran past the time limit for one cell and were stopped; "
                     "the cells after them still ran. Look for a loop that never ends.")
     return message
 

@@ -1,22 +1,28 @@
 """The child-side program: runs a student's code cells and snapshots their answers as plain data.
 
 This (with ``answers.py``) is the only code of ours that runs in the student's process. It is
-copied into a private runtime directory and started as ``python -I runner.py CONFIG.json`` in the
-student's fresh working directory; nothing of the grader is importable from here. CONFIG holds::
+copied into a private runtime directory and started as ``python -I runner.py CONFIG.json [FD]`` in
+the student's fresh working directory; nothing of the grader is importable from here. FD is a pipe
+to the supervisor: the runner writes ``cell N`` before the N-th cell (1-based, in ``cells``)
+and ``probe`` before the probe, so the supervisor enforces each phase's deadline from outside.
+CONFIG holds::
 
   cells         code-cell sources, in order
+  numbers       each cell's number in the notebook (its code cells, 1-based), for messages
   variables     answer variable names to snapshot
   answers       path of the copied answers.py
   snapshot      path of the JSON snapshot to (re)write after every cell
-  cell_timeout  seconds per cell (SIGALRM -> KeyboardInterrupt in the cell)
-  timeout       seconds for the whole run (the probe is skipped when none is left)
+  cell_timeout  seconds per cell (SIGALRM -> KeyboardInterrupt in the cell; the supervisor kills
+                the process a little later if the cell ignores it)
+  timeout       seconds for the cells together (the probe is skipped when none is left)
   probe         null, or {module, function, inputs, outputs}
 
 Cells run with IPython's ``InteractiveShell`` in one namespace (``%magics``, ``!shell``); a
 cell that raises (``SystemExit`` included) is logged and the next cell runs. The snapshot is
-``{"cells_run", "finished", "memory_error", "stopped_cells", "answers"}``, written atomically, so answers defined
+``{"cells_run", "finished", "memory_error", "stopped_cells", "answers"}`` (``stopped_cells``: the
+numbers of the cells interrupted at the cell limit), written atomically, so answers defined
 before a cell that hangs or kills the process are still graded. Imports only the standard
-library and IPython (plus whatever the student's cells import).
+library and ``IMPORTS`` (plus whatever the student's cells import).
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ _replace = os.replace
 _write = os.write
 _print_exception = traceback.print_exception
 _BUILTINS = dict(builtins.__dict__)  # put back while our code runs between cells
+IMPORTS = ("json", "IPython.core.interactiveshell", "traitlets.config")
+"""what the runner needs from the interpreter (the sandbox checks the student's user can import it)"""
 READY = "[grader] runner ready\n"
 """written first: the grading process knows the runner started (a cell cannot unwrite it)"""
 
@@ -57,6 +65,26 @@ def _load(path: str, name: str):
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def stub_otter() -> None:
+    """Make ``import otter`` work where otter is not installed (the Gradescope image has none):
+    grading skips the cells that only call otter, but a cell that also imports something else
+    must not fail on it. Every method of the stub's ``Notebook`` does nothing."""
+    if importlib.util.find_spec("otter") is not None:
+        return
+    import types
+
+    class Notebook:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __getattr__(self, name):
+            return lambda *args, **kwargs: None
+
+    otter = types.ModuleType("otter")
+    otter.Notebook = Notebook
+    sys.modules["otter"] = otter
 
 
 def make_shell():
@@ -100,8 +128,10 @@ class TrustedBuiltins:
 class Runner:
     """Executes the cells of one CONFIG and keeps the snapshot file current."""
 
-    def __init__(self, config: dict) -> None:
+    def __init__(self, config: dict, phase_fd: int | None = None) -> None:
         self.config = config
+        self.phase_fd = phase_fd
+        self.numbers = config.get("numbers") or list(range(1, len(config["cells"]) + 1))
         self.start = time.monotonic()
         self.cells_run = 0
         self.memory_error = False
@@ -110,6 +140,7 @@ class Runner:
         sys.stdout.reconfigure(line_buffering=True)  # output up to a hang or a kill is kept
         self.stdout_fd = os.dup(1)  # to give back to cells that close fd 1 or 2
         self.stderr_fd = os.dup(2)
+        stub_otter()
         self.shell = make_shell()
         self.ns = self.shell.user_ns
         _write(2, READY.encode())
@@ -117,12 +148,22 @@ class Runner:
     def run(self) -> None:
         self.snapshot(finished=False)
         for index, source in enumerate(self.config["cells"], 1):
+            self.report(f"cell {index}")
             self.run_cell(index, source)
         with TrustedBuiltins():
             self.snapshot(finished=True)
         if self.config.get("probe"):
             with TrustedBuiltins():
+                self.report("probe")
                 self.run_probe(self.config["probe"])
+
+    def report(self, phase: str) -> None:
+        """Tell the supervisor which phase starts now (its clock for that phase starts)."""
+        if self.phase_fd is not None:
+            try:
+                _write(self.phase_fd, f"{phase}\n".encode())
+            except OSError:  # a cell closed the pipe: the supervisor keeps the last phase
+                pass
 
     def run_cell(self, index: int, source: str) -> None:
         global _in_cell
@@ -134,7 +175,7 @@ class Runner:
             _in_cell = False
         except BaseException as exc:  # noqa: BLE001 - a hostile cell must not end the run
             result = None
-            self.note(f"cell {index} escaped the shell: {exc!r}")
+            self.note(f"cell {self.numbers[index - 1]} escaped the shell: {exc!r}")
         finally:
             _in_cell = False
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -148,12 +189,13 @@ class Runner:
         error = result and (result.error_in_exec or result.error_before_exec)
         if isinstance(error, MemoryError):
             self.memory_error = True
+        number = self.numbers[index - 1]
         if isinstance(error, CellTimeout):
-            self.stopped_cells.append(index)
-            self.note(f"cell {index} stopped after {self.config['cell_timeout']:g} s "
+            self.stopped_cells.append(number)
+            self.note(f"cell {number} stopped after {self.config['cell_timeout']:g} s "
                       "(the time limit for one cell)")
         elif error is not None:
-            self.note(f"cell {index} raised {type(error).__name__}")
+            self.note(f"cell {number} raised {type(error).__name__}")
         self.snapshot(finished=False)
 
     def restore_output(self) -> None:
@@ -214,7 +256,8 @@ def main(argv: list[str]) -> None:
     with open(argv[1]) as f:
         config = json.load(f)
     sys.path.insert(0, os.getcwd())  # like a kernel: the student's own modules are importable
-    Runner(config).run()
+    phase_fd = int(argv[2]) if len(argv) > 2 else None
+    Runner(config, phase_fd).run()
     os._exit(0)
 
 

@@ -18,7 +18,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import Limits
+from .config import Limits, Machine
 from .environment import ENVIRONMENT, env  # noqa: F401 (part of the tree)
 from .q1.config import BUDGETS, Budget, Credit, Q1Config
 
@@ -29,11 +29,13 @@ class Settings:
 
     limits: Limits = field(default_factory=Limits)
     """how one submission's code runs: time, memory, output, files, processes, network"""
+    machine: Machine = field(default_factory=Machine)
+    """Gradescope's machine: the limit of the whole run there and the margin kept from it"""
     q1: Q1Config = field(default_factory=Q1Config)
     """how Q1's models are probed, trained and judged"""
 
 
-GROUPS: tuple[type, ...] = (Settings, Limits, Q1Config, Credit, Budget)
+GROUPS: tuple[type, ...] = (Settings, Limits, Machine, Q1Config, Credit, Budget)
 """every settings dataclass, for the reference page and its staleness test"""
 
 

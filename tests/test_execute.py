@@ -16,7 +16,7 @@ from autograder.execute import (Execution, InvalidNotebook, Probe, decide_status
                                 execute_notebook, read_notebook, read_snapshot)
 from autograder.sandbox import Outcome
 
-FAST = Limits(timeout=20, cell_timeout=5)
+FAST = Limits(timeout=60, cell_timeout=30)  # ample on a loaded machine; limits have own tests
 
 
 def write_notebook(path: Path, cells: list[str]) -> Path:
