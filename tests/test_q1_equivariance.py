@@ -151,8 +151,8 @@ def test_probe_file_is_self_contained():
     assert "from autograder" not in source and "import autograder" not in source
     imports = {line.split()[1].split(".")[0] for line in source.splitlines()
                if line.startswith(("import ", "from "))}
-    assert imports <= {"__future__", "contextlib", "io", "json", "random", "time", "traceback",
-                       "pathlib", "typing", "numpy", "torch"}, imports
+    assert imports <= {"__future__", "contextlib", "inspect", "io", "json", "random", "time",
+                       "traceback", "warnings", "pathlib", "typing", "numpy", "torch"}, imports
 
 
 def test_probe_spec(prepared):

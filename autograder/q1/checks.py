@@ -273,6 +273,13 @@ def check_equivariant(rec: dict, report: dict, outputs: Path, prepared: Prepared
     reach = _int_fact(rec, "reach", 0, size)
     if reach is None or size - 2 * (reach + cfg.equivariance_margin + largest) < 1:
         larger = str(rec.get("larger_error") or "")[:300]
+        if reach is not None and not larger and not position_mixers(rec):
+            return _result(name, 0, f"EquivariantNet could not be checked: changing one input "
+                           f"pixel changes output pixels {reach} pixels away even on a "
+                           f"{size}x{size} image, the largest the grader tries, so no interior "
+                           "is left to compare. Nothing in it mixes positions that the grader "
+                           "can see; if it is convolution-only, tell course staff (they can "
+                           "raise equivariance_max_size).", mistake="equivariant_too_wide")
         return _result(name, 0, f"Not equivariant: changing one input pixel changes output "
                        f"pixels {reach if reach is not None else 'arbitrarily far'} pixels away "
                        f"on a {size}x{size} image{f' (and {larger})' if larger else ''}, so the "

@@ -23,6 +23,7 @@ import json
 import random
 import time
 import traceback
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,9 @@ class _Sink(io.StringIO):
 @contextlib.contextmanager
 def _student_call():
     sink = _Sink()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         yield sink
 
 
@@ -239,6 +242,21 @@ def _op_kind(name: str, args: tuple, kwargs: dict) -> str | None:
     return None
 
 
+def _kernel_radius(args: tuple, kwargs: dict) -> int:
+    """How far a convolution's output pixel sees: ceil(dilation * (kernel - 1) / 2), the largest
+    over the spatial dimensions (0 when the call's weight cannot be read)."""
+    weight = kwargs.get("weight", args[1] if len(args) > 1 else None)
+    if not isinstance(weight, torch.Tensor) or weight.dim() < 3:
+        return 0
+    dilation = kwargs.get("dilation", args[5] if len(args) > 5 else 1)
+    dilations = dilation if isinstance(dilation, (tuple, list)) else (dilation,)
+    if not all(isinstance(d, int) for d in dilations):
+        return 0
+    kernels = weight.shape[2:]
+    dilations = tuple(dilations) * len(kernels) if len(dilations) == 1 else dilations
+    return max(-(-d * (k - 1) // 2) for k, d in zip(kernels, dilations))
+
+
 def _is_cuda(device: Any) -> bool:
     if isinstance(device, torch.device):
         return device.type == "cuda"
@@ -257,6 +275,7 @@ class _Spy(TorchFunctionMode):
         self.device = device if device is not None and device.type != "cuda" else None
         self.kinds: dict[str, str] = {}  # kind -> the first torch function of that kind
         self.cuda_requests = 0
+        self.conv_extent = 0  # sum over convolutions run of each kernel's radius (dilated)
 
     @property
     def seen(self) -> bool:
@@ -269,6 +288,8 @@ class _Spy(TorchFunctionMode):
         kind = _op_kind(name, args, kwargs)
         if kind:
             self.kinds.setdefault(kind, name)
+        if kind in ("conv", "strided_conv"):
+            self.conv_extent += _kernel_radius(args, kwargs)
         if self.device is not None:
             if name in CUDA_NAMES and args and isinstance(args[0], torch.Tensor):
                 self.cuda_requests += 1
@@ -373,16 +394,21 @@ def _image_forward(name: str, model: nn.Module, x: torch.Tensor, flat: bool, spy
 
 def measure_reach(name: str, model: nn.Module, x: torch.Tensor, flat: bool, spy: _Spy,
                   rtol: float) -> int | None:
-    """How far, in pixels, one input pixel's influence spreads in the output.
+    """How far, in pixels, one input pixel's influence spreads in the output (max of row and
+    column offsets): a network of L 3x3 layers reaches L. The largest of three measures:
 
-    Impulses of several signs and sizes are added to the centre pixel of ``x``; an output pixel
-    is reached when it moves by more than ``rtol * max|out|`` (rounding noise stays far below).
-    The answer is the largest distance (max of row and column offsets) from the centre to a
-    reached pixel: a network of L 3x3 layers reaches L. None when the output is not an image
-    of the input's size, so that no reach can be read.
+    * the convolutions that ran, each kernel's dilated radius summed (a bound for any graph of
+      convolutions, even where ReLUs are dead at these weights and inputs);
+    * the gradient of the centre output pixel with respect to the input (exact support);
+    * impulses of several signs and sizes added to the centre pixel: an output pixel is reached
+      when it moves by more than ``rtol * max|out|`` (catches what is not differentiable).
+
+    None when the output is not an image of the input's size, so that no reach can be read.
     """
     size = x.shape[-1]
+    spy.conv_extent = 0
     base_raw = _image_forward(name, model, x, flat, spy)
+    static = spy.conv_extent  # a bound for convolutions only: their radii, summed
     again = _image_forward(name, model, x, flat, spy)
     if base_raw.shape != again.shape or not torch.equal(base_raw, again):
         raise StudentError(f"`{name}` gives different outputs for the same input in eval mode, "
@@ -393,7 +419,8 @@ def measure_reach(name: str, model: nn.Module, x: torch.Tensor, flat: bool, spy:
         return None
     scale = float(base.abs().max()) if torch.isfinite(base).all() else 0.0
     threshold = rtol * (scale if scale > 0 else 1.0)
-    c, reach = size // 2, 0
+    c = size // 2
+    reach = max(min(static, size), _gradient_reach(model, x, flat, spy, c))
     for amplitude in (1.0, -1.0, 100.0):
         kicked = x.clone()
         kicked[:, :, c, c] += amplitude
@@ -404,6 +431,28 @@ def measure_reach(name: str, model: nn.Module, x: torch.Tensor, flat: bool, spy:
         if len(where):
             reach = max(reach, int((where - c).abs().max()))
     return reach
+
+
+def _gradient_reach(model: nn.Module, x: torch.Tensor, flat: bool, spy: _Spy, c: int) -> int:
+    """The receptive-field radius of the centre output pixel, from the gradient of its value
+    with respect to the input: exact, however small the influence of far pixels. 0 when the
+    model cannot be differentiated (the impulses then decide alone)."""
+    size = x.shape[-1]
+    x = x.clone().requires_grad_(True)
+    try:
+        with torch.enable_grad(), _student_call(), spy:
+            out = _as_image(model(x.flatten(1) if flat else x), size)
+            if out is None or not out.requires_grad:
+                return 0
+            (grad,) = torch.autograd.grad(out[:, :, c, c].sum(), x)
+    except Exception:  # noqa: BLE001 - not differentiable as written: fall back to impulses
+        return 0
+    g = grad.detach().abs().amax(dim=(0, 1))
+    top = float(g.max())
+    if not top > 0 or not torch.isfinite(g).all():
+        return 0
+    where = (g > top * 1e-30).nonzero()
+    return int((where - c).abs().max()) if len(where) else 0
 
 
 def _input_layout(name: str, model: nn.Module, x: torch.Tensor, spy: _Spy) -> bool:
