@@ -105,7 +105,8 @@ class Comparison:
                 f"{self.n:,} test images: difference {self.difference * 100:+.1f} points, "
                 f"{self.confidence:.0%} interval [{self.low * 100:+.1f}, {self.high * 100:+.1f}] "
                 f"(paired exact McNemar test; {self.cnn_only} images only the CNN got right, "
-                f"{self.mlp_only} only the MLP; one-sided p = {self.p_value:.2g})")
+                f"{self.mlp_only} only the MLP; one-sided p "
+                f"{'< 1e-300' if self.p_value < 1e-300 else f'= {self.p_value:.2g}'})")
 
 
 def compare(cnn_pred: np.ndarray, mlp_pred: np.ndarray, labels: np.ndarray,
