@@ -16,6 +16,7 @@ student reads never disagree. Standard library only (no SciPy in the grading ima
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -27,17 +28,26 @@ def binomial_upper_tail(k: int, n: int, p: float) -> float:
     thousands)."""
     if k <= 0:
         return 1.0
-    if k > n:
-        return 0.0
-    if p <= 0.0:
+    if k > n or p <= 0.0:
         return 0.0
     if p >= 1.0:
         return 1.0
-    log_p, log_q = math.log(p), math.log1p(-p)
-    terms = [math.lgamma(n + 1) - math.lgamma(j + 1) - math.lgamma(n - j + 1)
-             + j * log_p + (n - j) * log_q for j in range(k, n + 1)]
-    top = max(terms)
-    return min(1.0, math.exp(top) * sum(math.exp(t - top) for t in terms))
+    j = np.arange(k, n + 1, dtype=np.float64)
+    terms = _log_choose(n, k) + j * math.log(p) + (n - j) * math.log1p(-p)
+    top = float(terms.max())
+    return min(1.0, math.exp(top) * float(np.exp(terms - top).sum()))
+
+
+@functools.lru_cache(maxsize=16)
+def _log_choose_all(n: int) -> np.ndarray:
+    """log C(n, j) for j = 0..n (cached: the interval's bisection asks for the same n often)."""
+    lg = np.array([math.lgamma(j + 1) for j in range(n + 1)])
+    return lg[n] - lg - lg[::-1]
+
+
+def _log_choose(n: int, k: int) -> np.ndarray:
+    """log C(n, j) for j = k..n."""
+    return _log_choose_all(n)[k:]
 
 
 def _bisect(f, target: float, increasing: bool) -> float:
