@@ -242,13 +242,14 @@ def _op_kind(name: str, args: tuple, kwargs: dict) -> str | None:
     return None
 
 
-def _kernel_radius(args: tuple, kwargs: dict) -> int:
+def _kernel_radius(name: str, args: tuple, kwargs: dict) -> int:
     """How far a convolution's output pixel sees: ceil(dilation * (kernel - 1) / 2), the largest
     over the spatial dimensions (0 when the call's weight cannot be read)."""
     weight = kwargs.get("weight", args[1] if len(args) > 1 else None)
     if not isinstance(weight, torch.Tensor) or weight.dim() < 3:
         return 0
-    dilation = kwargs.get("dilation", args[5] if len(args) > 5 else 1)
+    at = 7 if name.startswith("conv_transpose") else 5  # where the dilation argument sits
+    dilation = kwargs.get("dilation", args[at] if len(args) > at else 1)
     dilations = dilation if isinstance(dilation, (tuple, list)) else (dilation,)
     if not all(isinstance(d, int) for d in dilations):
         return 0
@@ -289,7 +290,7 @@ class _Spy(TorchFunctionMode):
         if kind:
             self.kinds.setdefault(kind, name)
         if kind in ("conv", "strided_conv"):
-            self.conv_extent += _kernel_radius(args, kwargs)
+            self.conv_extent += _kernel_radius(name, args, kwargs)
         if self.device is not None:
             if name in CUDA_NAMES and args and isinstance(args[0], torch.Tensor):
                 self.cuda_requests += 1
