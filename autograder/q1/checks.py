@@ -257,7 +257,8 @@ def check_equivariant(rec: dict, report: dict, outputs: Path, prepared: Prepared
         or cfg.image_size
     setting_outs = {s: _load(outputs / f"equiv_{name}_{s}.npy") for s in ("init", "perturbed")}
     outs = setting_outs["init"]
-    if outs is None or outs.ndim != 5 or outs.shape[-2:] != (size, size) or outs.shape[1] != 2:
+    if (outs is None or outs.ndim != 5 or outs.shape[-2:] != (size, size)
+            or outs.shape[1] not in (1, 2)):  # 2 images, or 1 on images over 128 pixels
         shape = None if outs is None else tuple(outs.shape[1:])
         n = cfg.image_size
         return _result(name, 0, f"EquivariantNet maps images of shape (2, 3, {n}, {n}) to "

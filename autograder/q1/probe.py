@@ -511,7 +511,7 @@ def _enlarge(name: str, models: dict, x: torch.Tensor, reach: int, spy: _Spy, cf
     size = x.shape[-1]
     while 2 * (reach + slack + largest) + min_interior > size and size < max_size:
         bigger = min(max_size, max(2 * size, 2 * (reach + slack + largest) + min_interior))
-        candidate = image_input(bigger, cfg["seed"])
+        candidate = image_input(bigger, cfg["seed"], batch=2 if bigger <= 128 else 1)
         try:
             found = [measure_reach(name, m, candidate, False, spy, cfg["reach_rtol"])
                      for m in models.values()]
