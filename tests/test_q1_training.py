@@ -73,19 +73,20 @@ def _fake_outputs(outputs: Path, prepared, cnn: float | None, mlp: float | None,
 
 
 C = Credit()
+F = BUDGETS[("synthetic", "cpu")].floor
 SCORING = [
     # (cnn accuracy, mlp accuracy, fraction of points, mistake id); the CNN is right on every
     # image the MLP gets right, so the difference is all CNN-only images
     (0.90, 0.22, 1, None),
-    (0.60, 0.30, 1, None),                           # exactly at the floor
-    (0.60, 0.595, 1, None),                          # +0.5 points: 10 images, beyond chance
+    (F, F - 0.1, 1, None),                           # exactly at the floor
+    (F, F - 0.005, 1, None),                         # +0.5 points: 10 images, beyond chance
     (0.90, 0.899, C.floor_only, "cnn_small_margin"),  # +0.1 points: 2 images could be chance
     (0.90, 0.05, C.floor_only, "cnn_small_margin"),   # an MLP that learnt nothing
     (0.90, None, C.floor_only, "mlp_failed"),
-    (0.55, 0.20, C.beats_only, "cnn_under_floor"),
-    (0.40, 0.40, 0, "cnn_loses"),
+    (F - 0.05, 0.20, C.beats_only, "cnn_under_floor"),
+    (F - 0.1, F - 0.1, 0, "cnn_loses"),
     (0.20, 0.30, 0, "cnn_loses"),
-    (0.50, None, 0, "mlp_failed"),
+    (F - 0.1, None, 0, "mlp_failed"),
     (None, 0.22, 0, "cnn_failed"),
 ]
 
@@ -116,7 +117,7 @@ MLP_IMPOSTORS = [
 
 
 @pytest.mark.parametrize("facts, words", MLP_IMPOSTORS)
-@pytest.mark.parametrize("cnn, fraction", [(0.9, C.mlp_not_mlp), (0.5, 0.0)])
+@pytest.mark.parametrize("cnn, fraction", [(0.9, C.mlp_not_mlp), (F - 0.05, 0.0)])
 def test_an_mlp_with_convolution_or_pooling_voids_the_comparison(prepared, tmp_path, facts,
                                                                    words, cnn, fraction):
     _fake_outputs(tmp_path / "out", prepared, cnn, 0.3, mlp_facts=facts)
@@ -145,7 +146,7 @@ def test_training_past_the_time_budget_is_explained(prepared, tmp_path):
 
 
 def test_a_projected_overrun_is_explained(prepared, tmp_path):
-    _fake_outputs(tmp_path / "out", prepared, 0.1, 0.2, stopped=True,
+    _fake_outputs(tmp_path / "out", prepared, 0.9, 0.2, stopped=True,
                   cnn_facts={"projected_seconds": 9000.0})
     r = check_q1(tmp_path / "out", prepared)["CNN"]
     assert r.score == 0 and "would take about 9000 s" in r.message

@@ -630,8 +630,11 @@ def train_one(namespace: dict, name: str, data: dict, outputs: Path, cfg: dict) 
 
 
 def _train_loop(name: str, model: nn.Module, data: dict, cfg: dict, spy: _Spy, loss_fn) -> dict:
-    """The grader's training loop (Adam, seeded order). Stops at the wall-clock cap, or at once
-    when the first steps project a time far beyond it."""
+    """The grader's training loop (Adam, seeded order). Stops at the time cap, or at once when
+    the first steps project a time far beyond it. On a CPU the cap counts this process's CPU
+    seconds (the thread count is fixed), so a machine loaded by other work fails no one; on a
+    GPU it counts wall-clock seconds."""
+    clock = time.process_time if data["device"].type == "cpu" else time.perf_counter
     device = data["device"]
     mean, std = data["mean"].to(device), data["std"].to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
@@ -642,7 +645,7 @@ def _train_loop(name: str, model: nn.Module, data: dict, cfg: dict, spy: _Spy, l
     total = steps_per_epoch * cfg["epochs"]
     steps, losses, stopped, projected = 0, [], False, None
     _sync(device)
-    start = time.perf_counter()
+    start, started = time.perf_counter(), clock()
     model.train()
     for _ in range(cfg["epochs"]):
         perm = torch.randperm(n, generator=order).to(device)
@@ -656,7 +659,7 @@ def _train_loop(name: str, model: nn.Module, data: dict, cfg: dict, spy: _Spy, l
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            elapsed = time.perf_counter() - start
+            elapsed = clock() - started
             if steps == 10 and elapsed / steps * total > cfg["train_seconds"] * cfg["give_up"]:
                 projected, stopped = elapsed / steps * total, True
                 break
@@ -669,6 +672,8 @@ def _train_loop(name: str, model: nn.Module, data: dict, cfg: dict, spy: _Spy, l
             break
     _sync(device)
     return {"train_seconds": round(time.perf_counter() - start, 3),
+            "train_cpu_seconds": round(clock() - started, 3) if clock is time.process_time
+            else None,
             "epochs_done": round(steps / steps_per_epoch, 3), "stopped_early": stopped,
             "projected_seconds": None if projected is None else round(projected, 1),
             "last_loss": losses[-1] if losses else None}
