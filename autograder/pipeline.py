@@ -66,6 +66,7 @@ def grade_submission(path: Path, run: Run, *, name: str | None = None) -> Submis
                                       details={"cells_run": execution.cells_run,
                                                "stopped_cells": _labels(path, execution)})
             result.questions = check_answers(execution.answers, run, _q1_checks(execution, run))
+            result.log += _q1_staff_log(execution, run)
         finally:
             if execution.probe_dir:
                 shutil.rmtree(execution.probe_dir, ignore_errors=True)
@@ -175,6 +176,15 @@ def _q1_checks(execution: Execution, run: Run) -> dict[str, CheckResult]:
     from .q1 import check_q1
 
     return check_q1(execution.probe_dir, run.q1)
+
+
+def _q1_staff_log(execution: Execution, run: Run) -> str:
+    """Q1's line for the staff log: dataset, whether its budget is an estimate, device, times."""
+    if run.q1 is None:
+        return ""
+    from .q1 import staff_log
+
+    return staff_log(execution.probe_dir, run.q1)
 
 
 def check_answers(plain: dict, run: Run, program_checks: dict[str, CheckResult]) -> list[QuestionResult]:

@@ -177,10 +177,88 @@ class CNN(nn.Module):
         return self.fc(x.flatten(1))
 """),
     "cnn_not_a_class": ("CNN", "CNN = 'a string'\n"),
+    "cnn_required_args": ("CNN", """
+class CNN(nn.Module):
+    def __init__(self, c1, c2):
+        super().__init__()
+        self.conv = nn.Conv2d(3, c1, 3, padding=1)
+        self.fc = nn.Linear(c1 * 32 * 32, 10)
+
+    def forward(self, x):
+        return self.fc(self.conv(x).flatten(1))
+"""),
+    # view(-1, n) with the wrong n: the batch size silently changes.
+    "cnn_bad_view": ("CNN", """
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(8 * 8 * 8, 10)
+
+    def forward(self, x):
+        return self.fc(self.pool(self.conv(x)).view(-1, 8 * 8 * 8))
+"""),
+    # Impostors: a "CNN" whose one convolution is a token 1x1 mixing of colours before an MLP.
+    "token_conv_cnn": ("CNN", """
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.colour = nn.Conv2d(3, 3, 1)
+        self.mlp = nn.Sequential(nn.Flatten(), nn.Linear(3072, 512), nn.ReLU(),
+                                 nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+
+    def forward(self, x):
+        return self.mlp(self.colour(x))
+"""),
+    # An "MLP" that is secretly a CNN, so that the comparison is void.
+    "mlp_with_conv": ("MLP", CNN.replace("class CNN", "class MLP")),
+    # A sandbagged MLP that cannot learn (its input is scaled away), to make the CNN look good.
+    "mlp_sandbagged": ("MLP", MLP.replace("return self.net(x)", "return self.net(x * 1e-6)")),
 }
 
-#: Other correct answers: the course notebook's own model shapes (no pooling, small MLP).
+#: Other correct answers: the course notebook's own model shapes (no pooling, small MLP), and
+#: models as students write them from tutorials, with their habits.
 ALTERNATIVES = {
+    # PyTorch's "Training a classifier" CIFAR-10 tutorial network, view(-1, 16 * 5 * 5) and all.
+    "tutorial_cnn": ("CNN", """
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 6, 5)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = x.view(-1, 16 * 5 * 5)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+"""),
+    "bn_dropout_cnn": ("CNN", """
+class CNN(nn.Module):
+    def __init__(self, width=32, p=0.3):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(),
+            nn.MaxPool2d(2), nn.Dropout(p),
+            nn.Conv2d(width, 2 * width, 3, padding=1), nn.BatchNorm2d(2 * width), nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1))
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(p), nn.Linear(2 * width, 10))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+"""),
+    # Returns probabilities, and moves everything to the GPU inside forward.
+    "softmax_cuda_cnn": ("CNN", CNN.replace(
+        "return self.fc(self.features(x).flatten(1))",
+        "self.cuda()\n        x = x.to('cuda')\n"
+        "        return F.softmax(self.fc(self.features(x).flatten(1)), dim=1)")),
     "worksheet_cnn": ("CNN", """
 class CNN(nn.Module):
     def __init__(self, c1=32, c2=16):

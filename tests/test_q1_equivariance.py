@@ -66,12 +66,12 @@ CASES = [
     ("translate_axes", "translate", 0, "translate_axes", "wrong axes"),
     ("translate_direction", "translate", 0, "translate_direction", "wrong way"),
     ("translate_pad", "translate", 0.5, None, "as large as the image"),
-    ("equivariant_linear", "EquivariantNet", 0, "not_equivariant", "nn.Linear"),
+    ("equivariant_linear", "EquivariantNet", 0, "equivariant_global", "nn.Linear"),
     ("equivariant_position_bias", "EquivariantNet", 0, "equivariant_position_parameter",
      "depends on position"),
     ("equivariant_pool_upsample", "EquivariantNet", 0, "equivariant_stride", "pooling"),
     ("equivariant_no_conv", "EquivariantNet", 0, "no_conv", "no convolution"),
-    ("pixel_mlp_conv", "PixelMLP", 0, "pixel_mlp_equivariant", "behaves equivariantly"),
+    ("pixel_mlp_conv", "PixelMLP", 0, "pixel_mlp_not_fc", "uses a convolution"),
 ]
 
 
@@ -151,8 +151,8 @@ def test_probe_file_is_self_contained():
     assert "from autograder" not in source and "import autograder" not in source
     imports = {line.split()[1].split(".")[0] for line in source.splitlines()
                if line.startswith(("import ", "from "))}
-    assert imports <= {"__future__", "contextlib", "io", "json", "random", "time", "traceback",
-                       "pathlib", "typing", "numpy", "torch"}, imports
+    assert imports <= {"__future__", "contextlib", "inspect", "io", "json", "random", "time",
+                       "traceback", "warnings", "pathlib", "typing", "numpy", "torch"}, imports
 
 
 def test_probe_spec(prepared):

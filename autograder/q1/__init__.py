@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .checks import check_q1, probe_reached
+from .checks import check_q1, probe_reached, staff_log
 from .config import Q1Config
 from .prepare import Prepared, prepare_q1
 
@@ -42,4 +42,4 @@ def probe_seconds(prepared: Prepared) -> float:
 
 
 __all__ = ["GRADING_ENV", "PROBE_FILE", "Prepared", "Q1Config", "check_q1", "prepare_q1",
-           "probe_reached", "probe_seconds", "q1_probe"]
+           "probe_reached", "probe_seconds", "q1_probe", "staff_log"]

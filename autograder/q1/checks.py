@@ -5,12 +5,15 @@ arrays loaded without pickle), compares with the reference translate and the tes
 in ``prepared``, and returns one ``CheckResult`` per program variable of Q1: translate,
 EquivariantNet, PixelMLP and CNN (CNN's check also covers the class MLP it is compared with).
 
-q1b credit (fractions of CNN's points, ``config.Credit``):
-  full        CNN >= floor, CNN - MLP >= margin, and the MLP learnt something (>= mlp_floor)
-  floor_only  CNN >= floor but the margin is not met, or the MLP failed or learnt nothing
-  beats_only  CNN under the floor, but ahead of a working MLP by the margin
-  zero        otherwise, and whenever the "CNN" has no convolution, crashed, returned the
-              wrong shape, has too many parameters or did not finish training in time
+q1b credit (fractions of CNN's points, ``config.Credit``). "Clearly wins" is the paired exact
+comparison of ``decision.py`` on the same test images: the interval of CNN - MLP at
+``Q1Config.confidence`` lies wholly above ``Budget.margin`` (0 by default).
+  full         CNN >= floor, clearly wins, and the MLP learnt something (>= mlp_floor)
+  floor_only   CNN >= floor but does not clearly win, or the MLP failed or learnt nothing
+  mlp_not_mlp  CNN >= floor but the "MLP" runs a convolution or pooling
+  beats_only   CNN under the floor, but clearly ahead of a working MLP
+  zero         otherwise, and whenever the "CNN" has no convolution, crashed, returned the
+               wrong shape, has too many parameters or did not finish training in time
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ import numpy as np
 
 from ..results import CheckResult
 from ..worksheet import Q1_QUESTIONS, Variable
+from .decision import compare
 from .prepare import Prepared, expected_translate
-from .probe import REPORT, reference_translate
+from .probe import OP_WORDS, REPORT, reference_translate
 
 PROGRAM_VARIABLES = ("translate", "EquivariantNet", "PixelMLP", "CNN")
 MAX_ARRAY_BYTES = 200 * 2**20
@@ -191,7 +195,8 @@ def _equivariance_errors(outs: np.ndarray, shifts, margin: int) -> list[tuple[tu
     for (dx, dy), shifted in zip(shifts, outs[1:]):
         my, mx = margin + abs(dy), margin + abs(dx)
         diff = shifted - reference_translate(base, dx, dy)
-        errors.append(((dx, dy), float(np.abs(diff[..., my:h - my, mx:w - mx]).max())))
+        inside = diff[..., my:h - my, mx:w - mx]
+        errors.append(((dx, dy), float(np.abs(inside).max()) if inside.size else float("inf")))
     return errors
 
 
@@ -208,6 +213,38 @@ def _scale(outs: np.ndarray) -> float:
     return float(np.abs(outs[0]).max()) if np.isfinite(outs).all() else float("nan")
 
 
+def _int_fact(rec: dict, key: str, low: int, high: int) -> int | None:
+    """An integer the probe reported, if it is one and lies in [low, high] (the record is
+    untrusted data)."""
+    value = rec.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return None
+    return value
+
+
+def _list_fact(rec: dict, key: str) -> list[str]:
+    value = rec.get(key)
+    return [str(v)[:80] for v in value[:20]] if isinstance(value, list) else []
+
+
+def position_mixers(rec: dict) -> list[str]:
+    """What in the network mixes positions, from the probe's record: pooling, strides,
+    upsampling, flattening, fully connected layers, image-wide normalisation, parameters with
+    one value per pixel."""
+    found = [OP_WORDS[k] for k in OP_WORDS if k in _list_fact(rec, "ops")]
+    pools = _list_fact(rec, "pool_modules")
+    if pools and OP_WORDS["pool"] not in found:
+        found.append(f"pooling ({', '.join(sorted(set(pools)))})")
+    found += [f"a parameter with one value per pixel ({p})"
+              for p in _list_fact(rec, "per_pixel_parameters")]
+    return found
+
+
+def _mixers_sentence(rec: dict) -> str:
+    found = position_mixers(rec)
+    return f" What mixes positions in your network: {'; '.join(found)}." if found else ""
+
+
 def check_equivariant(rec: dict, report: dict, outputs: Path, prepared: Prepared) -> CheckResult:
     name, cfg = "EquivariantNet", prepared.config
     if not rec.get("ok"):
@@ -216,33 +253,57 @@ def check_equivariant(rec: dict, report: dict, outputs: Path, prepared: Prepared
         return _result(name, 0, "EquivariantNet has no convolution layer (no nn.Conv2d). The "
                        "point of the question is that convolutions are equivariant.",
                        mistake="no_conv")
-    size = cfg.image_size
+    size = _int_fact(rec, "image_size", cfg.image_size, cfg.equivariance_max_size) \
+        or cfg.image_size
     setting_outs = {s: _load(outputs / f"equiv_{name}_{s}.npy") for s in ("init", "perturbed")}
     outs = setting_outs["init"]
-    if outs is None or outs.ndim != 5 or outs.shape[-2:] != (size, size) or outs.shape[1] != 2:
+    if (outs is None or outs.ndim != 5 or outs.shape[-2:] != (size, size)
+            or outs.shape[1] not in (1, 2)):  # 2 images, or 1 on images over 128 pixels
         shape = None if outs is None else tuple(outs.shape[1:])
-        return _result(name, 0, f"EquivariantNet maps images of shape (2, 3, {size}, {size}) to "
-                       f"{shape}; it must keep the height and width, (N, C', {size}, {size}): "
-                       "use stride 1 and padding k // 2.", mistake="equivariant_shape")
+        n = cfg.image_size
+        return _result(name, 0, f"EquivariantNet maps images of shape (2, 3, {n}, {n}) to "
+                       f"{shape}; it must keep the height and width, (N, C', {n}, {n}): "
+                       f"use stride 1 and padding k // 2.{_mixers_sentence(rec)}",
+                       mistake="equivariant_shape")
     scale = _scale(outs)
     if not scale > 0:
         return _result(name, 0, "EquivariantNet's output is all zeros or not finite, so there "
                        "is nothing to compare.", mistake="equivariant_degenerate")
     shifts = cfg.equivariance_shifts
+    largest = max(max(abs(dx), abs(dy)) for dx, dy in shifts)
+    reach = _int_fact(rec, "reach", 0, size)
+    if reach is None or size - 2 * (reach + cfg.equivariance_margin + largest) < 1:
+        larger = str(rec.get("larger_error") or "")[:300]
+        if reach is not None and not larger and not position_mixers(rec):
+            return _result(name, 0, f"EquivariantNet could not be checked: changing one input "
+                           f"pixel changes output pixels {reach} pixels away even on a "
+                           f"{size}x{size} image, the largest the grader tries, so no interior "
+                           "is left to compare. Nothing in it mixes positions that the grader "
+                           "can see; if it is convolution-only, tell course staff (they can "
+                           "raise equivariance_max_size).", mistake="equivariant_too_wide")
+        return _result(name, 0, f"Not equivariant: changing one input pixel changes output "
+                       f"pixels {reach if reach is not None else 'arbitrarily far'} pixels away "
+                       f"on a {size}x{size} image{f' (and {larger})' if larger else ''}, so the "
+                       f"network mixes positions across the whole image and no interior is left "
+                       f"to compare. A stack of convolutions only sees a fixed neighbourhood."
+                       f"{_mixers_sentence(rec) or ' ' + NOT_EQUIVARIANT_HINT}",
+                       mistake="equivariant_global")
+    crop = reach + cfg.equivariance_margin
     worst = []
     for setting, o in setting_outs.items():
         if o is None or o.shape != outs.shape:
             return _result(name, 0, "EquivariantNet's outputs after a change of weights are "
                            "missing or have another shape.")
         s = _scale(o)
-        for shift, err in _equivariance_errors(o, shifts, cfg.equivariance_margin):
+        for shift, err in _equivariance_errors(o, shifts, crop):
             allowed = cfg.equivariance_rtol * s + cfg.equivariance_atol
             if not err <= allowed:
                 worst.append((setting, shift, err, s))
-    crop = f"compared away from a {cfg.equivariance_margin}-pixel border"
+    where = (f"on a {size}x{size} image, away from a {crop}-pixel border: its output pixels see "
+             f"{reach} pixels around them, plus {cfg.equivariance_margin} of slack")
     if not worst:
         return _result(name, 1, f"Equivariant: net(translate(x)) == translate(net(x)) for "
-                       f"shifts {list(shifts)} ({crop}), with fresh weights and with randomly "
+                       f"shifts {list(shifts)} ({where}), with fresh weights and with randomly "
                        "changed weights, so it is the architecture, not the weights.")
     setting, shift, err, s = worst[0]
     if all(st == "perturbed" for st, *_ in worst):
@@ -256,11 +317,28 @@ def check_equivariant(rec: dict, report: dict, outputs: Path, prepared: Prepared
                "only commutes with shifts by multiples of the stride.")
         mistake = "equivariant_stride"
     else:
-        why = NOT_EQUIVARIANT_HINT
+        why = "" if position_mixers(rec) else NOT_EQUIVARIANT_HINT
         mistake = "not_equivariant"
     return _result(name, 0, f"Not equivariant: for shift (dx, dy) = {shift} ({setting} weights) "
-                   f"max |net(translate(x)) - translate(net(x))| = {err:.3g} on the interior "
-                   f"({crop}), relative to max |net(x)| = {s:.3g}. {why}", mistake=mistake)
+                   f"max |net(translate(x)) - translate(net(x))| = {err:.3g} ({where}), "
+                   f"relative to max |net(x)| = {s:.3g}. {why}{_mixers_sentence(rec)}".strip(),
+                   mistake=mistake)
+
+
+def _not_fully_connected(rec: dict) -> str | None:
+    """Why PixelMLP is not a fully connected network, or None."""
+    ops = _list_fact(rec, "ops")
+    convs = _list_fact(rec, "conv_modules")
+    if convs or "conv" in ops or "strided_conv" in ops:
+        return (f"PixelMLP uses a convolution ({', '.join(sorted(set(convs))) or 'conv2d'}); "
+                "the question asks for a fully connected network (nn.Linear layers on the "
+                "flattened image)")
+    if _list_fact(rec, "pool_modules") or "pool" in ops:
+        return "PixelMLP uses pooling; it should be fully connected layers only"
+    if not rec.get("linear_modules") and "linear" not in ops:
+        return ("PixelMLP has no fully connected layer (no nn.Linear ran); it should be an MLP "
+                "on the flattened image")
+    return None
 
 
 def check_pixel_mlp(rec: dict, report: dict, outputs: Path, prepared: Prepared) -> CheckResult:
@@ -275,17 +353,32 @@ def check_pixel_mlp(rec: dict, report: dict, outputs: Path, prepared: Prepared) 
         return _result(name, 0, f"PixelMLP maps images of shape (2, 3, {size}, {size}) to "
                        f"{shape}; it should give an image-shaped output like EquivariantNet's, "
                        f"(2, C', {size}, {size}).", mistake="pixel_mlp_shape")
+    credit = cfg.credit.pixel_mlp_not_fc
+    structure = _not_fully_connected(rec)
+    if structure:
+        return _result(name, credit, structure + ".", mistake="pixel_mlp_not_fc")
     note = ""
     eq = _record(report, "EquivariantNet") or {}
     eq_shape = eq.get("output_shape") if eq.get("ok") else None
-    if isinstance(eq_shape, list) and list(outs.shape[1:]) != eq_shape:
+    if (isinstance(eq_shape, list) and eq.get("image_size") == size
+            and list(outs.shape[1:]) != eq_shape):
         note = (f" (Its output shape {tuple(outs.shape[1:])} differs from EquivariantNet's "
                 f"{tuple(eq_shape)}; the question asks for the same shape.)")
     scale = _scale(outs)
     if not scale > 0:
         return _result(name, 0, "PixelMLP's output is all zeros or not finite.",
                        mistake="pixel_mlp_degenerate")
-    errors = _equivariance_errors(outs, cfg.equivariance_shifts, cfg.equivariance_margin)
+    reach = _int_fact(rec, "reach", 0, size)
+    wanted = cfg.mlp_min_reach * size
+    if reach is None or reach < wanted:
+        return _result(name, credit, f"PixelMLP is not fully connected across the image: "
+                       f"changing one pixel changes output pixels only "
+                       f"{reach if reach is not None else '?'} pixels away (at least "
+                       f"{wanted:g} expected). A per-pixel network (a 1x1 convolution, or a "
+                       "Linear layer applied to each pixel's channels) is equivariant; PixelMLP "
+                       "should flatten the whole image into its first nn.Linear.",
+                       mistake="pixel_mlp_per_pixel")
+    errors = _equivariance_errors(outs, cfg.equivariance_shifts, 0)
     relative = max(err for _, err in errors) / scale
     if relative > cfg.mlp_min_error:
         return _result(name, 1, f"Not equivariant, as expected of a fully connected network: "
@@ -300,11 +393,11 @@ def check_pixel_mlp(rec: dict, report: dict, outputs: Path, prepared: Prepared) 
 # training
 
 
-def _accuracy(outputs: Path, name: str, labels: np.ndarray) -> float | None:
+def _predictions(outputs: Path, name: str, labels: np.ndarray) -> np.ndarray | None:
     pred = _load(outputs / f"pred_{name}.npy")
     if pred is None or pred.shape != labels.shape or pred.dtype.kind not in "iu":
         return None
-    return float((pred == labels).mean())
+    return pred
 
 
 def _model_problem(rec: dict | None, name: str, budget) -> str | None:
@@ -314,10 +407,57 @@ def _model_problem(rec: dict | None, name: str, budget) -> str | None:
     if not rec.get("ok"):
         return _error_text(rec)
     if rec.get("stopped_early"):
+        projected = _float(rec.get("projected_seconds"))
+        if projected > 0:
+            return (f"training {name} would take about {projected:.0f} s (projected from its "
+                    f"first steps), far beyond the {budget.train_seconds:g} s budget, so it was "
+                    "stopped: make it smaller or cheaper")
         return (f"training {name} did not finish within the {budget.train_seconds:g} s budget "
                 f"(it got through {rec.get('epochs_done')} of {budget.epochs} epochs); make it "
                 "smaller or cheaper")
     return None
+
+
+def _not_an_mlp(rec: dict) -> str | None:
+    """Why q1b's MLP is not a multilayer perceptron (it runs a convolution or pooling), or
+    None."""
+    ops = _list_fact(rec, "ops")
+    convs, pools = _list_fact(rec, "conv_modules"), _list_fact(rec, "pool_modules")
+    parts = []
+    if convs or "conv" in ops or "strided_conv" in ops:
+        parts.append(f"a convolution ({', '.join(sorted(set(convs))) or 'functional conv'})")
+    if pools or "pool" in ops:
+        parts.append(f"pooling ({', '.join(sorted(set(pools))) or 'functional pooling'})")
+    return " and ".join(parts) or None
+
+
+def _habits(rec: dict, name: str) -> str:
+    """Sentences on student habits the grader worked around, for the feedback."""
+    notes = []
+    if _float(rec.get("cuda_requests")) > 0:
+        notes.append(f"{name} asks for CUDA (.cuda() or .to('cuda')) and no GPU graded it: the "
+                     "grader ran those calls on its own device. Prefer "
+                     "x.to(next(self.parameters()).device), or no device calls in forward.")
+    if rec.get("probabilities"):
+        notes.append(f"{name} returns softmax probabilities, not logits: nn.CrossEntropyLoss "
+                     "expects logits, so the grader trained it with the equivalent loss (NLL of "
+                     "the log). Drop the final softmax when you use nn.CrossEntropyLoss.")
+    return "".join(" " + n for n in notes)
+
+
+def training_context(prepared: Prepared, report: dict, seconds: float) -> str:
+    """What the grader did, for the feedback: recipe, data, device, time, and what is needed."""
+    b, labels = prepared.budget, prepared.test_labels
+    estimate = (" These CIFAR-10 settings are estimates, not yet measured on the grading "
+                "machine." if b.estimate else "")
+    needed = "beats the MLP" if b.margin <= 0 else f"beats the MLP by more than {b.margin:.0%}"
+    return (f"The grader trained your classes itself on {prepared.data_note}: Adam "
+            f"lr {b.lr:g}, batch {b.batch_size}, {b.epochs} epochs on {b.n_train:,} images, "
+            f"tested on the same {len(labels):,} other images; device "
+            f"{report.get('device', '?')}, {seconds:.1f} s. Needed: CNN accuracy >= "
+            f"{b.floor:.0%}, an MLP that learns (>= {b.mlp_floor:.0%}), and a "
+            f"{prepared.config.confidence:.0%} interval of CNN - MLP that lies wholly above "
+            f"{b.margin * 100:g} points (the CNN {needed} beyond chance).{estimate}")
 
 
 def check_training(rec: dict, report: dict, outputs: Path, prepared: Prepared) -> CheckResult:
@@ -326,54 +466,75 @@ def check_training(rec: dict, report: dict, outputs: Path, prepared: Prepared) -
     mlp = _record(report, "MLP")
     seconds = sum(_float(r.get("train_seconds")) + _float(r.get("eval_seconds"))
                   for r in (rec, mlp or {}) if r.get("ok"))
-    context = (f"The grader trained your classes itself on {prepared.data_note}: Adam "
-               f"lr {b.lr:g}, batch {b.batch_size}, {b.epochs} epochs on {b.n_train:,} images, "
-               f"tested on {len(labels):,} others; device {report.get('device', '?')}, "
-               f"{seconds:.1f} s. Needed: CNN accuracy >= {b.floor:.0%} and CNN - MLP >= "
-               f"{b.margin * 100:g} points.")
+    context = training_context(prepared, report, seconds)
     problem = _model_problem(rec, "CNN", b)
-    cnn = None if problem else _accuracy(outputs, "CNN", labels)
-    if problem or cnn is None:
+    cnn_pred = None if problem else _predictions(outputs, "CNN", labels)
+    if problem or cnn_pred is None:
         return _result("CNN", 0, f"Your CNN could not be evaluated: {problem or 'no predictions'}. "
                        f"{context}", mistake="cnn_failed")
+    cnn = float((cnn_pred == labels).mean())
     mlp_problem = _model_problem(mlp, "MLP", b)
-    acc_mlp = None if mlp_problem else _accuracy(outputs, "MLP", labels)
-    shown = f"CNN {cnn:.1%}, MLP " + (f"{acc_mlp:.1%}" if acc_mlp is not None else "n/a")
+    mlp_pred = None if mlp_problem else _predictions(outputs, "MLP", labels)
+    habits = _habits(rec, "CNN") + ("" if mlp is None else _habits(mlp, "MLP"))
     if not rec.get("conv_modules") and not rec.get("conv_ran"):
+        shown = f"CNN {cnn:.1%}" + ("" if mlp_pred is None else
+                                    f", MLP {float((mlp_pred == labels).mean()):.1%}")
         return _result("CNN", credit.no_conv, f"Your CNN has no convolution layer (no nn.Conv2d "
                        f"among its modules, and no convolution ran), so it is not a CNN; the "
                        f"question compares convolution with a fully connected network. "
-                       f"Accuracies: {shown}. {context}", mistake="cnn_no_conv")
+                       f"Accuracies: {shown}. {context}{habits}", mistake="cnn_no_conv")
     floor_ok = cnn >= b.floor
-    if acc_mlp is None:
-        fraction = credit.floor_only if floor_ok else 0.0
-        return _result("CNN", fraction, f"{shown}. Your MLP could not be trained "
-                       f"({mlp_problem or 'no predictions'}), so the comparison could not be "
-                       f"made. {context}", mistake="mlp_failed")
-    gap = cnn - acc_mlp
-    mlp_ok = acc_mlp >= b.mlp_floor
-    if floor_ok and gap >= b.margin and mlp_ok:
-        return _result("CNN", 1, f"{shown}: the CNN wins by {gap * 100:.1f} points. {context}")
+    if mlp_pred is None:
+        return _result("CNN", credit.floor_only if floor_ok else 0.0, f"CNN {cnn:.1%}, MLP n/a. "
+                       f"Your MLP could not be trained ({mlp_problem or 'no predictions'}), so "
+                       f"the comparison could not be made. {context}{habits}",
+                       mistake="mlp_failed")
+    comparison = compare(cnn_pred, mlp_pred, labels, prepared.config.confidence)
+    shown = comparison.describe()
+    impostor = _not_an_mlp(mlp)
+    if impostor:
+        return _result("CNN", credit.mlp_not_mlp if floor_ok else 0.0, f"{shown}. Your MLP "
+                       f"runs {impostor}, so it is not a multilayer perceptron and the "
+                       f"comparison says nothing about convolution: the MLP must be nn.Linear "
+                       f"layers and nonlinearities only. {context}{habits}",
+                       mistake="mlp_not_mlp")
+    wins = comparison.cnn_wins(b.margin)
+    mlp_ok = comparison.mlp_accuracy >= b.mlp_floor
+    if floor_ok and wins and mlp_ok:
+        return _result("CNN", 1, f"{shown}: the CNN clearly wins. {context}{habits}")
     if floor_ok:
-        why = (f"but your MLP reaches only {acc_mlp:.1%} (at least {b.mlp_floor:.0%} expected "
-               "of a working MLP), so the comparison says little" if not mlp_ok else
-               f"but it beats the MLP by only {gap * 100:.1f} points")
+        why = (f"but your MLP reaches only {comparison.mlp_accuracy:.1%} (at least "
+               f"{b.mlp_floor:.0%} expected of a working MLP), so the comparison says little"
+               if not mlp_ok else "but the interval does not show it beating the MLP")
         return _result("CNN", credit.floor_only, f"{shown}: the CNN reaches the floor {why}. "
-                       f"{context}", mistake="cnn_small_margin")
-    if gap >= b.margin and mlp_ok:
+                       f"{context}{habits}", mistake="cnn_small_margin")
+    if wins and mlp_ok:
         return _result("CNN", credit.beats_only, f"{shown}: the CNN beats the MLP but stays "
-                       f"under {b.floor:.0%}. {context}", mistake="cnn_under_floor")
-    return _result("CNN", 0, f"{shown}: the CNN does not clearly beat the MLP. {context}",
+                       f"under {b.floor:.0%}. {context}{habits}", mistake="cnn_under_floor")
+    return _result("CNN", 0, f"{shown}: the CNN does not clearly beat the MLP. {context}{habits}",
                    mistake="cnn_loses")
 
 
-def summary(report: dict[str, Any] | None) -> str:
-    """A line for staff logs: device, seconds, parameter counts."""
+def summary(report: dict[str, Any] | None, prepared: Prepared | None = None) -> str:
+    """A line for staff logs: dataset, budget (and whether it is an estimate), device, seconds,
+    parameter counts."""
     if not report:
         return "Q1 probe: no report"
-    parts = [f"device={report.get('device')}", f"seconds={report.get('seconds')}"]
+    parts = []
+    if prepared is not None:
+        parts.append(f"dataset={prepared.dataset} profile={prepared.profile}"
+                     + (" budget=ESTIMATE (not measured on this machine)"
+                        if prepared.budget.estimate else " budget=measured"))
+    parts += [f"device={report.get('device')}", f"seconds={report.get('seconds')}"]
     for name in ("CNN", "MLP"):
         r = report.get(name) or {}
         parts.append(f"{name}: ok={r.get('ok')} params={r.get('params')} "
                      f"train_s={r.get('train_seconds')}")
     return "Q1 probe: " + ", ".join(parts)
+
+
+def staff_log(outputs: str | Path | None, prepared: Prepared) -> str:
+    """The staff-log line for one submission's probe outputs (empty without outputs)."""
+    if outputs is None:
+        return ""
+    return summary(_read_report(Path(outputs)), prepared) + "\n"

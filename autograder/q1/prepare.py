@@ -137,11 +137,16 @@ def prepare_q1(
         "lr": budget.lr,
         "eval_batch": budget.eval_batch,
         "train_seconds": budget.train_seconds,
+        "give_up": budget.give_up_factor,
         "max_params": config.max_params,
         "mean": mean.tolist(),
         "std": std.tolist(),
         "translate_cases": [list(c) for c in cases],
         "shifts": [list(s) for s in config.equivariance_shifts],
+        "margin": config.equivariance_margin,
+        "min_interior": config.equivariance_min_interior,
+        "max_size": config.equivariance_max_size,
+        "reach_rtol": config.reach_rtol,
     }
     (inputs / "config.json").write_text(json.dumps(probe_config, indent=1))
     return Prepared(inputs=inputs, dataset=dataset.name, data_note=data_note, profile=profile,

@@ -17,11 +17,13 @@ step, so what finished survives a later timeout.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import json
 import random
 import time
 import traceback
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +76,9 @@ class _Sink(io.StringIO):
 @contextlib.contextmanager
 def _student_call():
     sink = _Sink()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         yield sink
 
 
@@ -159,8 +163,9 @@ def _lookup_function(namespace: dict, name: str):
     return fn
 
 
-def _instantiate(namespace: dict, name: str, seed: int) -> nn.Module:
-    """A fresh instance of the student's class, built right after seeding."""
+def _instantiate(namespace: dict, name: str, seed: int, spy: Any = None) -> nn.Module:
+    """A fresh instance of the student's class, built right after seeding (arguments with
+    defaults keep their defaults; ``spy`` watches the constructor, e.g. a ``.cuda()`` there)."""
     cls = namespace.get(name)
     if cls is None:
         raise StudentError(f"`{name}` is not defined (did the cell that defines it run?)")
@@ -169,34 +174,155 @@ def _instantiate(namespace: dict, name: str, seed: int) -> nn.Module:
                            f"found {type(cls).__name__}")
     seed_all(seed)
     try:
-        with _student_call():
+        with _student_call(), spy if spy is not None else contextlib.nullcontext():
             model = cls()
     except (Exception, SystemExit) as exc:
-        raise StudentError(f"`{name}()` (no arguments) raised {_describe(exc)}") from exc
+        required = _describe_signature(cls)
+        hint = (f" The grader builds `{name}()` with no arguments: give {required} a default "
+                f"value." if required else "")
+        raise StudentError(f"`{name}()` (no arguments) raised {_describe(exc)}.{hint}") from exc
+    if not isinstance(model, nn.Module):
+        raise StudentError(f"`{name}()` returned a {type(model).__name__}, not an nn.Module")
     return model
 
 
-class _ConvSpy(TorchFunctionMode):
-    """Notices whether a convolution runs (also one written with torch.nn.functional)."""
+def _describe_signature(cls: type) -> str:
+    """The constructor's required arguments, e.g. ``c1, c2`` (empty when there are none)."""
+    try:
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return ""
+    return ", ".join(p.name for p in params if p.default is p.empty
+                     and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
 
-    seen = False
+
+#: What each kind of position-mixing operation is called in feedback.
+OP_WORDS = {
+    "pool": "pooling",
+    "strided_conv": "a convolution with stride > 1",
+    "upsample": "upsampling (interpolate / nn.Upsample)",
+    "flatten": "flattening the image (flatten / view / reshape to fewer dimensions)",
+    "linear": "a fully connected layer (nn.Linear / F.linear / matmul)",
+    "image_norm": "a normalisation over the whole image (InstanceNorm / GroupNorm / LayerNorm)",
+    "shuffle": "pixel (un)shuffle, fold or unfold",
+}
+POOL_OPS = {"max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_avg_pool1d",
+            "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool3d", "lp_pool2d",
+            "fractional_max_pool2d", "max_pool2d_with_indices", "_max_pool2d",
+            "_adaptive_max_pool2d", "max_unpool2d"}
+LINEAR_OPS = {"linear", "bilinear", "matmul", "mm", "bmm", "addmm", "einsum", "tensordot"}
+UPSAMPLE_OPS = {"interpolate", "upsample", "upsample_nearest2d", "upsample_bilinear2d",
+                "upsample_bicubic2d", "grid_sample"}
+NORM_OPS = {"instance_norm", "group_norm", "layer_norm"}
+SHUFFLE_OPS = {"pixel_shuffle", "pixel_unshuffle", "fold", "unfold"}
+CUDA_NAMES = ("cuda",)
+
+
+def _stride_of(args: tuple, kwargs: dict) -> Any:
+    return kwargs.get("stride", args[3] if len(args) > 3 else 1)
+
+
+def _op_kind(name: str, args: tuple, kwargs: dict) -> str | None:
+    """The kind of a torch call, when it matters for convolution or equivariance."""
+    if name in CONV_OPS:
+        stride = _stride_of(args, kwargs)
+        strides = stride if isinstance(stride, (tuple, list)) else (stride,)
+        return "strided_conv" if any(s != 1 for s in strides) else "conv"
+    if name in POOL_OPS:
+        return "pool"
+    if name in LINEAR_OPS:
+        return "linear"
+    if name in UPSAMPLE_OPS:
+        return "upsample"
+    if name in NORM_OPS:
+        return "image_norm"
+    if name in SHUFFLE_OPS:
+        return "shuffle"
+    return None
+
+
+def _kernel_radius(name: str, args: tuple, kwargs: dict) -> int:
+    """How far a convolution's output pixel sees: ceil(dilation * (kernel - 1) / 2), the largest
+    over the spatial dimensions (0 when the call's weight cannot be read)."""
+    weight = kwargs.get("weight", args[1] if len(args) > 1 else None)
+    if not isinstance(weight, torch.Tensor) or weight.dim() < 3:
+        return 0
+    at = 7 if name.startswith("conv_transpose") else 5  # where the dilation argument sits
+    dilation = kwargs.get("dilation", args[at] if len(args) > at else 1)
+    dilations = dilation if isinstance(dilation, (tuple, list)) else (dilation,)
+    if not all(isinstance(d, int) for d in dilations):
+        return 0
+    kernels = weight.shape[2:]
+    dilations = tuple(dilations) * len(kernels) if len(dilations) == 1 else dilations
+    return max(-(-d * (k - 1) // 2) for k, d in zip(kernels, dilations))
+
+
+def _is_cuda(device: Any) -> bool:
+    if isinstance(device, torch.device):
+        return device.type == "cuda"
+    return isinstance(device, str) and device.split(":")[0] == "cuda"
+
+
+class _Spy(TorchFunctionMode):
+    """Watches the torch calls of student code: which operations ran (convolution, pooling, a
+    fully connected layer...), however they are written (modules, ``torch.nn.functional``,
+    tensor methods). With ``device`` set to a device that is not CUDA, a request for CUDA
+    (``.cuda()``, ``.to("cuda")``, ``device="cuda"``) is sent to ``device`` instead and
+    counted, so a model written for a GPU is graded on the grader's machine."""
+
+    def __init__(self, device: torch.device | None = None):
+        super().__init__()
+        self.device = device if device is not None and device.type != "cuda" else None
+        self.kinds: dict[str, str] = {}  # kind -> the first torch function of that kind
+        self.cuda_requests = 0
+        self.conv_extent = 0  # sum over convolutions run of each kernel's radius (dilated)
+
+    @property
+    def seen(self) -> bool:
+        """Whether a convolution ran."""
+        return "conv" in self.kinds or "strided_conv" in self.kinds
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
-        if getattr(func, "__name__", "") in CONV_OPS:
-            self.seen = True
-        return func(*args, **(kwargs or {}))
+        kwargs = dict(kwargs or {})
+        name = getattr(func, "__name__", "")
+        kind = _op_kind(name, args, kwargs)
+        if kind:
+            self.kinds.setdefault(kind, name)
+        if kind in ("conv", "strided_conv"):
+            self.conv_extent += _kernel_radius(name, args, kwargs)
+        if self.device is not None:
+            if name in CUDA_NAMES and args and isinstance(args[0], torch.Tensor):
+                self.cuda_requests += 1
+                return args[0].to(self.device)
+            if _is_cuda(kwargs.get("device")):
+                self.cuda_requests += 1
+                kwargs["device"] = self.device
+            if name == "to" and any(_is_cuda(a) for a in args[1:]):
+                self.cuda_requests += 1
+                args = tuple(self.device if _is_cuda(a) else a for a in args)
+        out = func(*args, **kwargs)
+        if (name in ("view", "reshape", "flatten") and args and isinstance(args[0], torch.Tensor)
+                and isinstance(out, torch.Tensor) and args[0].dim() >= 4 > out.dim()):
+            self.kinds.setdefault("flatten", name)
+        return out
 
 
-def _structure(model: nn.Module) -> dict:
+def _structure(model: nn.Module, size: int = 32) -> dict:
     modules = list(model.modules())
+    per_pixel = [f"{n} {tuple(p.shape)}" for n, p in model.named_parameters()
+                 if p.dim() >= 2 and tuple(p.shape[-2:]) == (size, size)]
     return {
         "params": int(sum(p.numel() for p in model.parameters() if p.requires_grad)),
         "conv_modules": [type(m).__name__ for m in modules if isinstance(m, CONV_MODULES)][:20],
         "linear_modules": sum(isinstance(m, nn.Linear) for m in modules),
+        "pool_modules": [type(m).__name__ for m in modules
+                         if type(m).__name__.endswith(("Pool1d", "Pool2d", "Pool3d"))][:20],
+        "per_pixel_parameters": per_pixel[:5],
     }
 
 
-def _forward(name: str, model: nn.Module, x: torch.Tensor, spy: _ConvSpy | None = None):
+def _forward(name: str, model: nn.Module, x: torch.Tensor, spy: _Spy | None = None):
     with _student_call():
         with spy if spy is not None else contextlib.nullcontext():
             out = model(x)
@@ -244,41 +370,163 @@ def _perturb(model: nn.Module, seed: int) -> None:
             p.add_(0.1 * torch.randn(p.shape, generator=gen).to(p.dtype))
 
 
+def image_input(size: int, seed: int, batch: int = 2) -> torch.Tensor:
+    """Seeded N(0, 1) images (batch, 3, size, size) for the equivariance check."""
+    gen = torch.Generator().manual_seed(seed * 7919 + size)
+    return torch.randn((batch, 3, size, size), generator=gen)
+
+
+def _as_image(out: torch.Tensor, size: int) -> torch.Tensor | None:
+    """(N, C, size, size) as is; a flat (N, C * size * size) output read as C images."""
+    if out.dim() == 4 and tuple(out.shape[-2:]) == (size, size):
+        return out
+    if out.dim() == 2 and out.shape[1] % (size * size) == 0 and out.shape[1] > 0:
+        return out.reshape(len(out), -1, size, size)
+    return None
+
+
+def _image_forward(name: str, model: nn.Module, x: torch.Tensor, flat: bool, spy: _Spy):
+    out = _forward(name, model, x.flatten(1) if flat else x, spy)
+    if out.numel() > MAX_OUTPUT_ELEMENTS:
+        raise StudentError(f"`{name}` returned {out.numel():,} numbers for a batch of {len(x)} "
+                           "images; that is too large to compare")
+    return out.detach().float().cpu()
+
+
+def measure_reach(name: str, model: nn.Module, x: torch.Tensor, flat: bool, spy: _Spy,
+                  rtol: float) -> int | None:
+    """How far, in pixels, one input pixel's influence spreads in the output (max of row and
+    column offsets): a network of L 3x3 layers reaches L. The largest of three measures:
+
+    * the convolutions that ran, each kernel's dilated radius summed (a bound for any graph of
+      convolutions, even where ReLUs are dead at these weights and inputs);
+    * the gradient of the centre output pixel with respect to the input (exact support);
+    * impulses of several signs and sizes added to the centre pixel: an output pixel is reached
+      when it moves by more than ``rtol * max|out|`` (catches what is not differentiable).
+
+    None when the output is not an image of the input's size, so that no reach can be read.
+    """
+    size = x.shape[-1]
+    spy.conv_extent = 0
+    base_raw = _image_forward(name, model, x, flat, spy)
+    static = spy.conv_extent  # a bound for convolutions only: their radii, summed
+    again = _image_forward(name, model, x, flat, spy)
+    if base_raw.shape != again.shape or not torch.equal(base_raw, again):
+        raise StudentError(f"`{name}` gives different outputs for the same input in eval mode, "
+                           "so it cannot be compared: is some randomness always on (for "
+                           "instance F.dropout(x, p) without training=self.training)?")
+    base = _as_image(base_raw, size)
+    if base is None:
+        return None
+    scale = float(base.abs().max()) if torch.isfinite(base).all() else 0.0
+    threshold = rtol * (scale if scale > 0 else 1.0)
+    c = size // 2
+    reach = max(min(static, size), _gradient_reach(model, x, flat, spy, c))
+    for amplitude in (1.0, -1.0, 100.0):
+        kicked = x.clone()
+        kicked[:, :, c, c] += amplitude
+        moved = _as_image(_image_forward(name, model, kicked, flat, spy), size)
+        if moved is None or moved.shape != base.shape:
+            return None
+        where = ((moved - base).abs().amax(dim=(0, 1)) > threshold).nonzero()
+        if len(where):
+            reach = max(reach, int((where - c).abs().max()))
+    return reach
+
+
+def _gradient_reach(model: nn.Module, x: torch.Tensor, flat: bool, spy: _Spy, c: int) -> int:
+    """The receptive-field radius of the centre output pixel, from the gradient of its value
+    with respect to the input: exact, however small the influence of far pixels. 0 when the
+    model cannot be differentiated (the impulses then decide alone)."""
+    size = x.shape[-1]
+    x = x.clone().requires_grad_(True)
+    try:
+        with torch.enable_grad(), _student_call(), spy:
+            out = _as_image(model(x.flatten(1) if flat else x), size)
+            if out is None or not out.requires_grad:
+                return 0
+            (grad,) = torch.autograd.grad(out[:, :, c, c].sum(), x)
+    except Exception:  # noqa: BLE001 - not differentiable as written: fall back to impulses
+        return 0
+    g = grad.detach().abs().amax(dim=(0, 1))
+    top = float(g.max())
+    if not top > 0 or not torch.isfinite(g).all():
+        return 0
+    where = (g > top * 1e-30).nonzero()
+    return int((where - c).abs().max()) if len(where) else 0
+
+
+def _input_layout(name: str, model: nn.Module, x: torch.Tensor, spy: _Spy) -> bool:
+    """Whether the model wants flattened images (PixelMLP only may): True or False."""
+    try:
+        _forward(name, model, x, spy)
+        return False
+    except StudentError:
+        raise
+    except Exception:
+        if name != "PixelMLP":
+            raise
+    _forward(name, model, x.flatten(1), spy)  # PixelMLP on flattened images; errors go up
+    return True
+
+
 def probe_equivariance(namespace: dict, name: str, inputs: Path, outputs: Path,
                        cfg: dict) -> dict:
-    """Outputs on x and on reference-translated x, at fresh and at perturbed weights."""
-    model = _instantiate(namespace, name, cfg["seed"]).eval()
-    facts = _structure(model)
+    """Measure the network's reach, pick an image large enough to leave an interior, and save
+    the outputs on x and on reference-translated x, at fresh and at perturbed weights."""
+    seed, spy = cfg["seed"], _Spy(torch.device("cpu"))
+    models = {"init": _instantiate(namespace, name, seed, spy).eval(),
+              "perturbed": _instantiate(namespace, name, seed, spy).eval()}
+    _perturb(models["perturbed"], seed + 1)
     x = torch.from_numpy(np.load(inputs / "equiv_x.npy"))
-    batches = [x] + [reference_translate(x, dx, dy) for dx, dy in cfg["shifts"]]
-    spy = _ConvSpy()
-    flat = False
-    for setting in ("init", "perturbed"):
-        if setting == "perturbed":
-            _perturb(model, cfg["seed"] + 1)
-        outs = []
-        with torch.no_grad():
-            for b in batches:
-                try:
-                    out = _forward(name, model, b.flatten(1) if flat else b, spy)
-                except StudentError:
-                    raise
-                except Exception:
-                    # PixelMLP may expect the flattened image; try that once.
-                    if name != "PixelMLP" or flat or outs:
-                        raise
-                    flat = True
-                    out = _forward(name, model, b.flatten(1), spy)
-                if out.numel() > MAX_OUTPUT_ELEMENTS:
-                    raise StudentError(f"`{name}` returned {out.numel():,} numbers for a batch "
-                                       f"of {len(b)} images; that is too large to compare")
-                outs.append(out.detach().float().cpu().numpy())
-        if any(o.shape != outs[0].shape for o in outs):
-            raise StudentError(f"`{name}` returned outputs of different shapes "
-                               f"{sorted({o.shape for o in outs})} for inputs of one shape")
-        np.save(outputs / f"equiv_{name}_{setting}.npy", np.stack(outs))
-    return {**facts, "conv_ran": spy.seen, "flat_input": flat,
-            "input_shape": list(x.shape), "output_shape": list(outs[0].shape)}
+    size = x.shape[-1]
+    facts = _structure(models["init"], size)
+    with torch.no_grad():
+        flat = _input_layout(name, models["init"], x, spy)
+        rtol = cfg["reach_rtol"]
+        reaches = [measure_reach(name, m, x, flat, spy, rtol) for m in models.values()]
+        reach = None if None in reaches else max(reaches)
+        facts["reach_at"] = {str(size): reach}
+        if name == "EquivariantNet" and reach is not None:
+            x, reach = _enlarge(name, models, x, reach, spy, cfg, facts)
+        size = x.shape[-1]
+        shifted = [x] + [reference_translate(x, dx, dy) for dx, dy in cfg["shifts"]]
+        for setting, model in models.items():
+            outs = [_image_forward(name, model, b, flat, spy).numpy() for b in shifted]
+            if any(o.shape != outs[0].shape for o in outs):
+                raise StudentError(f"`{name}` returned outputs of different shapes "
+                                   f"{sorted({o.shape for o in outs})} for inputs of one shape")
+            np.save(outputs / f"equiv_{name}_{setting}.npy", np.stack(outs))
+    return {**facts, "conv_ran": spy.seen, "ops": sorted(spy.kinds), "flat_input": flat,
+            "reach": reach, "image_size": size, "input_shape": list(x.shape),
+            "output_shape": list(outs[0].shape), "cuda_requests": spy.cuda_requests}
+
+
+def _enlarge(name: str, models: dict, x: torch.Tensor, reach: int, spy: _Spy, cfg: dict,
+             facts: dict) -> tuple[torch.Tensor, int]:
+    """Double the image until reach, slack and the largest shift leave an interior of at least
+    ``min_interior`` pixels per side (or ``max_size`` is reached, or the network refuses)."""
+    slack, min_interior, max_size = cfg["margin"], cfg["min_interior"], cfg["max_size"]
+    largest = max(max(abs(dx), abs(dy)) for dx, dy in cfg["shifts"])
+    size = x.shape[-1]
+    while 2 * (reach + slack + largest) + min_interior > size and size < max_size:
+        bigger = min(max_size, max(2 * size, 2 * (reach + slack + largest) + min_interior))
+        candidate = image_input(bigger, cfg["seed"], batch=2 if bigger <= 128 else 1)
+        try:
+            found = [measure_reach(name, m, candidate, False, spy, cfg["reach_rtol"])
+                     for m in models.values()]
+        except StudentError:
+            raise
+        except Exception as exc:
+            facts["larger_error"] = f"on a {bigger}x{bigger} image it raised {_describe(exc)}"
+            break
+        if None in found:
+            facts["larger_error"] = (f"on a {bigger}x{bigger} image its output is not "
+                                     f"{bigger}x{bigger}")
+            break
+        x, size, reach = candidate, bigger, max(found)
+        facts["reach_at"][str(size)] = reach
+    return x, reach
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,63 +537,77 @@ def _normalise(xb: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch
     return (xb.float() / 255.0 - mean) / std
 
 
+def _shape_hint(shape: tuple, batch: int) -> str:
+    """A sentence on a likely cause of a wrong output shape (empty when none is known)."""
+    if len(shape) == 2 and shape[1] == 10 and shape[0] != batch:
+        return (" The batch size changed, which is what x.view(-1, n) does when n is not the "
+                "number of features per image: reshape with x.flatten(1) or "
+                "x.view(x.size(0), -1) instead.")
+    return ""
+
+
+def _check_output(name: str, model: nn.Module, x: torch.Tensor, spy: _Spy) -> torch.Tensor:
+    """The model's output on two images in eval mode, checked to be (2, 10)."""
+    try:
+        out = _forward(name, model, x, spy)
+    except StudentError:
+        raise
+    except (Exception, SystemExit) as exc:
+        hint = (" A reshape like x.view(-1, n) needs n equal to the number of features per "
+                "image." if "view" in str(exc) or "shape '[" in str(exc) else "")
+        raise StudentError(f"`{name}()(x)` for x of shape {tuple(x.shape)} raised "
+                           f"{_describe(exc)}{hint}") from exc
+    if tuple(out.shape) != (2, 10):
+        raise StudentError(f"`{name}()(x)` for x of shape {tuple(x.shape)} returned shape "
+                           f"{tuple(out.shape)}; expected (2, 10), one logit per class."
+                           f"{_shape_hint(tuple(out.shape), 2)}")
+    return out
+
+
+def returns_probabilities(out: torch.Tensor) -> bool:
+    """Whether a (N, 10) output looks like softmax probabilities (non-negative, rows sum to 1)
+    rather than logits."""
+    out = out.detach().float()
+    return bool(torch.isfinite(out).all() and (out >= 0).all()
+                and torch.allclose(out.sum(1), torch.ones(len(out)), atol=1e-4))
+
+
+def _loss_function(probabilities: bool):
+    """Cross-entropy on logits; on probabilities, the same loss written as NLL of their log."""
+    if not probabilities:
+        return nn.CrossEntropyLoss()
+    nll = nn.NLLLoss()
+    return lambda p, y: nll(torch.log(p.clamp_min(1e-12)), y)
+
+
 def train_one(namespace: dict, name: str, data: dict, outputs: Path, cfg: dict) -> dict:
-    """Train the student's class ``name`` with the grader's recipe; save test predictions."""
+    """Train the student's class ``name`` with the grader's recipe; save test predictions.
+
+    Student habits handled here: BatchNorm and Dropout (the grader switches train and eval),
+    ``.cuda()`` inside the model when no GPU grades (sent to the grading device, counted),
+    softmax probabilities instead of logits (trained with the equivalent loss, counted)."""
     device = data["device"]
-    model = _instantiate(namespace, name, cfg["seed"])
+    spy = _Spy(device)
+    model = _instantiate(namespace, name, cfg["seed"], spy)
     facts = _structure(model)
     if facts["params"] > cfg["max_params"]:
         raise StudentError(f"`{name}` has {facts['params']:,} trainable parameters, more than "
-                           f"the {cfg['max_params']:,} the grader trains")
+                           f"the {cfg['max_params']:,} the grader trains: make it smaller")
     if facts["params"] == 0:
         raise StudentError(f"`{name}` has no trainable parameters")
     mean, std = data["mean"].to(device), data["std"].to(device)
-    train_x, train_y, test_x = data["train_x"], data["train_y"], data["test_x"]
+    train_x, test_x = data["train_x"], data["test_x"]
 
-    # The shape check, with a spy that notices convolutions however they are written.
-    spy = _ConvSpy()
     model.eval()
     with torch.no_grad():
-        out = _forward(name, model, _normalise(train_x[:2], mean.cpu(), std.cpu()), spy)
-    if tuple(out.shape) != (2, 10):
-        raise StudentError(f"`{name}()(x)` for x of shape (2, 3, 32, 32) returned shape "
-                           f"{tuple(out.shape)}; expected (2, 10), one logit per class")
-    facts["conv_ran"] = spy.seen
-
+        out = _check_output(name, model, _normalise(train_x[:2], mean.cpu(), std.cpu()), spy)
+    probabilities = returns_probabilities(out)
     try:
         model.to(device)
     except (Exception, SystemExit) as exc:
         raise StudentError(f"`{name}` could not be moved to {device.type}: {_describe(exc)}") \
             from exc
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
-    loss_fn = nn.CrossEntropyLoss()
-    order = torch.Generator().manual_seed(cfg["seed"])
-    xs, ys = train_x.to(device), train_y.to(device)
-    n, bs = len(xs), cfg["batch_size"]
-    steps_per_epoch = -(-n // bs)
-    steps, losses, stopped = 0, [], False
-    _sync(device)
-    start = time.perf_counter()
-    model.train()
-    for _ in range(cfg["epochs"]):
-        perm = torch.randperm(n, generator=order).to(device)
-        for k in range(0, n, bs):
-            idx = perm[k:k + bs]
-            with _student_call():
-                loss = loss_fn(model(_normalise(xs[idx], mean, std)), ys[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            steps += 1
-            if steps % 20 == 0 or steps == steps_per_epoch * cfg["epochs"]:
-                losses.append(float(loss.detach()))
-                if time.perf_counter() - start > cfg["train_seconds"]:
-                    stopped = True
-                    break
-        if stopped:
-            break
-    _sync(device)
-    train_seconds = time.perf_counter() - start
+    loop = _train_loop(name, model, data, cfg, spy, _loss_function(probabilities))
 
     start = time.perf_counter()
     model.eval()
@@ -353,16 +615,67 @@ def train_one(namespace: dict, name: str, data: dict, outputs: Path, cfg: dict) 
     with torch.no_grad():
         for k in range(0, len(test_x), cfg["eval_batch"]):
             xb = _normalise(test_x[k:k + cfg["eval_batch"]].to(device), mean, std)
-            logits = _forward(name, model, xb)
+            logits = _forward(name, model, xb, spy)
             if tuple(logits.shape) != (len(xb), 10):
                 raise StudentError(f"`{name}` returned shape {tuple(logits.shape)} for a batch "
-                                   f"of {len(xb)} test images; expected ({len(xb)}, 10)")
+                                   f"of {len(xb)} test images; expected ({len(xb)}, 10)."
+                                   f"{_shape_hint(tuple(logits.shape), len(xb))}")
             preds.append(logits.argmax(1).cpu())
     _sync(device)
     np.save(outputs / f"pred_{name}.npy", torch.cat(preds).numpy().astype(np.int64))
-    return {**facts, "device": device.type, "train_seconds": round(train_seconds, 3),
-            "eval_seconds": round(time.perf_counter() - start, 3),
+    return {**facts, **loop, "device": device.type, "conv_ran": spy.seen,
+            "ops": sorted(spy.kinds), "cuda_requests": spy.cuda_requests,
+            "probabilities": probabilities,
+            "eval_seconds": round(time.perf_counter() - start, 3)}
+
+
+def _train_loop(name: str, model: nn.Module, data: dict, cfg: dict, spy: _Spy, loss_fn) -> dict:
+    """The grader's training loop (Adam, seeded order). Stops at the time cap, or at once when
+    the first steps project a time far beyond it. On a CPU the cap counts this process's CPU
+    seconds (the thread count is fixed), so a machine loaded by other work fails no one; on a
+    GPU it counts wall-clock seconds."""
+    clock = time.process_time if data["device"].type == "cpu" else time.perf_counter
+    device = data["device"]
+    mean, std = data["mean"].to(device), data["std"].to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
+    order = torch.Generator().manual_seed(cfg["seed"])
+    xs, ys = data["train_x"].to(device), data["train_y"].to(device)
+    n, bs = len(xs), cfg["batch_size"]
+    steps_per_epoch = -(-n // bs)
+    total = steps_per_epoch * cfg["epochs"]
+    steps, losses, stopped, projected = 0, [], False, None
+    _sync(device)
+    start, started = time.perf_counter(), clock()
+    model.train()
+    for _ in range(cfg["epochs"]):
+        perm = torch.randperm(n, generator=order).to(device)
+        for k in range(0, n, bs):
+            idx = perm[k:k + bs]
+            steps += 1
+            if len(idx) < 2:  # BatchNorm cannot train on one image
+                continue
+            with _student_call(), spy:
+                loss = loss_fn(model(_normalise(xs[idx], mean, std)), ys[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            elapsed = clock() - started
+            if steps == 10 and elapsed / steps * total > cfg["train_seconds"] * cfg["give_up"]:
+                projected, stopped = elapsed / steps * total, True
+                break
+            if steps % 20 == 0 or steps == total:
+                losses.append(float(loss.detach()))
+                if elapsed > cfg["train_seconds"]:
+                    stopped = True
+                    break
+        if stopped:
+            break
+    _sync(device)
+    return {"train_seconds": round(time.perf_counter() - start, 3),
+            "train_cpu_seconds": round(clock() - started, 3) if clock is time.process_time
+            else None,
             "epochs_done": round(steps / steps_per_epoch, 3), "stopped_early": stopped,
+            "projected_seconds": None if projected is None else round(projected, 1),
             "last_loss": losses[-1] if losses else None}
 
 
