@@ -16,7 +16,6 @@ random stand-in instead of downloading CIFAR-10 (CI has no internet).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import sysconfig
@@ -149,6 +148,7 @@ def answer_text(answer) -> str:
 
 #: One known mistake per Q2 variable that has any, and answers a student writes in LaTeX style.
 WRONG = {m.variable: answer_text(m.answer) for m in reversed(mistakes.CATALOGUE)}
+WRONG.update({name: repr((mistakes.for_variable(name)[0].answer,) * 2) for name in mistakes.SHARED})
 WRONG.update(q2b_first='"k_2 x_1 + k_3 x_2"', q2f_out_dim='"W - K + 1 \\\\over 1"')
 
 
