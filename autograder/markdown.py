@@ -15,6 +15,7 @@ _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 _CODE = re.compile(r"(`+)(.+?)\1", re.S)
 _READ_AS = re.compile(r"^(Read your answer as )(.+?)((?: \(.*?\))?\. (?:Correct\.|Not correct|The "
                       r"grader could not).*)$", re.S)
+_MATRIX = re.compile(r"^(an? \d+x\d+ matrix with first row )(.+)$", re.S)
 _EXPECTED = re.compile(r"(expected )(.+?)(, got )(.+?)(\.(?:\s|$))", re.S)
 
 
@@ -48,7 +49,10 @@ def message(text: str) -> str:
     body = "\n".join(prose)
     read = _READ_AS.match(body)
     if read:
-        body = read.group(1) + code_span(read.group(2)) + _expected(read.group(3))
+        shown = _MATRIX.match(read.group(2))
+        answer = (escape(shown.group(1)) + code_span(shown.group(2)) if shown
+                  else code_span(read.group(2)))
+        body = read.group(1) + answer + _expected(read.group(3))
     else:
         body = _expected(body)
     if pointer:

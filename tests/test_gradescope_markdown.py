@@ -20,6 +20,8 @@ MESSAGES = {
     "catalogue text escaped": ("Read your answer as 6. Not correct, a known mistake (flip): "
                                "output i is k1*x_i + k2*x_(i+1).",
                                "k1\\*x\\_i + k2\\*x\\_(i+1)", "k1*x_i"),
+    "matrix row": ("Read your answer as a 7x9 matrix with first row [k3, k2, k1]. Correct.",
+                   "Read your answer as a 7x9 matrix with first row `[k3, k2, k1]`.", None),
     "backtick inside an answer": ("Could not read `k1`x1`: invalid syntax.", "could", None),
     "quoted name kept": ("`q2a_last` is not defined: assign your answer.", "`q2a_last` is", None),
     "html escaped": ("Read your answer as <b>. Not correct: expected 1, got <b>.", "`<b>`", "<b>."),
