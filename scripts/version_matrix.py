@@ -68,14 +68,26 @@ def worker() -> dict:
     return verdicts
 
 
+def find_python(version: str) -> str | None:
+    """An interpreter of this version that runs: on PATH, else a pyenv install."""
+    candidates = [shutil.which(f"python{version}"),
+                  *map(str, sorted(Path.home().glob(f".pyenv/versions/{version}*/bin/python{version}")))]
+    for candidate in filter(None, candidates):
+        if subprocess.run([candidate, "-c", "pass"], capture_output=True).returncode == 0:
+            return candidate
+    return None
+
+
 def run_combination(spec: str, baseline: dict, cache: Path) -> str:
     python, sympy_version, numpy_version = spec.split(":")
-    interpreter = shutil.which(f"python{python}")
+    interpreter = find_python(python)
     if interpreter is None:
-        return f"{spec}: Python {python} not found"
+        return f"{spec}: Python {python} not found (on PATH or under ~/.pyenv/versions)"
     venv = cache / spec.replace(":", "-")
     if not (venv / "bin" / "python").exists():
-        subprocess.run([interpreter, "-m", "venv", str(venv)], check=True)
+        made = subprocess.run([interpreter, "-m", "venv", str(venv)], capture_output=True, text=True)
+        if made.returncode != 0:
+            return f"{spec}: could not make a venv ({made.stderr.strip()[-200:]})"
         done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
                                f"sympy=={sympy_version}.*", f"numpy=={numpy_version}.*"],
                               capture_output=True, text=True)
