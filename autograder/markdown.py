@@ -13,8 +13,11 @@ import re
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 _CODE = re.compile(r"(`+)(.+?)\1", re.S)
-_READ_AS = re.compile(r"^(Read your answer as )(.+?)((?: \(.*?\))?\. (?:Correct\.|Not correct|The "
-                      r"grader could not).*)$", re.S)
+#: How a verdict starts (checks/): the answer shown before it ends where one of these begins.
+VERDICT_STARTS = ("Correct.", "Not correct", "Partly correct", "The grader could not", "Every entry",
+                  "Entry 1:", "`")
+_READ_AS = re.compile(r"^(Read your answer as )(.+?)((?: \(.*?\))?\. (?:"
+                      + "|".join(map(re.escape, VERDICT_STARTS)) + ").*)$", re.S)
 _MATRIX = re.compile(r"^(an? \d+x\d+ matrix with first row )(.+)$", re.S)
 _EXPECTED = re.compile(r"(expected )(.+?)(, got )(.+?)(\.(?:\s|$))", re.S)
 

@@ -20,6 +20,11 @@ MESSAGES = {
     "catalogue text escaped": ("Read your answer as 6. Not correct, a known mistake (flip): "
                                "output i is k1*x_i + k2*x_(i+1).",
                                "k1\\*x\\_i + k2\\*x\\_(i+1)", "k1*x_i"),
+    "tuple, entry verdicts": ("Read your answer as (W - K, W - K). Every entry: Not correct, a known "
+                              "mistake (off-by-one): Off by one.", "as `(W - K, W - K)`. Every", None),
+    "shape verdict": ("Read your answer as a 9x9 matrix with first row [k2, k3]. `q2c_K` has shape "
+                      "(9, 9), expected (7, 9). Count the outputs.",
+                      "first row `[k2, k3]`. `q2c_K` has shape (9, 9)", None),
     "matrix row": ("Read your answer as a 7x9 matrix with first row [k3, k2, k1]. Correct.",
                    "Read your answer as a 7x9 matrix with first row `[k3, k2, k1]`.", None),
     "backtick inside an answer": ("Could not read `k1`x1`: invalid syntax.", "could", None),
