@@ -38,5 +38,5 @@ def skew_note(here: dict[str, str] | None = None) -> str | None:
     if not differ:
         return None
     grader = ", ".join(f"{name} {version}" for name, version in GRADER.items())
-    return (f"Note: this notebook runs {', '.join(differ)}, the autograder {grader}; the checks "
-            f"here should agree, but the verdict on Gradescope is the one that counts.")
+    return (f"Note: this notebook runs {', '.join(differ)} while the autograder runs {grader}; "
+            f"the checks here should agree, but the verdict on Gradescope is the one that counts.")
