@@ -41,7 +41,7 @@ FLIPPED = ("k3", "k2", "k1")
 
 _FLIP = ("This is true convolution, with the kernel flipped; convolution layers in deep-learning "
          "frameworks (and this worksheet) compute cross-correlation: output i is "
-         "k1*x_i + k2*x_(i+1) + k3*x_(i+2).")
+         "`k1*x_i + k2*x_(i+1) + k3*x_(i+2)`.")
 _NO_PAD = ("This is the answer without padding; 'same' padding adds one zero at each end, so "
            "the output keeps all 9 positions.")
 _SAME_PAD = "This is the answer with 'same' padding; this part has no padding."
@@ -54,7 +54,7 @@ _SHARED = ("These are shared weights (the matrix of part c); without weight shar
 _FITS = "Off by one: a K-wide window fits W - K + 1 times."
 _CHANNELS_LAST = "Channels last; PyTorch orders dimensions as [channels, height, width]."
 _BIASES = "This counts the biases too; the question counts the kernels' weights only."
-_FLOOR = ("The output size must be a whole number: round down, floor((W + 2p - K)/s) + 1; a "
+_FLOOR = ("The output size must be a whole number: round down, `floor((W + 2*p - K)/s) + 1`; a "
           "window that does not fit is dropped.")
 
 CATALOGUE: tuple[Mistake, ...] = (

@@ -3,14 +3,18 @@
 The otter test of each question calls ``check_question(question_id, env)``. Answers take the same
 road as in grading (encode to plain data, decode, check), so what a student sees here is what the
 autograder decides. Questions with program checks (Q1) are checked here only for their written
-answers; the models are trained and compared by the autograder.
+answers; the models are trained and compared by the autograder. The first check of a session
+whose versions differ from the grader's says once that Gradescope's verdict counts.
 """
 
 from __future__ import annotations
 
-from . import answers, worksheet
+from . import answers, versions, worksheet
 from .checks import check_variable
 from .results import CheckResult, QuestionResult
+
+#: Whether this session already showed the version note (it is said once, not at every check).
+_said: set[str] = set()
 
 
 def question_result(question_id: str, env: dict) -> QuestionResult:
@@ -33,10 +37,21 @@ def _program_note(variable: worksheet.Variable, env: dict) -> CheckResult:
     return CheckResult(variable.name, 0.0, 0.0, message, stage="not run here")
 
 
+def version_note_once(note: str | None) -> str | None:
+    """``note`` the first time it is asked for in this session, then None."""
+    if note is None or note in _said:
+        return None
+    _said.add(note)
+    return note
+
+
 def check_question(question_id: str, env: dict) -> None:
     """Print the feedback; raise AssertionError (otter's failure signal) unless full marks."""
     result = question_result(question_id, env)
     text = result.feedback()
+    note = version_note_once(versions.skew_note())
+    if note:
+        text = f"{note}\n{text}"
     if result.score < result.max_score:
         raise AssertionError(text)
     print(text)

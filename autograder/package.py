@@ -118,9 +118,21 @@ def build_zip(otter_zip: Path, root: Path, target: Path) -> Path:
     return write_zip(target, entries, executable=("run_autograder", "setup.sh"))
 
 
+def student_test_files(notebook: Path) -> dict[str, bytes]:
+    """``tests/<question>.py`` for each test otter assign stored in the notebook's metadata.
+
+    Otter reads these files when ``./tests`` exists, and on Google Colab it reads nothing else
+    (it refuses tests kept in notebook metadata there)."""
+    tests = json.loads(notebook.read_text())["metadata"]["otter"]["tests"]
+    return {f"tests/{name}.py": source.encode() for name, source in sorted(tests.items())}
+
+
 def build_student_zip(notebook: Path, root: Path, target: Path) -> Path:
-    """What students download: the notebook and the package its ``grader.check`` cells import."""
-    return write_zip(target, {NOTEBOOK: notebook.read_bytes(), **package_entries(root)})
+    """What students download: the notebook, the package its ``grader.check`` cells import, and
+    the checks as test files (see ``student_test_files``). The notebook's first cell unpacks or
+    fetches this zip where it is missing (Colab)."""
+    return write_zip(target, {NOTEBOOK: notebook.read_bytes(), **package_entries(root),
+                              **student_test_files(notebook)})
 
 
 def write_zip(target: Path, entries: dict[str, bytes], executable: tuple[str, ...] = ()) -> Path:

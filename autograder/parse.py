@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import sympy
 
+from autograder import notation
 from autograder.worksheet import Q2_SYMBOLS
 
 MAX_LENGTH = 1000  # characters of text, after normalisation
@@ -70,10 +71,11 @@ _NODE_NAMES = {
 class ParseError(ValueError):
     """Why a text could not be read, and where (0-based index into the normalised text)."""
 
-    def __init__(self, reason: str, position: int | None = None):
+    def __init__(self, reason: str, position: int | None = None, *, syntax: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.position = position
+        self.syntax = syntax  # Python could not even tokenise or parse it
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,39 @@ def parse(text: str, *, names: tuple[str, ...] | None = Q2_SYMBOLS,
     """Parse ``text`` into SymPy; raises ParseError.
 
     ``names`` are the symbols allowed (``None``: any identifier, and ``k[1]`` becomes the symbol
-    ``k[1]``). With ``tuples`` a top-level tuple or list gives a tuple of expressions.
+    ``k[1]``). With ``tuples`` a top-level tuple or list gives a tuple of expressions. Text
+    written as LaTeX or with implied products is told what to write instead (``notation``).
     """
+    try:
+        return _parse(text, names=names, tuples=tuples)
+    except ParseError as error:
+        if error.syntax or _maths_notation(str(text), error.reason, names):
+            better = notation.explain(str(text), lambda t: _reads(t, names, tuples))
+            if better:
+                raise ParseError(better, error.position) from None
+        raise
+
+
+def _maths_notation(text: str, reason: str, names: tuple[str, ...] | None) -> bool:
+    """Whether a refusal Python could parse still came from maths notation: ``(W - K)(s)`` or
+    ``k1(x1)`` (read as calls), ``x^{2}`` (braces read as a set)."""
+    called = re.match(r"calling `([^`]*)`", reason)
+    if called:
+        callee = called.group(1)
+        return ((callee in (names or ()) or re.fullmatch(r"[\w\s+\-*/]+", callee) is not None
+                 and not callee.isidentifier()) and notation.has_implied_product(text))
+    return reason.startswith(("sets", "dicts")) and notation.has_latex_markup(text)
+
+
+def _reads(text: str, names: tuple[str, ...] | None, tuples: bool) -> bool:
+    try:
+        _parse(text, names=names, tuples=tuples)
+    except ParseError:
+        return False
+    return True
+
+
+def _parse(text: str, *, names: tuple[str, ...] | None, tuples: bool) -> Parsed:
     text, notes = normalise(str(text))
     if not text:
         raise ParseError("the answer is empty")
@@ -113,7 +146,7 @@ def parse(text: str, *, names: tuple[str, ...] | None = Q2_SYMBOLS,
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         position = max((exc.offset or 1) - 1, 0)
-        raise ParseError(_syntax_reason(text, exc.msg), position) from None
+        raise ParseError(_syntax_reason(text, exc.msg), position, syntax=True) from None
     except (ValueError, RecursionError, MemoryError):
         raise ParseError("the answer is not a valid expression") from None
     builder = _Builder(text, names)

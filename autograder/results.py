@@ -122,28 +122,65 @@ def summary_message(result: SubmissionResult) -> str:
     return message
 
 
+def question_markdown(q: QuestionResult) -> str:
+    """A question's feedback for Gradescope (Markdown): one paragraph per answer variable."""
+    from . import markdown
+
+    parts = []
+    for c in q.checks:
+        if c.hidden:
+            parts.append(f"{markdown.code_span(c.variable)}: graded after the deadline.")
+            continue
+        mark = "✔" if c.passed else ("◐" if c.score > 0 else "✘")
+        parts.append(f"{mark} {markdown.code_span(c.variable)} ({_num(c.score)}/{_num(c.max_score)}): "
+                     f"{markdown.message(c.message)}")
+    return "\n\n".join(parts)
+
+
+def gradescope_name(q: QuestionResult) -> str:
+    """The descriptive name Gradescope shows: ``Q2a: Output of a valid ... convolution``."""
+    return f"{q.question[:1].upper()}{q.question[1:]}: {q.title}"
+
+
+def gradescope_number(q: QuestionResult) -> str:
+    """Gradescope's test number: the worksheet's question and part (``q2a`` -> ``2.a``)."""
+    return f"{q.question[1:-1]}.{q.question[-1]}" if len(q.question) > 2 else q.question
+
+
 def to_gradescope(result: SubmissionResult) -> dict:
-    """Gradescope's results.json: one test per question, plus a hidden staff log."""
+    """Gradescope's results.json: one test per question (Markdown output), plus a hidden staff
+    log (plain text)."""
+    from . import markdown
+
     tests = [
         {
-            "name": q.question,
+            "name": gradescope_name(q),
+            "number": gradescope_number(q),
             "score": q.score,
             "max_score": q.max_score,
-            "output": f"{q.title}\n{q.feedback()}",
+            "status": "passed" if q.score >= q.max_score else "failed",
+            "output": question_markdown(q),
+            "output_format": "md",
             "visibility": "visible",
         }
         for q in result.questions
     ]
     tests.append({
         "name": "Staff log",
+        "number": "0",
         "score": 0,
         "max_score": 0,
+        "status": "passed",
         "output": f"status: {result.status}\nseconds: {result.seconds:.1f}\n{result.log}"[-20_000:],
+        "output_format": "text",
         "visibility": "hidden",
     })
     return {
         "score": result.score,
-        "output": summary_message(result),
+        "execution_time": round(result.seconds, 3),
+        "output": markdown.inline(summary_message(result)),
+        "output_format": "md",
+        "test_output_format": "md",
         "tests": tests,
         "extra_data": {
             "status": result.status,

@@ -146,6 +146,8 @@ def test_student_download_checks_answers_with_its_own_copy_of_the_package(built,
         names = z.namelist()
         z.extractall(tmp_path)
     assert "dis05.ipynb" in names and "autograder/notebook.py" in names
+    questions = sorted(json.loads(BLANK.read_text())["metadata"]["otter"]["tests"])
+    assert sorted(n for n in names if n.startswith("tests/")) == [f"tests/{q}.py" for q in questions]
     assert (tmp_path / "dis05.ipynb").read_text() == BLANK.read_text()
     script = (
         "import sys, otter, autograder\n"

@@ -147,3 +147,41 @@ def test_long_text_is_shortened_in_messages():
         parse(text)
     assert len(error_message(text, caught.value)) < 200
     assert len(text) > MAX_LENGTH
+
+
+NOTATION = {
+    # case: (text, words the reason must contain, the suggested rewrite or None)
+    "LaTeX subscripts, implied products": ("k_1 x_1 + k_2 x_2 + k_3 x_3", "LaTeX",
+                                           "k1*x1 + k2*x2 + k3*x3"),
+    "implied products": ("k1 x1 + k2 x2", "write products with *", "k1*x1 + k2*x2"),
+    "number before name": ("2k1 + x1", "write products with *", "2*k1 + x1"),
+    "frac": (r"\frac{W + 2p - K}{s} + 1", "/ for fractions", "(W + 2*p - K)/(s) + 1"),
+    "floor brackets": (r"\lfloor \frac{W-K}{s} \rfloor + 1", "floor(...)",
+                       "floor((W - K)/(s)) + 1"),
+    "dollars": ("$k_1x_1$", "LaTeX", "k1*x1"),
+    "cdot": (r"k1 \cdot x1", "LaTeX", "k1*x1"),
+    "braces as grouping": ("{W-K}/s", "LaTeX", "(W - K)/s"),
+    "parenthesised factors": ("(W-K)(s)", "write products with *", "(W - K)*(s)"),
+    "symbol called": ("k1(x1)", "write products with *", "k1*(x1)"),
+    "unknown command": (r"\alpha k1", "LaTeX", None),
+}
+
+
+@pytest.mark.parametrize("text, words, suggestion", NOTATION.values(), ids=NOTATION.keys())
+def test_maths_notation_is_told_what_to_write_instead(text, words, suggestion):
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    reason = caught.value.reason
+    assert words in reason and "invalid syntax" not in reason
+    if suggestion is None:
+        assert "did you mean" not in reason
+    else:
+        assert f"did you mean `{suggestion}`?" in reason
+        parse(suggestion)  # what is suggested reads
+
+
+@pytest.mark.parametrize("text", ["eval('1')", "__import__('os')", "f'{k1}'", "k1*x1 +* 2"])
+def test_code_is_not_mistaken_for_maths_notation(text):
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    assert "did you mean `" not in caught.value.reason and "LaTeX" not in caught.value.reason

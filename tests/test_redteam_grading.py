@@ -78,4 +78,4 @@ def test_forged_results_do_not_reach_the_output(tmp_path, run):
     folder = report.write_submission(tmp_path / "out", result)
     written = json.loads((folder / "results.json").read_text())
     assert written["score"] == result.score < 2
-    assert [t["name"] for t in written["tests"]][:1] == ["q2a"]
+    assert [t["name"] for t in written["tests"]][0].startswith("Q2a: ")
