@@ -34,3 +34,15 @@ class Limits:
     python: str = ""
     """interpreter for the student's code ("" = the grader's own); as root it must be runnable
     by an unprivileged user, or the submission runs as root (the log then says so)"""
+
+
+@dataclass(frozen=True)
+class ReviewPolicy:
+    """How an answer the grader could not decide scores until course staff settle it."""
+
+    undecided_credit: float = 0.0
+    """fraction of the points kept by an undecided answer (the CAS and the integer enumeration
+    could not decide, or the check itself failed); it also sits in the review queue
+    (report.html, review.csv) until an entry in the overrides file settles it"""
+    review_stages: tuple[str, ...] = ("undecided", "grader error")
+    """check stages that put an answer in the review queue"""

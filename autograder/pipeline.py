@@ -1,12 +1,15 @@
 """Grade one submission: execute -> extract -> check -> result. Never raises for a submission.
 
 ``prepare_run`` does the once-per-run work (the Q1 data and probe inputs); ``grade_submission``
-runs one notebook in the sandbox and checks its answers in this process, where no student code
-ran. Everything the student sees comes from ``results.SubmissionResult``.
+runs one notebook in the sandbox (or takes what an earlier run of the same notebook produced from
+an ``ExecutionCache``) and then ``check_execution`` checks its answers in this process, where no
+student code ran: overrides apply there, and undecided answers score by the ``ReviewPolicy``.
+Everything the student sees comes from ``results.SubmissionResult``.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 import traceback
@@ -14,9 +17,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from . import answers, worksheet
+from . import answers, overrides, worksheet
 from .checks import check_variable
-from .config import Limits
+from .config import Limits, ReviewPolicy
 from .execute import Execution, execute_notebook
 from .results import CheckResult, QuestionResult, SubmissionResult
 
@@ -28,6 +31,8 @@ class Run:
     limits: Limits
     questions: tuple[worksheet.Question, ...]
     q1: Any = None  # q1.Prepared when Q1's programs are graded, else None
+    overrides: overrides.Overrides = overrides.NONE
+    review: ReviewPolicy = ReviewPolicy()
 
 
 def prepare_run(*, limits: Limits = Limits(), grade_q1: bool = True, workdir: Path | None = None,
@@ -46,23 +51,43 @@ def prepare_run(*, limits: Limits = Limits(), grade_q1: bool = True, workdir: Pa
     return Run(limits, worksheet.QUESTIONS, prepared)
 
 
-def grade_submission(path: Path, run: Run, *, name: str | None = None) -> SubmissionResult:
-    """Grade one notebook file. Any failure of the grader itself becomes status 'grader error'."""
+def grade_submission(path: Path, run: Run, *, name: str | None = None,
+                     cache=None) -> SubmissionResult:
+    """Grade one notebook file. Any failure of the grader itself becomes status 'grader error'.
+
+    With ``cache`` (an ``execution_cache.ExecutionCache``), a notebook run before under the same
+    execution settings is not run again: only its checks are."""
     name = name or Path(path).stem
     start = time.monotonic()
     try:
-        execution = _execute(Path(path), run)
+        execution = cache.get(path) if cache is not None else None
+        cached = execution is not None
+        if execution is None:
+            execution = _execute(Path(path), run)
+            if cache is not None:
+                cache.put(path, execution)
         try:
-            result = SubmissionResult(name, execution.status, log=execution.log,
-                                      details={"cells_run": execution.cells_run,
-                                               "stopped_cells": execution.stopped_cells})
-            result.questions = check_answers(execution.answers, run, _q1_checks(execution, run))
+            result = check_execution(name, execution, run)
+            result.details["execution_cached"] = cached
         finally:
-            if execution.probe_dir:
+            if execution.probe_dir and not cached:
                 shutil.rmtree(execution.probe_dir, ignore_errors=True)
     except Exception:
         result = grader_error(name, run.questions, traceback.format_exc())
     result.seconds = time.monotonic() - start
+    return result
+
+
+def check_execution(name: str, execution: Execution, run: Run) -> SubmissionResult:
+    """The check phase of one submission, from what running it produced (fresh or cached).
+    The answers' plain data are kept in ``details["answers"]`` (for answer groups)."""
+    asked = {v.name for q in run.questions for v in q.variables if v.kind != "program"}
+    result = SubmissionResult(name, execution.status, log=execution.log,
+                              details={"cells_run": execution.cells_run,
+                                       "stopped_cells": execution.stopped_cells,
+                                       "answers": {k: v for k, v in execution.answers.items()
+                                                   if k in asked}})
+    result.questions = check_answers(execution.answers, run, _q1_checks(execution, run))
     return result
 
 
@@ -98,17 +123,55 @@ def _q1_checks(execution: Execution, run: Run) -> dict[str, CheckResult]:
 
 
 def check_answers(plain: dict, run: Run, program_checks: dict[str, CheckResult]) -> list[QuestionResult]:
-    """The check phase: one CheckResult per answer variable, grouped by question."""
+    """The check phase: one CheckResult per answer variable, grouped by question; an override
+    that matches the answer replaces the checker's verdict, and an undecided verdict scores by
+    the run's ``ReviewPolicy``."""
     results = []
     for q in run.questions:
         qr = QuestionResult(q.id, q.title)
         for variable in q.variables:
             if variable.kind == "program":
-                qr.checks.append(program_checks.get(variable.name) or _not_run(variable))
+                check = program_checks.get(variable.name) or _not_run(variable)
             else:
-                qr.checks.append(check_variable(variable, answers.decode(plain.get(variable.name))))
+                value = answers.decode(plain.get(variable.name))
+                check = _check_memo(variable, plain.get(variable.name), value)
+                if run.overrides.entries and value is not answers.MISSING:
+                    check = overrides.apply(variable, value, check, run.overrides)
+            qr.checks.append(apply_review_policy(check, run.review))
         results.append(qr)
     return results
+
+
+def apply_review_policy(check: CheckResult, policy: ReviewPolicy) -> CheckResult:
+    """An undecided verdict (or a failed check) keeps ``policy.undecided_credit`` of the points
+    and says it waits for review."""
+    if check.stage not in policy.review_stages:
+        return check
+    score = round(policy.undecided_credit * check.max_score, 6)
+    return replace(check, score=score,
+                   message=f"{check.message} (Scored {score:g} of {check.max_score:g} until course "
+                           f"staff review it.)")
+
+
+# Identical answers are common in a class: one check per distinct (variable, answer) per process.
+_MEMO: dict = {}
+MEMO_SIZE = 50_000
+
+
+def _check_memo(variable: worksheet.Variable, raw: Any, value: Any) -> CheckResult:
+    from . import mistakes
+
+    try:
+        text = json.dumps(raw, sort_keys=True)
+    except (TypeError, ValueError):
+        return check_variable(variable, value)
+    key = (variable.name, variable.kind, variable.points, variable.hidden, repr(variable.expected),
+           tuple(map(id, mistakes.for_variable(variable.name))), text)
+    if key not in _MEMO:
+        if len(_MEMO) >= MEMO_SIZE:
+            _MEMO.clear()
+        _MEMO[key] = check_variable(variable, value)
+    return replace(_MEMO[key])
 
 
 def _not_run(variable: worksheet.Variable) -> CheckResult:

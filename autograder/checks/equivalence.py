@@ -1,0 +1,83 @@
+"""When are two students' answers the same answer? Each answer kind's own checker decides.
+
+``read(variable, value)`` reads an answer with the variable's checker (``Unreadable`` as there);
+``quick_key(variable, reading)`` is a cheap canonical form (equal keys mean equivalent answers);
+``same(variable, a, b)`` is the checker's own comparison, for answers whose keys differ (a
+different form of the same polynomial, a formula equal on every valid input). Used to form answer
+groups and to match an override to every answer equivalent to its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import sympy
+
+from autograder.checks import KINDS, cas, formula, matrix
+from autograder.checks.common import Reading, to_plain
+from autograder.worksheet import Variable
+
+
+def read(variable: Variable, value: Any) -> Reading:
+    """The answer as the variable's checker reads it; raises ``Unreadable`` as the checker does."""
+    reader, _ = KINDS[variable.kind]
+    return reader(variable, to_plain(value))
+
+
+def _expanded(expr) -> str:
+    try:
+        return sympy.srepr(cas.run(sympy.expand, expr))
+    except Exception:  # slow or odd: the plain form still groups identical answers
+        return sympy.srepr(expr)
+
+
+def _formula_key(expr) -> str:
+    """The formula's exact values on the whole enumeration domain (equal on every valid input
+    means the same key), else its expanded form."""
+    try:
+        numerators, denominators, defined = formula.evaluate(expr)
+    except Exception:
+        return "expr:" + _expanded(expr)
+    digest = hashlib.sha256()
+    for column in (numerators, denominators, defined):
+        digest.update(column.tobytes())
+    return "values:" + digest.hexdigest()
+
+
+def quick_key(variable: Variable, reading: Reading) -> str:
+    """A canonical text of the reading: equal keys are equivalent answers."""
+    kind, value = variable.kind, reading.value
+    if kind in ("integer", "expression"):
+        return _expanded(value)
+    if kind == "formula":
+        return _formula_key(value)
+    if kind == "formula_tuple":
+        return repr(tuple(_formula_key(r.value) for r in value))
+    if kind == "matrix":
+        return repr(tuple(tuple(_expanded(e) for e in row) for row in value))
+    return repr(value)
+
+
+def same(variable: Variable, a: Reading, b: Reading) -> bool:
+    """Whether two readings are the same answer by the checker's own comparison (undecided
+    counts as different, so an undecided answer never joins a decided group)."""
+    kind = variable.kind
+    if a.value == b.value:
+        return True
+    if kind in ("integer", "expression"):
+        return cas.equal(a.value, b.value) is True
+    if kind == "formula":
+        return _same_formula(a.value, b.value)
+    if kind == "formula_tuple":
+        return len(a.value) == len(b.value) and all(
+            _same_formula(x.value, y.value) for x, y in zip(a.value, b.value))
+    if kind == "matrix":
+        return (matrix._shape(a) == matrix._shape(b)
+                and not matrix._differences(a.value, b.value))
+    return False  # shapes, choices, free band matrices: equal values only
+
+
+def _same_formula(a, b) -> bool:
+    """Equal on every valid input, both ways round (each formula's own domain)."""
+    return formula._same_formula(a, b) and formula._same_formula(b, a)
