@@ -198,7 +198,7 @@ def _group(question: str, variable, reading, members: list) -> AnswerGroup:
     elif answers.decode(raw) is answers.MISSING:
         shown = "(not answered)"
     else:
-        shown = _short(_canonical(raw))
+        shown = _short(_as_text(answers.decode(raw)))
     names = sorted(name for name, _, _ in members)
     group = AnswerGroup(question, variable.name, shown, verdict_of(check), credit, stage, mistake,
                         check.message, names)
@@ -207,6 +207,13 @@ def _group(question: str, variable, reading, members: list) -> AnswerGroup:
         group.entry = overrides.entry_text(variable.name, group.answer, credit,
                                            "Accepted after review: ...")
     return group
+
+
+def _as_text(value: Any) -> str:
+    """An unreadable answer, shown as the student gave it."""
+    if isinstance(value, answers.Unsupported):
+        return value.text or value.type_name
+    return repr(answer_as_written(value))
 
 
 def _short(text: str, limit: int = 120) -> str:

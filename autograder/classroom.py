@@ -7,6 +7,14 @@ bytes and of the grader (its source code, limits, questions and Q1 set-up). A re
 submission whose key is unchanged unless ``force``. Every submission gets a row, whatever it
 holds; one bad submission never stops the run, and a grading process that dies still yields a
 row for the submission it was grading.
+
+Regrading: what running each notebook produced is kept in ``OUT/.cache/executions``
+(``execution_cache``), so a change to checkers, the catalogue, overrides or points reruns only the
+checks (in this process, with identical answers checked once). Before anything in OUT is
+replaced, the previous outputs are copied to ``OUT/history/<time>/``; every run over an existing
+OUT computes the regrade diff (``OUT/changes.csv``); ``dry_run`` computes it and writes nothing.
+After the run, the answer groups (``answer_groups.csv``), the review queue (``review.csv``) and
+the overrides that matched nobody are written with the report.
 """
 
 from __future__ import annotations
@@ -23,7 +31,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import html_report, intake, pipeline, report
+from . import answer_groups, html_report, intake, overrides, pipeline, regrade_diff, report, review
+from .execution_cache import ExecutionCache, execution_fingerprint
 from .intake import Submission
 from .results import SubmissionResult
 from .worksheet import NOTEBOOK
@@ -32,6 +41,7 @@ from .worksheet import NOTEBOOK
 PRESENTATION_MODULES = frozenset({"cli.py", "__main__.py", "progress.py", "html_report.py",
                                   "package.py"})
 POLL_SECONDS = 0.5
+CACHE_FOLDER = Path(".cache") / "executions"
 
 OnResult = Callable[[SubmissionResult, bool], None]  # (result, reused from an earlier run)
 
@@ -46,6 +56,12 @@ class ClassRun:
     seconds: float = 0.0
     jobs: int = 1
     records: list[dict] = field(default_factory=list)
+    checked_only: list[str] = field(default_factory=list)  # graded from a cached execution
+    changes: list = field(default_factory=list)  # regrade_diff.Change, against the earlier run
+    groups: list = field(default_factory=list)  # answer_groups.AnswerGroup
+    review: list = field(default_factory=list)  # review.ReviewItem
+    override_problems: list = field(default_factory=list)  # overrides.Problem (unmatched too)
+    dry_run: bool = False
 
 
 def grader_version(run: pipeline.Run) -> str:
@@ -58,6 +74,7 @@ def grader_version(run: pipeline.Run) -> str:
             digest.update(path.read_bytes())
     digest.update(repr(run.limits).encode())
     digest.update(repr([(q.id, q.points) for q in run.questions]).encode())
+    digest.update(repr((run.overrides.text, run.review)).encode())
     if run.q1 is not None:
         q1 = run.q1
         digest.update(repr((q1.dataset, q1.profile, q1.device, q1.budget, q1.config)).encode())
@@ -73,11 +90,14 @@ def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: in
                 force: bool = False, assignment: str = NOTEBOOK,
                 on_start: Callable[[int, int], None] | None = None,
                 on_result: OnResult | None = None,
-                on_wait: Callable[[], None] | None = None) -> ClassRun:
+                on_wait: Callable[[], None] | None = None,
+                dry_run: bool = False, rerun: bool = False) -> ClassRun:
     """Grade every submission under ``paths`` into ``out``.
 
     ``on_start(total, to_grade)`` is called once the submissions are known, ``on_result`` once
     per submission (reused ones first), ``on_wait`` every ``POLL_SECONDS`` while waiting.
+    ``force`` regrades unchanged submissions too; ``rerun`` also runs their notebooks again
+    (ignores cached executions); ``dry_run`` grades and computes the diff but writes nothing.
     """
     out = Path(out)
     start = time.monotonic()
@@ -87,22 +107,31 @@ def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: in
         keys = {s.name: submission_key(s, version) for s in submissions}
         by_name = {s.name: s for s in submissions}
         jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions) or 1))
-        done = ClassRun([], jobs=jobs)
+        done = ClassRun([], jobs=jobs, dry_run=dry_run)
+        earlier = {r["result"].submission: r for r in report.read_records(out)}
+        history = regrade_diff.History(out)
+        cache = ExecutionCache(out / CACHE_FOLDER, execution_fingerprint(run),
+                               writable=not dry_run, readable=not rerun)
 
         def record(result: SubmissionResult, reused: bool = False) -> None:
             sub = by_name[result.submission]
             if not reused:
-                folder = report.write_submission(out, result)
-                report.write_record(folder, result, key=keys[sub.name], student=sub.student,
-                                    source=sub.source, graded_at=_now())
+                if not dry_run:
+                    if sub.name in earlier:
+                        history.keep(sub.name)
+                    folder = report.write_submission(out, result)
+                    report.write_record(folder, result, key=keys[sub.name], student=sub.student,
+                                        source=sub.source, graded_at=_now())
                 done.graded.append(sub.name)
+                if result.details.get("execution_cached"):
+                    done.checked_only.append(sub.name)
             else:
                 done.reused.append(sub.name)
             done.results.append(result)
             if on_result:
                 on_result(result, reused)
 
-        cached = {} if force else {s.name: r for s in submissions
+        cached = {} if force or rerun else {s.name: r for s in submissions
                                    if (r := _reusable(out, s, keys[s.name])) is not None}
         if on_start:
             on_start(len(submissions), len(submissions) - len(cached))
@@ -110,27 +139,62 @@ def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: in
             runnable = []
             for sub in submissions:
                 if sub.name in cached:
-                    record(_reuse(out, sub, keys[sub.name], cached[sub.name]), reused=True)
+                    record(_reuse(out, sub, keys[sub.name], cached[sub.name], dry_run),
+                           reused=True)
                 elif sub.notebook is None:
                     record(no_notebook_result(sub, run))
+                elif cache.get(sub.notebook) is not None:
+                    record(_grade_one(sub, run, cache))  # checks only: fast, in this process
                 else:
                     runnable.append(sub)
             if jobs == 1:
                 for sub in runnable:
-                    record(_grade_one(sub, run))
+                    record(_grade_one(sub, run, cache))
             else:
-                _grade_parallel(runnable, run, jobs, record, on_wait)
+                _grade_parallel(runnable, run, jobs, record, on_wait, cache)
         finally:
             done.seconds = time.monotonic() - start
-            done.records = report.read_records(out)
-            question_ids = [q.id for q in run.questions]
-            report.write_class_csvs(out, done.records, question_ids)
-            html_report.write_report(out / "report.html", done.records, questions=run.questions,
-                                     run_info=html_report.RunInfo(
-                                         seconds=done.seconds, jobs=jobs, graded=len(done.graded),
-                                         reused=len(done.reused), total=len(submissions)))
+            _after_grading(out, run, done, earlier, history, len(submissions))
     done.results.sort(key=lambda r: r.submission)
     return done
+
+
+def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[str, dict],
+                   history: regrade_diff.History, total: int) -> None:
+    """The regrade diff, answer groups, review queue and the class files (none in a dry run)."""
+    done.changes = regrade_diff.diff(earlier, [r for r in done.results
+                                               if r.submission in set(done.graded)])
+    if done.dry_run:
+        fresh = {r.submission: r for r in done.results}
+        done.records = [{**r, "result": fresh.get(name, r["result"])} for name, r in earlier.items()]
+        done.records += [{"result": r, "student": {}} for name, r in fresh.items()
+                         if name not in earlier]
+    else:
+        done.records = report.read_records(out)
+    done.groups = answer_groups.build_groups(done.records, run.questions)
+    done.review = review.queue(done.records, run.review)
+    used = {c.mistake for r in done.records for q in r["result"].questions for c in q.checks
+            if c.stage == "override"}
+    done.override_problems = [*run.overrides.problems,
+                              *overrides.unmatched(run.overrides, used)]
+    if done.dry_run:
+        return
+    if earlier and done.graded:
+        history.keep_class_files()
+    question_ids = [q.id for q in run.questions]
+    report.write_class_csvs(out, done.records, question_ids)
+    regrade_diff.write_changes(out / regrade_diff.CHANGES_FILE, done.changes)
+    answer_groups.write_groups_csv(out / answer_groups.GROUPS_FILE, done.groups)
+    review.write_review_csv(out / review.REVIEW_FILE, done.review)
+    html_report.write_report(
+        out / "report.html", done.records, questions=run.questions,
+        run_info=html_report.RunInfo(seconds=done.seconds, jobs=done.jobs,
+                                     graded=len(done.graded), reused=len(done.reused),
+                                     total=total),
+        extras=html_report.ReportExtras(
+            groups=tuple(done.groups), review=tuple(done.review),
+            override_problems=tuple(done.override_problems),
+            overrides_path=run.overrides.path, changes=tuple(done.changes)))
 
 
 def no_notebook_result(sub: Submission, run: pipeline.Run) -> SubmissionResult:
@@ -153,16 +217,19 @@ def _reusable(out: Path, sub: Submission, key: str) -> dict | None:
     return record if record and record.get("key") == key else None
 
 
-def _reuse(out: Path, sub: Submission, key: str, record: dict) -> SubmissionResult:
+def _reuse(out: Path, sub: Submission, key: str, record: dict,
+           dry_run: bool = False) -> SubmissionResult:
     """An earlier run's result; its identifiers are refreshed if the export's changed."""
-    if record.get("student", {}) != sub.student or record.get("source") != sub.source:
+    if not dry_run and (record.get("student", {}) != sub.student
+                        or record.get("source") != sub.source):
         report.write_record(out / sub.name, record["result"], key=key, student=sub.student,
                             source=sub.source, graded_at=record.get("graded_at", ""))
     return record["result"]
 
 
-def _grade_one(sub: Submission, run: pipeline.Run) -> SubmissionResult:
-    return pipeline.grade_submission(sub.notebook, run, name=sub.name)
+def _grade_one(sub: Submission, run: pipeline.Run,
+               cache: ExecutionCache | None = None) -> SubmissionResult:
+    return pipeline.grade_submission(sub.notebook, run, name=sub.name, cache=cache)
 
 
 # Parallel grading. Workers are forked (they inherit the prepared run). A worker announces each
@@ -178,15 +245,17 @@ def _init_worker(queue) -> None:
     _started_queue = queue
 
 
-def _grade_in_worker(sub: Submission, run: pipeline.Run) -> SubmissionResult:
+def _grade_in_worker(sub: Submission, run: pipeline.Run,
+                     cache: ExecutionCache | None = None) -> SubmissionResult:
     if _started_queue is not None:
         _started_queue.put(sub.name)
-    return _grade_one(sub, run)
+    return _grade_one(sub, run, cache)
 
 
 def _grade_parallel(subs: list[Submission], run: pipeline.Run, jobs: int,
                     record: Callable[[SubmissionResult], None],
-                    on_wait: Callable[[], None] | None) -> None:
+                    on_wait: Callable[[], None] | None,
+                    cache: ExecutionCache | None = None) -> None:
     context = multiprocessing.get_context("fork")
     queue = context.SimpleQueue()
     todo, suspects = list(subs), []
@@ -195,7 +264,8 @@ def _grade_parallel(subs: list[Submission], run: pipeline.Run, jobs: int,
         batch = [suspects.pop(0)] if solo else todo
         if not solo:
             todo = []
-        unfinished = _pool_pass(batch, run, 1 if solo else jobs, context, queue, record, on_wait)
+        unfinished = _pool_pass(batch, run, 1 if solo else jobs, context, queue, record, on_wait,
+                                cache)
         started = set()
         while not queue.empty():
             started.add(queue.get())
@@ -213,13 +283,14 @@ def _grade_parallel(subs: list[Submission], run: pipeline.Run, jobs: int,
 
 def _pool_pass(batch: list[Submission], run: pipeline.Run, jobs: int, context, queue,
                record: Callable[[SubmissionResult], None],
-               on_wait: Callable[[], None] | None) -> list[tuple[Submission, str]]:
+               on_wait: Callable[[], None] | None,
+               cache: ExecutionCache | None = None) -> list[tuple[Submission, str]]:
     """Grade ``batch`` in one pool; return the submissions lost to a broken pool, with why."""
     unfinished = []
     pool = ProcessPoolExecutor(min(jobs, len(batch)), mp_context=context,
                                initializer=_init_worker, initargs=(queue,))
     try:
-        futures: dict[Future, Submission] = {pool.submit(_grade_in_worker, s, run): s
+        futures: dict[Future, Submission] = {pool.submit(_grade_in_worker, s, run, cache): s
                                              for s in batch}
         pending = set(futures)
         while pending:

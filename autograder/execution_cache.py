@@ -71,11 +71,13 @@ def execution_fingerprint(run) -> str:
 @dataclass(frozen=True)
 class ExecutionCache:
     """Cached executions under ``folder``, for one fingerprint. ``writable=False`` (a dry run)
-    reads entries but writes none."""
+    reads entries but writes none; ``readable=False`` (``--rerun``) runs every notebook again
+    and replaces its entry."""
 
     folder: Path
     fingerprint: str
     writable: bool = True
+    readable: bool = True
 
     def key(self, notebook: Path) -> str:
         content = hashlib.sha256(Path(notebook).read_bytes()).hexdigest()
@@ -84,6 +86,8 @@ class ExecutionCache:
     def get(self, notebook: Path) -> Execution | None:
         """The cached execution of this notebook, or None. Its ``probe_dir`` points into the
         cache: read it, never remove it."""
+        if not self.readable:
+            return None
         entry = Path(self.folder) / self.key(notebook)
         try:
             data = json.loads((entry / "execution.json").read_text(encoding="utf-8"))

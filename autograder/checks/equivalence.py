@@ -26,10 +26,15 @@ def read(variable: Variable, value: Any) -> Reading:
 
 
 def _expanded(expr) -> str:
+    return _expanded_all([expr])[0]
+
+
+def _expanded_all(exprs: list) -> list[str]:
+    """The expanded forms' text, in one CAS call (one deadline for a whole matrix)."""
     try:
-        return sympy.srepr(cas.run(sympy.expand, expr))
+        return cas.run(lambda: [sympy.srepr(sympy.expand(e)) for e in exprs])
     except Exception:  # slow or odd: the plain form still groups identical answers
-        return sympy.srepr(expr)
+        return [sympy.srepr(e) for e in exprs]
 
 
 def _formula_key(expr) -> str:
@@ -55,7 +60,8 @@ def quick_key(variable: Variable, reading: Reading) -> str:
     if kind == "formula_tuple":
         return repr(tuple(_formula_key(r.value) for r in value))
     if kind == "matrix":
-        return repr(tuple(tuple(_expanded(e) for e in row) for row in value))
+        width = len(value[0]) if value else 0
+        return repr((len(value), width, tuple(_expanded_all([e for row in value for e in row]))))
     return repr(value)
 
 
