@@ -48,8 +48,7 @@ def diff(old_records: dict[str, dict], new: list[SubmissionResult]) -> list[Chan
         for q in result.questions:
             was = before.get(q.question)
             old_score = was.score if was else 0.0
-            if was is not None and abs(was.score - q.score) < 1e-9 and \
-                    abs(was.max_score - q.max_score) < 1e-9:
+            if abs(old_score - q.score) < 1e-9:  # same score (a new maximum alone is no change)
                 continue
             why = _why(was.checks if was else [], q.checks, record["result"].status, result.status)
             changes.append(Change(result.submission, student, q.question, old_score, q.score, why))
