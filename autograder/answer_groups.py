@@ -158,7 +158,10 @@ def _variable_groups(question: str, variable, records: list[dict]) -> list[Answe
 
 
 def _merge_pairwise(variable, merged: dict, keys: list[str], same) -> None:
-    """Join key-distinct groups whose representatives the checker says are equal."""
+    """Join key-distinct groups whose representatives the checker says are equal (two
+    canonical keys that differ are different answers: no need to ask)."""
+    from .checks.equivalence import CANONICAL
+
     alive = list(keys)
     i = 0
     while i < len(alive):
@@ -166,8 +169,9 @@ def _merge_pairwise(variable, merged: dict, keys: list[str], same) -> None:
         j = i + 1
         while j < len(alive):
             other = merged[alive[j]][0][0]
+            both_canonical = all(k.startswith("key:" + CANONICAL) for k in (alive[i], alive[j]))
             try:
-                equal = same(variable, rep, other)
+                equal = not both_canonical and same(variable, rep, other)
             except Exception:
                 equal = False
             if equal:

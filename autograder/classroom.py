@@ -143,8 +143,6 @@ def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: in
                            reused=True)
                 elif sub.notebook is None:
                     record(no_notebook_result(sub, run))
-                elif cache.get(sub.notebook) is not None:
-                    record(_grade_one(sub, run, cache))  # checks only: fast, in this process
                 else:
                     runnable.append(sub)
             if jobs == 1:
@@ -154,23 +152,29 @@ def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: in
                 _grade_parallel(runnable, run, jobs, record, on_wait, cache)
         finally:
             done.seconds = time.monotonic() - start
-            _after_grading(out, run, done, earlier, history, len(submissions))
+            _after_grading(out, run, done, earlier, history, len(submissions),
+                           {s.name: s.student for s in submissions})
     done.results.sort(key=lambda r: r.submission)
     return done
 
 
+def _merged_records(earlier: dict[str, dict], done: ClassRun,
+                    students: dict[str, dict]) -> list[dict]:
+    """Every record in OUT after this run (what ``report.read_records`` would now read), built
+    in memory: the earlier records with this run's results in place."""
+    merged = dict(earlier)
+    for result in done.results:
+        merged[result.submission] = {**earlier.get(result.submission, {}), "result": result,
+                                     "student": students.get(result.submission) or {}}
+    return [merged[name] for name in sorted(merged)]
+
+
 def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[str, dict],
-                   history: regrade_diff.History, total: int) -> None:
+                   history: regrade_diff.History, total: int, students: dict[str, dict]) -> None:
     """The regrade diff, answer groups, review queue and the class files (none in a dry run)."""
     done.changes = regrade_diff.diff(earlier, [r for r in done.results
                                                if r.submission in set(done.graded)])
-    if done.dry_run:
-        fresh = {r.submission: r for r in done.results}
-        done.records = [{**r, "result": fresh.get(name, r["result"])} for name, r in earlier.items()]
-        done.records += [{"result": r, "student": {}} for name, r in fresh.items()
-                         if name not in earlier]
-    else:
-        done.records = report.read_records(out)
+    done.records = _merged_records(earlier, done, students)
     done.groups = answer_groups.build_groups(done.records, run.questions)
     done.review = review.queue(done.records, run.review)
     used = {c.mistake for r in done.records for q in r["result"].questions for c in q.checks

@@ -17,6 +17,7 @@ that matches nobody is reported after a class run (``unmatched``).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,7 +151,7 @@ def match(variable: Variable, value: Any, overrides: Overrides) -> tuple[Overrid
     """The first entry whose answer is equivalent to ``value`` and the value's reading shown;
     None when none is (or the value cannot be read)."""
     from .checks.common import Unreadable
-    from .checks.equivalence import quick_key, read, same
+    from .checks.equivalence import CANONICAL, quick_key, read, same
 
     entries = overrides.for_variable(variable.name)
     if not entries:
@@ -166,7 +167,8 @@ def match(variable: Variable, value: Any, overrides: Overrides) -> tuple[Overrid
             theirs = read(variable, entry.answer)
             _READINGS[cached] = (theirs, quick_key(variable, theirs))
         theirs, their_key = _READINGS[cached]
-        if key == their_key or same(variable, reading, theirs):
+        canonical = key.startswith(CANONICAL) and their_key.startswith(CANONICAL)
+        if key == their_key or (not canonical and same(variable, reading, theirs)):
             return entry, reading.shown
     return None
 
@@ -183,12 +185,10 @@ def apply(variable: Variable, value: Any, result: CheckResult, overrides: Overri
 
 
 def entry_text(variable: str, answer: Any, credit: float, message: str) -> str:
-    """The YAML entry a TA copies into the overrides file to settle a group."""
-    import yaml
-
-    return yaml.safe_dump([{"variable": variable, "answer": answer, "credit": credit,
-                            "message": message}], sort_keys=False, allow_unicode=True,
-                          width=1000).strip()
+    """The YAML entry a TA copies into the overrides file to settle a group (values written as
+    JSON, which YAML reads as they are)."""
+    return (f"- variable: {variable}\n  answer: {json.dumps(answer, ensure_ascii=False)}\n"
+            f"  credit: {credit:g}\n  message: {json.dumps(message, ensure_ascii=False)}")
 
 
 def unmatched(overrides: Overrides, used: set[str]) -> list[Problem]:

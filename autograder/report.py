@@ -6,17 +6,19 @@ from __future__ import annotations
 import csv
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from .results import (CheckResult, QuestionResult, SubmissionResult, summary_message,
                       to_gradescope)
 
 
-def write_json(path: Path, data: dict) -> None:
-    """Write JSON atomically (a reader never sees half a file)."""
+def write_json(path: Path, data: dict, *, indent: int | None = 2) -> None:
+    """Write JSON atomically (a reader never sees half a file); ``indent=None`` is compact and
+    several times faster (machine-read records)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False))
+    tmp.write_text(json.dumps(data, indent=indent, ensure_ascii=False))
     os.replace(tmp, path)
 
 
@@ -74,14 +76,17 @@ GRADEBOOK_COLUMNS = ("Name", "SID", "Email", "Total Score")
 
 def write_record(folder: Path, result: SubmissionResult, *, key: str, student: dict | None = None,
                  source: str = "", graded_at: str = "") -> Path:
-    """``<folder>/checks.json``: the whole result (every check, its stage and mistake id), the
-    student's identifiers and the cache key. Written last, atomically: its presence with a
+    """``<folder>/checks.json``: the whole result (every check, its stage and mistake id, the
+    answers as plain data), the student's identifiers and the cache key. Written last, atomically: its presence with a
     matching key means the submission's outputs are complete."""
-    data = result.to_dict()
-    data["log"] = data["log"][-20_000:]
+    plain_answers = result.details.get("answers")  # plain JSON data already: not copied
+    details = {k: v for k, v in result.details.items() if k != "answers"}
+    data = replace(result, details=details, log=result.log[-20_000:]).to_dict()
+    if plain_answers is not None:
+        data["details"]["answers"] = plain_answers
     path = folder / RECORD_FILE
     write_json(path, {"format": RECORD_FORMAT, "key": key, "graded_at": graded_at,
-                      "source": source, "student": student or {}, "result": data})
+                      "source": source, "student": student or {}, "result": data}, indent=None)
     return path
 
 

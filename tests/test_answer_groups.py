@@ -93,3 +93,21 @@ def test_the_groups_csv_has_a_row_per_group(tmp_path):
     text = path.read_text()
     assert "q2a,q2a_out_dim,2,7,right,1" in text and "ada bob" in text
     assert "q2a,q2a_out_dim,1,6,known mistake,0,catalogue,off-by-one" in text
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.variable for c in CASES])
+def test_each_groups_entry_parses_back_and_settles_exactly_that_group(case):
+    from autograder import overrides
+    from autograder.checks.common import to_plain
+
+    variable = next(v for q in worksheet.QUESTIONS for v in q.variables if v.name == case.variable)
+    for group in groups_of(case):
+        entries, problems = overrides.parse(group.entry)
+        assert problems == () and len(entries) == 1
+        found = overrides.Overrides(entries)
+        everyone = [*case.same, *case.others]
+        members = {f"same{i}" if i < len(case.same) else f"other{i - len(case.same)}": v
+                   for i, v in enumerate(everyone)}
+        for name, value in members.items():
+            matched = overrides.match(variable, to_plain(value), found)
+            assert (matched is not None) == (name in group.members), (group.reading, name)

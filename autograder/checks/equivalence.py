@@ -1,9 +1,11 @@
 """When are two students' answers the same answer? Each answer kind's own checker decides.
 
 ``read(variable, value)`` reads an answer with the variable's checker (``Unreadable`` as there);
-``quick_key(variable, reading)`` is a cheap canonical form (equal keys mean equivalent answers);
-``same(variable, a, b)`` is the checker's own comparison, for answers whose keys differ (a
-different form of the same polynomial, a formula equal on every valid input). Used to form answer
+``quick_key(variable, reading)`` is a cheap canonical form: equal keys mean equivalent answers,
+and a key starting with ``CANONICAL`` (expanded polynomials, a formula's exact values on the
+whole domain, exact numbers and tuples) also means that different keys are different answers.
+``same(variable, a, b)`` is the checker's own comparison, needed only when a key is not
+canonical (a quotient, a floor written two ways outside the enumerable domain). Used to form answer
 groups and to match an override to every answer equivalent to its own.
 """
 
@@ -25,16 +27,25 @@ def read(variable: Variable, value: Any) -> Reading:
     return reader(variable, to_plain(value))
 
 
+CANONICAL = "canonical:"
+
+
 def _expanded(expr) -> str:
-    return _expanded_all([expr])[0]
+    return _expanded_all([expr])
 
 
-def _expanded_all(exprs: list) -> list[str]:
-    """The expanded forms' text, in one CAS call (one deadline for a whole matrix)."""
+def _expanded_all(exprs: list) -> str:
+    """The expanded forms' text, in one CAS call (one deadline for a whole matrix); canonical
+    when every entry is a polynomial (SymPy's expanded sums of monomials are then unique)."""
+    def expand():
+        expanded = [sympy.expand(e) for e in exprs]
+        polynomial = all(e.is_polynomial() for e in expanded)
+        return (CANONICAL if polynomial else "") + repr([sympy.srepr(e) for e in expanded])
+
     try:
-        return cas.run(lambda: [sympy.srepr(sympy.expand(e)) for e in exprs])
+        return cas.run(expand)
     except Exception:  # slow or odd: the plain form still groups identical answers
-        return [sympy.srepr(e) for e in exprs]
+        return repr([sympy.srepr(e) for e in exprs])
 
 
 def _formula_key(expr) -> str:
@@ -43,11 +54,11 @@ def _formula_key(expr) -> str:
     try:
         numerators, denominators, defined = formula.evaluate(expr)
     except Exception:
-        return "expr:" + _expanded(expr)
-    digest = hashlib.sha256()
+        return "expr:" + _expanded(expr).removeprefix(CANONICAL)
+    digest = hashlib.sha256(repr(sorted(map(str, expr.free_symbols))).encode())
     for column in (numerators, denominators, defined):
         digest.update(column.tobytes())
-    return "values:" + digest.hexdigest()
+    return CANONICAL + "values:" + digest.hexdigest()
 
 
 def quick_key(variable: Variable, reading: Reading) -> str:
@@ -58,11 +69,15 @@ def quick_key(variable: Variable, reading: Reading) -> str:
     if kind == "formula":
         return _formula_key(value)
     if kind == "formula_tuple":
-        return repr(tuple(_formula_key(r.value) for r in value))
+        keys = [_formula_key(r.value) for r in value]
+        canonical = all(k.startswith(CANONICAL) for k in keys)
+        return (CANONICAL if canonical else "") + repr(keys)
     if kind == "matrix":
         width = len(value[0]) if value else 0
-        return repr((len(value), width, tuple(_expanded_all([e for row in value for e in row]))))
-    return repr(value)
+        entries = _expanded_all([e for row in value for e in row])
+        return (CANONICAL if entries.startswith(CANONICAL) else "") + repr((len(value), width,
+                                                                           entries))
+    return CANONICAL + repr(value)  # shapes, choices, free band matrices: equal values only
 
 
 def same(variable: Variable, a: Reading, b: Reading) -> bool:
