@@ -14,6 +14,8 @@ Then, with ``python -m autograder grade`` in a fresh process each time, on a cop
 3. the regrade after a catalogue edit (one new entry in ``mistakes.py``): the figure the issue
    targets, at most 10 s for 200 submissions on 2 cores. It includes starting Python, checking
    every submission, the regrade diff, answer groups, every output file and report.html.
+Each line gives the wall time and the CPU time of the grading processes (user + system, all
+processes): on a shared machine the CPU time is the steadier figure.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -109,16 +112,20 @@ def make_class(folder: Path, out: Path, package_root: Path, n: int) -> None:
         cache.put(path, Execution("ok", plain, "", 2.0, cells_run=20))
 
 
-def grade(package_root: Path, folder: Path, out: Path, jobs: int) -> tuple[float, str]:
+def grade(package_root: Path, folder: Path, out: Path, jobs: int) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds of the grading processes, stdout) of one ``make grade``."""
     env = {**os.environ, "PYTHONPATH": str(package_root)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folder), "--out",
                            str(out), "--no-q1", "--jobs", str(jobs), "--overrides", ""],
                           cwd=package_root, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(done.stdout + done.stderr)
-    return seconds, done.stdout
+    return seconds, cpu, done.stdout
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,15 +142,17 @@ def main(argv: list[str] | None = None) -> int:
         make_class(folder, out, package_root, args.n)
         print(f"{os.getloadavg()[0]:.2f} load average (1 min) at the start; {args.n} students, "
               f"{args.jobs} jobs")
+        print(f"{'':40s} {'wall':>8s} {'CPU':>8s}")
         for label in ("first grading (cached executions)", "rerun, nothing changed"):
-            seconds, stdout = grade(package_root, folder, out, args.jobs)
-            print(f"{label:40s} {seconds:6.2f} s   {_summary(stdout)}")
+            seconds, cpu, stdout = grade(package_root, folder, out, args.jobs)
+            print(f"{label:40s} {seconds:6.2f} s {cpu:6.2f} s   {_summary(stdout)}")
         catalogue = package_root / "autograder" / "mistakes.py"
         text = catalogue.read_text()
         catalogue.write_text(re.sub(r"(CATALOGUE: tuple\[Mistake, \.\.\.\] = \(\n)",
                                     lambda m: m.group(1) + NEW_ENTRY, text, count=1))
-        seconds, stdout = grade(package_root, folder, out, args.jobs)
-        print(f"{'regrade after a catalogue edit':40s} {seconds:6.2f} s   {_summary(stdout)}")
+        seconds, cpu, stdout = grade(package_root, folder, out, args.jobs)
+        print(f"{'regrade after a catalogue edit':40s} {seconds:6.2f} s {cpu:6.2f} s   "
+              f"{_summary(stdout)}")
         diff = next((line for line in stdout.splitlines() if line.startswith("regrade diff")), "")
         print(f"  {diff}")
         print(f"{os.getloadavg()[0]:.2f} load average (1 min) at the end")
