@@ -26,7 +26,7 @@ import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
@@ -112,6 +112,7 @@ def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: in
         history = regrade_diff.History(out)
         cache = ExecutionCache(out / CACHE_FOLDER, execution_fingerprint(run),
                                writable=not dry_run, readable=not rerun)
+        run = replace(run, cache=cache)  # every submission's grading may use earlier runs
 
         def record(result: SubmissionResult, reused: bool = False) -> None:
             sub = by_name[result.submission]
@@ -147,9 +148,9 @@ def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: in
                     runnable.append(sub)
             if jobs == 1:
                 for sub in runnable:
-                    record(_grade_one(sub, run, cache))
+                    record(_grade_one(sub, run))
             else:
-                _grade_parallel(runnable, run, jobs, record, on_wait, cache)
+                _grade_parallel(runnable, run, jobs, record, on_wait)
         finally:
             done.seconds = time.monotonic() - start
             _after_grading(out, run, done, earlier, history, len(submissions),
@@ -231,9 +232,8 @@ def _reuse(out: Path, sub: Submission, key: str, record: dict,
     return record["result"]
 
 
-def _grade_one(sub: Submission, run: pipeline.Run,
-               cache: ExecutionCache | None = None) -> SubmissionResult:
-    return pipeline.grade_submission(sub.notebook, run, name=sub.name, cache=cache)
+def _grade_one(sub: Submission, run: pipeline.Run) -> SubmissionResult:
+    return pipeline.grade_submission(sub.notebook, run, name=sub.name)
 
 
 # Parallel grading. Workers are forked (they inherit the prepared run). A worker announces each
@@ -249,17 +249,15 @@ def _init_worker(queue) -> None:
     _started_queue = queue
 
 
-def _grade_in_worker(sub: Submission, run: pipeline.Run,
-                     cache: ExecutionCache | None = None) -> SubmissionResult:
+def _grade_in_worker(sub: Submission, run: pipeline.Run) -> SubmissionResult:
     if _started_queue is not None:
         _started_queue.put(sub.name)
-    return _grade_one(sub, run, cache)
+    return _grade_one(sub, run)
 
 
 def _grade_parallel(subs: list[Submission], run: pipeline.Run, jobs: int,
                     record: Callable[[SubmissionResult], None],
-                    on_wait: Callable[[], None] | None,
-                    cache: ExecutionCache | None = None) -> None:
+                    on_wait: Callable[[], None] | None) -> None:
     context = multiprocessing.get_context("fork")
     queue = context.SimpleQueue()
     todo, suspects = list(subs), []
@@ -268,8 +266,7 @@ def _grade_parallel(subs: list[Submission], run: pipeline.Run, jobs: int,
         batch = [suspects.pop(0)] if solo else todo
         if not solo:
             todo = []
-        unfinished = _pool_pass(batch, run, 1 if solo else jobs, context, queue, record, on_wait,
-                                cache)
+        unfinished = _pool_pass(batch, run, 1 if solo else jobs, context, queue, record, on_wait)
         started = set()
         while not queue.empty():
             started.add(queue.get())
@@ -287,14 +284,13 @@ def _grade_parallel(subs: list[Submission], run: pipeline.Run, jobs: int,
 
 def _pool_pass(batch: list[Submission], run: pipeline.Run, jobs: int, context, queue,
                record: Callable[[SubmissionResult], None],
-               on_wait: Callable[[], None] | None,
-               cache: ExecutionCache | None = None) -> list[tuple[Submission, str]]:
+               on_wait: Callable[[], None] | None) -> list[tuple[Submission, str]]:
     """Grade ``batch`` in one pool; return the submissions lost to a broken pool, with why."""
     unfinished = []
     pool = ProcessPoolExecutor(min(jobs, len(batch)), mp_context=context,
                                initializer=_init_worker, initargs=(queue,))
     try:
-        futures: dict[Future, Submission] = {pool.submit(_grade_in_worker, s, run, cache): s
+        futures: dict[Future, Submission] = {pool.submit(_grade_in_worker, s, run): s
                                              for s in batch}
         pending = set(futures)
         while pending:

@@ -33,6 +33,7 @@ class Run:
     q1: Any = None  # q1.Prepared when Q1's programs are graded, else None
     overrides: overrides.Overrides = overrides.NONE
     review: ReviewPolicy = ReviewPolicy()
+    cache: Any = None  # execution_cache.ExecutionCache: earlier runs of the same notebooks
 
 
 def prepare_run(*, limits: Limits = Limits(), grade_q1: bool = True, workdir: Path | None = None,
@@ -55,9 +56,10 @@ def grade_submission(path: Path, run: Run, *, name: str | None = None,
                      cache=None) -> SubmissionResult:
     """Grade one notebook file. Any failure of the grader itself becomes status 'grader error'.
 
-    With ``cache`` (an ``execution_cache.ExecutionCache``), a notebook run before under the same
-    execution settings is not run again: only its checks are."""
+    With ``cache`` (an ``execution_cache.ExecutionCache``; default ``run.cache``), a notebook run
+    before under the same execution settings is not run again: only its checks are."""
     name = name or Path(path).stem
+    cache = cache if cache is not None else run.cache
     start = time.monotonic()
     try:
         execution = cache.get(path) if cache is not None else None
