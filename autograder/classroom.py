@@ -176,30 +176,49 @@ def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[s
     done.changes = regrade_diff.diff(earlier, [r for r in done.results
                                                if r.submission in set(done.graded)])
     done.records = _merged_records(earlier, done, students)
+    if done.dry_run:
+        _summarise(done, run)
+        return
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as painter:
+        # the plots take seconds of one core: drawn on another while the rest is computed
+        plots = painter.submit(html_report.draw_plots, [r["result"] for r in done.records],
+                               run.questions)
+        _summarise(done, run)
+        if earlier and done.graded:
+            history.keep_class_files()
+        question_ids = [q.id for q in run.questions]
+        report.write_class_csvs(out, done.records, question_ids)
+        regrade_diff.write_changes(out / regrade_diff.CHANGES_FILE, done.changes)
+        answer_groups.write_groups_csv(out / answer_groups.GROUPS_FILE, done.groups)
+        review.write_review_csv(out / review.REVIEW_FILE, done.review)
+        html_report.write_report(
+            out / "report.html", done.records, questions=run.questions,
+            run_info=html_report.RunInfo(seconds=done.seconds, jobs=done.jobs,
+                                         graded=len(done.graded), reused=len(done.reused),
+                                         total=total),
+            extras=html_report.ReportExtras(
+                groups=tuple(done.groups), review=tuple(done.review),
+                override_problems=tuple(done.override_problems),
+                overrides_path=run.overrides.path, changes=tuple(done.changes)),
+            plots=_plots(plots))
+
+
+def _plots(future) -> html_report.Plots | None:
+    """The plots drawn in the other process; None (draw them here) if that process failed."""
+    try:
+        return future.result()
+    except Exception:
+        return None
+
+
+def _summarise(done: ClassRun, run: pipeline.Run) -> None:
+    """Answer groups, the review queue and the overrides' problems, from ``done.records``."""
     done.groups = answer_groups.build_groups(done.records, run.questions)
     done.review = review.queue(done.records, run.review)
     used = {c.mistake for r in done.records for q in r["result"].questions for c in q.checks
             if c.stage == "override"}
     done.override_problems = [*run.overrides.problems,
                               *overrides.unmatched(run.overrides, used)]
-    if done.dry_run:
-        return
-    if earlier and done.graded:
-        history.keep_class_files()
-    question_ids = [q.id for q in run.questions]
-    report.write_class_csvs(out, done.records, question_ids)
-    regrade_diff.write_changes(out / regrade_diff.CHANGES_FILE, done.changes)
-    answer_groups.write_groups_csv(out / answer_groups.GROUPS_FILE, done.groups)
-    review.write_review_csv(out / review.REVIEW_FILE, done.review)
-    html_report.write_report(
-        out / "report.html", done.records, questions=run.questions,
-        run_info=html_report.RunInfo(seconds=done.seconds, jobs=done.jobs,
-                                     graded=len(done.graded), reused=len(done.reused),
-                                     total=total),
-        extras=html_report.ReportExtras(
-            groups=tuple(done.groups), review=tuple(done.review),
-            override_problems=tuple(done.override_problems),
-            overrides_path=run.overrides.path, changes=tuple(done.changes)))
 
 
 def no_notebook_result(sub: Submission, run: pipeline.Run) -> SubmissionResult:

@@ -43,33 +43,35 @@ class RunInfo:
 
 def write_report(path: Path, records: list[dict], *, questions: Iterable, run_info: RunInfo,
                  title: str = "dis05 autograder: class report",
-                 extras: ReportExtras | None = None) -> Path:
-    """Write the page for ``records`` (``report.read_records``) and return its path."""
+                 extras: ReportExtras | None = None, plots: Plots | None = None) -> Path:
+    """Write the page for ``records`` (``report.read_records``) and return its path; ``plots``
+    (from ``draw_plots``, e.g. drawn in another process meanwhile) saves drawing them here."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(render(records, questions=list(questions), run_info=run_info, title=title,
-                          extras=extras), encoding="utf-8")
+                          extras=extras, plots=plots), encoding="utf-8")
     tmp.replace(path)
     return path
 
 
 def render(records: list[dict], *, questions: list, run_info: RunInfo, title: str,
-           extras: ReportExtras | None = None) -> str:
+           extras: ReportExtras | None = None, plots: Plots | None = None) -> str:
     """The page as text: the data are gathered here, the layout is ``templates/report.html.j2``
     (autoescaping Jinja2, so a TA can change the page without reading Python)."""
     results = [r["result"] for r in records]
     students = {r["result"].submission: r.get("student") or {} for r in records}
     extras = extras or ReportExtras()
+    plots = plots or draw_plots(results, questions)
     context = {
         "title": title,
         "generated": f"{datetime.now():%Y-%m-%d %H:%M}",
         "count": len(results),
         "cards": _summary(results),
-        "distribution": _distribution(results, questions),
+        "distribution": _distribution(results, questions, plots),
         "mistakes": _mistakes(results, questions),
         "failures": _failures(results, students),
-        "timing": _timing(results, run_info),
+        "timing": _timing(results, run_info, plots),
         **extras.context(questions),
     }
     return _template().render(**context)
@@ -121,11 +123,11 @@ def _summary(results: list[SubmissionResult]) -> list[tuple[str, str]]:
     return [(k, str(v)) for k, v in cards]
 
 
-def _distribution(results: list[SubmissionResult], questions: list) -> dict:
+def _distribution(results: list[SubmissionResult], questions: list, plots: Plots) -> dict:
     if not results:
         return {"images": [], "rows": []}
-    images = [(_data_uri(_plot_totals(results)), "Histogram of total scores"),
-              (_data_uri(_plot_questions(results, questions)), "Score counts per question")]
+    images = [(_data_uri(plots.totals), "Histogram of total scores"),
+              (_data_uri(plots.questions), "Score counts per question")]
     rows = []
     for q in questions:
         scores = [qr.score for r in results for qr in r.questions if qr.question == q.id]
@@ -181,7 +183,7 @@ def _failures(results: list[SubmissionResult], students: dict[str, dict]) -> dic
     return {"by_status": by_status.most_common(), "rows": rows}
 
 
-def _timing(results: list[SubmissionResult], info: RunInfo) -> dict:
+def _timing(results: list[SubmissionResult], info: RunInfo, plots: Plots) -> dict:
     per = [r.seconds for r in results if r.seconds > 0]
     facts = [f"This run: {info.total} submissions, {info.graded} graded and {info.reused} "
              f"unchanged since an earlier run, in {info.seconds:.1f} s with {info.jobs} "
@@ -195,11 +197,30 @@ def _timing(results: list[SubmissionResult], info: RunInfo) -> dict:
         facts.append(f"Grading time per submission: mean {statistics.fmean(per):.1f} s, median "
                      f"{statistics.median(per):.1f} s, 95th percentile {p95:.1f} s, "
                      f"max {per_sorted[-1]:.1f} s")
-        timing["image"] = (_data_uri(_plot_seconds(per)),
+        timing["image"] = (_data_uri(plots.seconds),
                            "Histogram of grading seconds per submission")
         timing["slowest"] = [[r.submission, f"{r.seconds:.1f}", r.status]
                              for r in sorted(results, key=lambda r: -r.seconds)[:SLOWEST]]
     return timing
+
+
+@dataclass(frozen=True)
+class Plots:
+    """The report's PNG plots (empty bytes where there is nothing to plot)."""
+
+    totals: bytes = b""
+    questions: bytes = b""
+    seconds: bytes = b""
+
+
+def draw_plots(results: list[SubmissionResult], questions: list) -> Plots:
+    """Draw the plots (the slow part of the report: a class run draws them in another process
+    while it groups answers)."""
+    if not results:
+        return Plots()
+    per = [r.seconds for r in results if r.seconds > 0]
+    return Plots(_plot_totals(results), _plot_questions(results, list(questions)),
+                 _plot_seconds(per) if per else b"")
 
 
 # --- helpers -----------------------------------------------------------------------------------

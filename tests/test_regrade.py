@@ -238,3 +238,12 @@ def test_the_gradescope_layout_with_overrides_scores_like_make_grade(tmp_path):
            [(t["name"], t["score"]) for t in local["tests"]]
     assert gradescope["extra_data"]["checks"]["q2a_first"]["stage"] == "override"
     assert gradescope["score"] == local["score"]
+
+
+def test_the_fast_record_dictionary_is_the_results_own(graded):
+    from autograder import report
+    from tests.after_grading_fixtures import checked
+
+    result = checked("ada", CLASS["ada"], graded.run)
+    result.details["execution_cached"] = True
+    assert report._plain_result(result) == result.to_dict()
