@@ -133,7 +133,7 @@ def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: in
                 on_result(result, reused)
 
         cached = {} if force or rerun else {s.name: r for s in submissions
-                                   if (r := _reusable(out, s, keys[s.name])) is not None}
+                                   if (r := _reusable(out, s, keys[s.name], earlier)) is not None}
         if on_start:
             on_start(len(submissions), len(submissions) - len(cached))
         try:
@@ -233,11 +233,15 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _reusable(out: Path, sub: Submission, key: str) -> dict | None:
+def _reusable(out: Path, sub: Submission, key: str,
+              earlier: dict[str, dict] | None = None) -> dict | None:
+    """The earlier record of ``sub`` when its key still matches (``earlier``: the records already
+    read from OUT, so none is read twice)."""
     folder = out / sub.name
     if not ((folder / "results.json").is_file() and (folder / "feedback.md").is_file()):
         return None
-    record = report.read_record(folder / report.RECORD_FILE)
+    record = (earlier.get(sub.name) if earlier is not None
+              else report.read_record(folder / report.RECORD_FILE))
     return record if record and record.get("key") == key else None
 
 
