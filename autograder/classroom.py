@@ -10,7 +10,7 @@ row for the submission it was grading.
 
 Regrading: what running each notebook produced is kept in ``OUT/.cache/executions``
 (``execution_cache``), so a change to checkers, the catalogue, overrides or points reruns only the
-checks (in this process, with identical answers checked once). Before anything in OUT is
+checks (identical answers are checked once per grading process). Before anything in OUT is
 replaced, the previous outputs are copied to ``OUT/history/<time>/``; every run over an existing
 OUT computes the regrade diff (``OUT/changes.csv``); ``dry_run`` computes it and writes nothing.
 After the run, the answer groups (``answer_groups.csv``), the review queue (``review.csv``) and
