@@ -105,11 +105,24 @@ def parse(text: str, *, file: str = DEFAULT_FILE) -> tuple[tuple[Override, ...],
     for node, item in zip(root.value, data):
         line = node.start_mark.line + 1
         entry, why = _entry(item, line, file)
+        if not why:
+            earlier = _same_answer(entry, entries)
+            if earlier is not None:
+                why = (f"the same answer (by the checker) as the entry on line {earlier.line}; "
+                       f"only one entry may settle a group")
         if why:
             problems.append(Problem(line, why))
         else:
             entries.append(entry)
     return tuple(entries), tuple(problems)
+
+
+def _same_answer(entry: Override, entries: list[Override]) -> Override | None:
+    """An earlier entry whose answer is equivalent to ``entry``'s, if any."""
+    variable = _variables()[entry.variable]
+    found = match(variable, entry.answer, Overrides(tuple(e for e in entries
+                                                           if e.variable == entry.variable)))
+    return found[0] if found else None
 
 
 def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:

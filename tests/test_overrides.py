@@ -42,6 +42,8 @@ BAD = [
     Bad(GOOD + "- variable: q2a_first\n  answer: k1\n  credit: 1\n  message: m\n  extra: 1\n", 6,
         "unknown field"),
     Bad(GOOD + "- variable: CNN\n  answer: k1\n  credit: 1\n  message: m\n", 6, "running code"),
+    Bad(GOOD + "- variable: q2a_first\n  answer: x2*k2 + x1*k1\n  credit: 1\n  message: m\n", 6,
+        "same answer (by the checker) as the entry on line 2"),
     Bad("variable: q2a_first\n", 1, "must be a list"),
     Bad(GOOD + "- [unclosed\n", 7, "not valid YAML"),
 ]
