@@ -247,3 +247,13 @@ def test_the_fast_record_dictionary_is_the_results_own(graded):
     result = checked("ada", CLASS["ada"], graded.run)
     result.details["execution_cached"] = True
     assert report._plain_result(result) == result.to_dict()
+
+
+def test_make_grade_refuses_an_invalid_overrides_file_and_names_the_line(tmp_path, capsys):
+    bad = tmp_path / "overrides.yaml"
+    bad.write_text(OVERRIDE + "- variable: q2a_first\n  answer: k1\n  credit: 2\n  message: m\n")
+    out = tmp_path / "out"
+    code = cli.main(["grade", str(ROOT / "assignment" / "dis05.ipynb"), "--out", str(out),
+                     "--no-q1", "--overrides", str(bad)])
+    assert code == 2 and not out.exists()
+    assert f"{bad}:5: credit 2 is not a number from 0 to 1" in capsys.readouterr().err
