@@ -14,13 +14,17 @@ JOBS        ?=
 MEMORY_MB   ?=
 Q1          ?= 1
 FORCE       ?= 0
+RERUN       ?= 0
+DRY_RUN     ?= 0
+OVERRIDES   ?= overrides.yaml
 # make test knobs: SLOW=0 skips the tests that run notebooks, training or otter
 SLOW        ?= 1
 
 GRADE_FLAGS := --out $(OUT) \
 	$(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS)) \
 	$(if $(MEMORY_MB),--memory-mb $(MEMORY_MB)) $(if $(filter 0,$(Q1)),--no-q1) \
-	$(if $(filter 1,$(FORCE)),--force)
+	$(if $(filter 1,$(FORCE)),--force) $(if $(filter 1,$(RERUN)),--rerun) \
+	$(if $(filter 1,$(DRY_RUN)),--dry-run) --overrides '$(OVERRIDES)'
 PYTEST_FLAGS := $(if $(filter 0,$(SLOW)),-m "not slow")
 
 .PHONY: help venv grade test assign autograder goldens lint bench clean
@@ -29,7 +33,10 @@ help:
 	@echo "make grade      grade SUBMISSIONS (default: bundled examples) into OUT (default grades/)"
 	@echo "                SUBMISSIONS: notebooks, folders, or a Gradescope export (zip or folder)"
 	@echo "                knobs: SUBMISSIONS=... OUT=dir TIMEOUT=s JOBS=n MEMORY_MB=n Q1=0 FORCE=1"
-	@echo "                reruns grade only new or changed submissions unless FORCE=1"
+	@echo "                RERUN=1 DRY_RUN=1 OVERRIDES=file (default overrides.yaml)"
+	@echo "                reruns grade only new or changed submissions unless FORCE=1; a"
+	@echo "                regrade reuses cached notebook runs (checks only) unless RERUN=1;"
+	@echo "                DRY_RUN=1 prints the regrade diff and writes nothing"
 	@echo "make test       run the test suite (SLOW=0 skips notebook/training/otter tests)"
 	@echo "make assign     regenerate assignment/ and solutions/ notebooks and the Gradescope zip"
 	@echo "make autograder build autograder/dist/dis05-autograder.zip"

@@ -7,6 +7,14 @@ bytes and of the grader (its source code, limits, questions and Q1 set-up). A re
 submission whose key is unchanged unless ``force``. Every submission gets a row, whatever it
 holds; one bad submission never stops the run, and a grading process that dies still yields a
 row for the submission it was grading.
+
+Regrading: what running each notebook produced is kept in ``OUT/.cache/executions``
+(``execution_cache``), so a change to checkers, the catalogue, overrides or points reruns only the
+checks (identical answers are checked once per grading process). Before anything in OUT is
+replaced, the previous outputs are copied to ``OUT/history/<time>/``; every run over an existing
+OUT computes the regrade diff (``OUT/changes.csv``); ``dry_run`` computes it and writes nothing.
+After the run, the answer groups (``answer_groups.csv``), the review queue (``review.csv``) and
+the overrides that matched nobody are written with the report.
 """
 
 from __future__ import annotations
@@ -18,12 +26,13 @@ import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import html_report, intake, pipeline, report
+from . import answer_groups, html_report, intake, overrides, pipeline, regrade_diff, report, review
+from .execution_cache import ExecutionCache, execution_fingerprint
 from .intake import Submission
 from .results import SubmissionResult
 from .worksheet import NOTEBOOK
@@ -32,6 +41,7 @@ from .worksheet import NOTEBOOK
 PRESENTATION_MODULES = frozenset({"cli.py", "__main__.py", "progress.py", "html_report.py",
                                   "package.py"})
 POLL_SECONDS = 0.5
+CACHE_FOLDER = Path(".cache") / "executions"
 
 OnResult = Callable[[SubmissionResult, bool], None]  # (result, reused from an earlier run)
 
@@ -46,6 +56,12 @@ class ClassRun:
     seconds: float = 0.0
     jobs: int = 1
     records: list[dict] = field(default_factory=list)
+    checked_only: list[str] = field(default_factory=list)  # graded from a cached execution
+    changes: list = field(default_factory=list)  # regrade_diff.Change, against the earlier run
+    groups: list = field(default_factory=list)  # answer_groups.AnswerGroup
+    review: list = field(default_factory=list)  # review.ReviewItem
+    override_problems: list = field(default_factory=list)  # overrides.Problem (unmatched too)
+    dry_run: bool = False
 
 
 def grader_version(run: pipeline.Run) -> str:
@@ -58,6 +74,7 @@ def grader_version(run: pipeline.Run) -> str:
             digest.update(path.read_bytes())
     digest.update(repr(run.limits).encode())
     digest.update(repr([(q.id, q.points) for q in run.questions]).encode())
+    digest.update(repr((run.overrides.text, run.review)).encode())
     if run.q1 is not None:
         q1 = run.q1
         digest.update(repr((q1.dataset, q1.profile, q1.device, q1.budget, q1.config)).encode())
@@ -73,11 +90,14 @@ def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: in
                 force: bool = False, assignment: str = NOTEBOOK,
                 on_start: Callable[[int, int], None] | None = None,
                 on_result: OnResult | None = None,
-                on_wait: Callable[[], None] | None = None) -> ClassRun:
+                on_wait: Callable[[], None] | None = None,
+                dry_run: bool = False, rerun: bool = False) -> ClassRun:
     """Grade every submission under ``paths`` into ``out``.
 
     ``on_start(total, to_grade)`` is called once the submissions are known, ``on_result`` once
     per submission (reused ones first), ``on_wait`` every ``POLL_SECONDS`` while waiting.
+    ``force`` regrades unchanged submissions too; ``rerun`` also runs their notebooks again
+    (ignores cached executions); ``dry_run`` grades and computes the diff but writes nothing.
     """
     out = Path(out)
     start = time.monotonic()
@@ -87,30 +107,41 @@ def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: in
         keys = {s.name: submission_key(s, version) for s in submissions}
         by_name = {s.name: s for s in submissions}
         jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions) or 1))
-        done = ClassRun([], jobs=jobs)
+        done = ClassRun([], jobs=jobs, dry_run=dry_run)
+        earlier = {r["result"].submission: r for r in report.read_records(out)}
+        history = regrade_diff.History(out)
+        cache = ExecutionCache(out / CACHE_FOLDER, execution_fingerprint(run),
+                               writable=not dry_run, readable=not rerun)
+        run = replace(run, cache=cache)  # every submission's grading may use earlier runs
 
         def record(result: SubmissionResult, reused: bool = False) -> None:
             sub = by_name[result.submission]
             if not reused:
-                folder = report.write_submission(out, result)
-                report.write_record(folder, result, key=keys[sub.name], student=sub.student,
-                                    source=sub.source, graded_at=_now())
+                if not dry_run:
+                    if sub.name in earlier:
+                        history.keep(sub.name)
+                    folder = report.write_submission(out, result)
+                    report.write_record(folder, result, key=keys[sub.name], student=sub.student,
+                                        source=sub.source, graded_at=_now())
                 done.graded.append(sub.name)
+                if result.details.get("execution_cached"):
+                    done.checked_only.append(sub.name)
             else:
                 done.reused.append(sub.name)
             done.results.append(result)
             if on_result:
                 on_result(result, reused)
 
-        cached = {} if force else {s.name: r for s in submissions
-                                   if (r := _reusable(out, s, keys[s.name])) is not None}
+        cached = {} if force or rerun else {s.name: r for s in submissions
+                                   if (r := _reusable(out, s, keys[s.name], earlier)) is not None}
         if on_start:
             on_start(len(submissions), len(submissions) - len(cached))
         try:
             runnable = []
             for sub in submissions:
                 if sub.name in cached:
-                    record(_reuse(out, sub, keys[sub.name], cached[sub.name]), reused=True)
+                    record(_reuse(out, sub, keys[sub.name], cached[sub.name], dry_run),
+                           reused=True)
                 elif sub.notebook is None:
                     record(no_notebook_result(sub, run))
                 else:
@@ -122,15 +153,72 @@ def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: in
                 _grade_parallel(runnable, run, jobs, record, on_wait)
         finally:
             done.seconds = time.monotonic() - start
-            done.records = report.read_records(out)
-            question_ids = [q.id for q in run.questions]
-            report.write_class_csvs(out, done.records, question_ids)
-            html_report.write_report(out / "report.html", done.records, questions=run.questions,
-                                     run_info=html_report.RunInfo(
-                                         seconds=done.seconds, jobs=jobs, graded=len(done.graded),
-                                         reused=len(done.reused), total=len(submissions)))
+            _after_grading(out, run, done, earlier, history, len(submissions),
+                           {s.name: s.student for s in submissions})
     done.results.sort(key=lambda r: r.submission)
     return done
+
+
+def _merged_records(earlier: dict[str, dict], done: ClassRun,
+                    students: dict[str, dict]) -> list[dict]:
+    """Every record in OUT after this run (what ``report.read_records`` would now read), built
+    in memory: the earlier records with this run's results in place."""
+    merged = dict(earlier)
+    for result in done.results:
+        merged[result.submission] = {**earlier.get(result.submission, {}), "result": result,
+                                     "student": students.get(result.submission) or {}}
+    return [merged[name] for name in sorted(merged)]
+
+
+def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[str, dict],
+                   history: regrade_diff.History, total: int, students: dict[str, dict]) -> None:
+    """The regrade diff, answer groups, review queue and the class files (none in a dry run)."""
+    done.changes = regrade_diff.diff(earlier, [r for r in done.results
+                                               if r.submission in set(done.graded)])
+    done.records = _merged_records(earlier, done, students)
+    if done.dry_run:
+        _summarise(done, run)
+        return
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as painter:
+        # the plots take seconds of one core: drawn on another while the rest is computed
+        plots = painter.submit(html_report.draw_plots, [r["result"] for r in done.records],
+                               run.questions)
+        _summarise(done, run)
+        if earlier and done.graded:
+            history.keep_class_files()
+        question_ids = [q.id for q in run.questions]
+        report.write_class_csvs(out, done.records, question_ids)
+        regrade_diff.write_changes(out / regrade_diff.CHANGES_FILE, done.changes)
+        answer_groups.write_groups_csv(out / answer_groups.GROUPS_FILE, done.groups)
+        review.write_review_csv(out / review.REVIEW_FILE, done.review)
+        html_report.write_report(
+            out / "report.html", done.records, questions=run.questions,
+            run_info=html_report.RunInfo(seconds=done.seconds, jobs=done.jobs,
+                                         graded=len(done.graded), reused=len(done.reused),
+                                         total=total),
+            extras=html_report.ReportExtras(
+                groups=tuple(done.groups), review=tuple(done.review),
+                override_problems=tuple(done.override_problems),
+                overrides_path=run.overrides.path, changes=tuple(done.changes)),
+            plots=_plots(plots))
+
+
+def _plots(future) -> html_report.Plots | None:
+    """The plots drawn in the other process; None (draw them here) if that process failed."""
+    try:
+        return future.result()
+    except Exception:
+        return None
+
+
+def _summarise(done: ClassRun, run: pipeline.Run) -> None:
+    """Answer groups, the review queue and the overrides' problems, from ``done.records``."""
+    done.groups = answer_groups.build_groups(done.records, run.questions)
+    done.review = review.queue(done.records, run.review)
+    used = {c.mistake for r in done.records for q in r["result"].questions for c in q.checks
+            if c.stage == "override"}
+    done.override_problems = [*run.overrides.problems,
+                              *overrides.unmatched(run.overrides, used)]
 
 
 def no_notebook_result(sub: Submission, run: pipeline.Run) -> SubmissionResult:
@@ -145,17 +233,23 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _reusable(out: Path, sub: Submission, key: str) -> dict | None:
+def _reusable(out: Path, sub: Submission, key: str,
+              earlier: dict[str, dict] | None = None) -> dict | None:
+    """The earlier record of ``sub`` when its key still matches (``earlier``: the records already
+    read from OUT, so none is read twice)."""
     folder = out / sub.name
     if not ((folder / "results.json").is_file() and (folder / "feedback.md").is_file()):
         return None
-    record = report.read_record(folder / report.RECORD_FILE)
+    record = (earlier.get(sub.name) if earlier is not None
+              else report.read_record(folder / report.RECORD_FILE))
     return record if record and record.get("key") == key else None
 
 
-def _reuse(out: Path, sub: Submission, key: str, record: dict) -> SubmissionResult:
+def _reuse(out: Path, sub: Submission, key: str, record: dict,
+           dry_run: bool = False) -> SubmissionResult:
     """An earlier run's result; its identifiers are refreshed if the export's changed."""
-    if record.get("student", {}) != sub.student or record.get("source") != sub.source:
+    if not dry_run and (record.get("student", {}) != sub.student
+                        or record.get("source") != sub.source):
         report.write_record(out / sub.name, record["result"], key=key, student=sub.student,
                             source=sub.source, graded_at=record.get("graded_at", ""))
     return record["result"]

@@ -10,21 +10,29 @@ import time
 import traceback
 from pathlib import Path
 
-from . import classroom, intake, pipeline, report
+from . import classroom, intake, overrides, pipeline, regrade_diff, report
 from .config import Limits, Machine
 from .results import SubmissionResult, to_gradescope
 from .worksheet import NOTEBOOK
 
 
 def _limits(args: argparse.Namespace, base: Limits = Limits()) -> Limits:
-    overrides = {"timeout": args.timeout, "memory_mb": args.memory_mb,
-                 "cell_timeout": args.cell_timeout}
-    return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
+    given = {"timeout": args.timeout, "memory_mb": args.memory_mb,
+             "cell_timeout": args.cell_timeout}
+    return dataclasses.replace(base, **{k: v for k, v in given.items() if v is not None})
 
 
 def _machine(args: argparse.Namespace) -> Machine:
-    overrides = {"seconds": args.machine_seconds, "safety_margin": args.safety_margin}
-    return dataclasses.replace(Machine(), **{k: v for k, v in overrides.items() if v is not None})
+    given = {"seconds": args.machine_seconds, "safety_margin": args.safety_margin}
+    return dataclasses.replace(Machine(), **{k: v for k, v in given.items() if v is not None})
+
+
+def _overrides(args: argparse.Namespace) -> overrides.Overrides:
+    return overrides.load(args.overrides) if args.overrides else overrides.NONE
+
+
+def _problem_lines(found: overrides.Overrides, problems) -> list[str]:
+    return [f"{found.path}:{p.line}: {p.message}" for p in problems]
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -53,15 +61,23 @@ def cmd_grade(args: argparse.Namespace) -> int:
         elif result.status != "ok" and not reused:
             bar.note(_line(result))
 
+    found = _overrides(args)
+    if found.problems:  # grading with a half-read overrides file could publish wrong grades
+        for line in _problem_lines(found, found.problems):
+            print(f"error: {line}", file=sys.stderr)
+        print("error: fix the overrides file (or pass --overrides '') and rerun", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="dis05-run-") as work:
         run = pipeline.prepare_run(limits=_limits(args), grade_q1=not args.no_q1,
                                    workdir=Path(work), data_dir=args.data_dir)
         for note in run.notes:
             print(f"note: {note}", file=sys.stderr, flush=True)
+        run = dataclasses.replace(run, overrides=found)
         try:
             done = classroom.grade_class([Path(p) for p in args.submissions], out, run,
                                          jobs=args.jobs, force=args.force, on_start=on_start,
-                                         on_result=on_result, on_wait=lambda: bar and bar.draw())
+                                         on_result=on_result, on_wait=lambda: bar and bar.draw(),
+                                         dry_run=args.dry_run, rerun=args.rerun)
         except KeyboardInterrupt:
             print(f"interrupted: finished submissions are kept in {out}; rerun the same command "
                   f"to grade the rest", file=sys.stderr)
@@ -73,10 +89,19 @@ def cmd_grade(args: argparse.Namespace) -> int:
             if bar:
                 bar.close()
     failed = sum(r.status != "ok" for r in done.results)
-    print(f"{len(done.results)} submissions ({len(done.graded)} graded, {len(done.reused)} "
-          f"unchanged) in {done.seconds:.1f} s with {done.jobs} job{'s' * (done.jobs != 1)}; "
-          f"{failed} not ok")
-    print(f"wrote {out / 'grades.csv'}, {out / 'gradebook.csv'}, {out / 'report.html'} and "
+    print(f"{len(done.results)} submissions ({len(done.graded)} graded, of which "
+          f"{len(done.checked_only)} from cached runs; {len(done.reused)} unchanged) in "
+          f"{done.seconds:.1f} s with {done.jobs} job{'s' * (done.jobs != 1)}; {failed} not ok")
+    regrade_diff.print_changes(done.changes)
+    for line in _problem_lines(found, done.override_problems):
+        print(f"warning: {line}")
+    if done.review:
+        print(f"{len(done.review)} undecided answer(s) wait for review ({out / 'review.csv'})")
+    if args.dry_run:
+        print(f"dry run: nothing was written to {out}")
+        return 0
+    print(f"wrote {out / 'grades.csv'}, {out / 'gradebook.csv'}, {out / 'report.html'}, "
+          f"{out / 'changes.csv'}, {out / 'answer_groups.csv'}, {out / 'review.csv'} and "
           f"{out}/<submission>/feedback.md")
     return 0
 
@@ -101,11 +126,16 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
             # The machine's whole limit, less the margin, less what start-up already used.
             total = machine.total_seconds - (time.monotonic() - start)
             run = dataclasses.replace(run, limits=dataclasses.replace(run.limits, total=total))
+            found = _overrides(args)  # invalid entries are left out (the staff log says so)
+            run = dataclasses.replace(run, overrides=found)
             if notebook is None:
                 result = pipeline.nothing_to_run("submission", problem, run)
             else:
                 result = pipeline.grade_submission(notebook, run, name="submission")
             result.log = "".join(f"[grader] {n}\n" for n in run.notes) + result.log
+            if found.problems:
+                result.log += "\n[grader] overrides file problems (entries left out):\n" + \
+                    "\n".join(_problem_lines(found, found.problems))
         report.write_json(results_file, to_gradescope(result))
     except Exception:
         result = pipeline.grader_error("submission", (), traceback.format_exc())
@@ -149,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "(default: the machine's memory less a reserve for the grader)")
         p.add_argument("--no-q1", action="store_true", help="skip Q1's programs (no training)")
         p.add_argument("--data-dir", help="CIFAR-10 cache (default: $DIS05_DATA_DIR or ~/.cache/dis05)")
+        p.add_argument("--overrides", default=overrides.DEFAULT_FILE,
+                       help=f"course staff's overrides file (default {overrides.DEFAULT_FILE}; "
+                       f"absent: none; '' to ignore it)")
 
     grade = sub.add_parser("grade", help="grade a class; write OUT/grades.csv, gradebook.csv, "
                            "report.html and per-submission feedback")
@@ -159,6 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--jobs", type=int, help="parallel submissions (default: cores)")
     grade.add_argument("--force", action="store_true",
                        help="regrade every submission, even those unchanged since the last run")
+    grade.add_argument("--rerun", action="store_true",
+                       help="run every notebook again (implies --force; ignores cached runs)")
+    grade.add_argument("--dry-run", action="store_true",
+                       help="grade and show the regrade diff, but write nothing to OUT")
     limits_options(grade)
     grade.set_defaults(func=cmd_grade)
 

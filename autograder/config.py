@@ -71,3 +71,15 @@ class Machine:
     def total_seconds(self) -> float:
         """Everything one submission may use: ``seconds - safety_margin``."""
         return self.seconds - self.safety_margin
+
+
+@dataclass(frozen=True)
+class ReviewPolicy:
+    """How an answer the grader could not decide scores until course staff settle it."""
+
+    undecided_credit: float = 0.0
+    """fraction of the points kept by an undecided answer (the CAS and the integer enumeration
+    could not decide, or the check itself failed); it also sits in the review queue
+    (report.html, review.csv) until an entry in the overrides file settles it"""
+    review_stages: tuple[str, ...] = ("undecided", "grader error")
+    """check stages that put an answer in the review queue"""

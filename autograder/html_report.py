@@ -1,8 +1,10 @@
 """``OUT/report.html``: how the class did, on one self-contained page for TAs.
 
-Sections: a summary, the score distribution (per question), the most common mistakes per
-question (catalogue ids and messages from ``mistakes.py``; unanswered, unreadable and other wrong
-answers counted too), the submissions that did not run cleanly and why, and timing. Plots are
+Sections: a summary, the regrade diff, the review queue, the score distribution (per question),
+the answer groups per question (with the overrides entry that settles each), the most common
+mistakes per question (catalogue ids and messages from ``mistakes.py``; unanswered, unreadable
+and other wrong answers counted too), the submissions that did not run cleanly and why, and
+timing. The layout is the Jinja2 template ``templates/report.html.j2``. Plots are
 drawn with matplotlib's Agg canvas (no pyplot, no global backend) and embedded as base64 PNG, so
 the page has no other files and loads nothing from the network.
 """
@@ -15,13 +17,14 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from html import escape
 from pathlib import Path
 from typing import Iterable
 
 from . import mistakes
 from .results import SubmissionResult
 
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+TEMPLATE = "report.html.j2"
 TOP_MISTAKES = 8
 SLOWEST = 5
 LOG_LINES = 12
@@ -39,55 +42,77 @@ class RunInfo:
 
 
 def write_report(path: Path, records: list[dict], *, questions: Iterable, run_info: RunInfo,
-                 title: str = "dis05 autograder: class report") -> Path:
-    """Write the page for ``records`` (``report.read_records``) and return its path."""
+                 title: str = "dis05 autograder: class report",
+                 extras: ReportExtras | None = None, plots: Plots | None = None) -> Path:
+    """Write the page for ``records`` (``report.read_records``) and return its path; ``plots``
+    (from ``draw_plots``, e.g. drawn in another process meanwhile) saves drawing them here."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render(records, questions=list(questions), run_info=run_info, title=title),
-                   encoding="utf-8")
+    tmp.write_text(render(records, questions=list(questions), run_info=run_info, title=title,
+                          extras=extras, plots=plots), encoding="utf-8")
     tmp.replace(path)
     return path
 
 
-def render(records: list[dict], *, questions: list, run_info: RunInfo, title: str) -> str:
+def render(records: list[dict], *, questions: list, run_info: RunInfo, title: str,
+           extras: ReportExtras | None = None, plots: Plots | None = None) -> str:
+    """The page as text: the data are gathered here, the layout is ``templates/report.html.j2``
+    (autoescaping Jinja2, so a TA can change the page without reading Python)."""
     results = [r["result"] for r in records]
     students = {r["result"].submission: r.get("student") or {} for r in records}
-    body = [f"<h1>{escape(title)}</h1>",
-            f"<p class='meta'>Generated {datetime.now():%Y-%m-%d %H:%M} from {len(results)} "
-            f"graded submissions.</p>",
-            _summary(results),
-            _distribution(results, questions),
-            _mistakes(results, questions),
-            _failures(results, students),
-            _timing(results, run_info)]
-    return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-            f"<title>{escape(title)}</title><style>{CSS}</style></head>"
-            f"<body>{''.join(body)}</body></html>\n")
+    extras = extras or ReportExtras()
+    plots = plots or draw_plots(results, questions)
+    context = {
+        "title": title,
+        "generated": f"{datetime.now():%Y-%m-%d %H:%M}",
+        "count": len(results),
+        "cards": _summary(results),
+        "distribution": _distribution(results, questions, plots),
+        "mistakes": _mistakes(results, questions),
+        "failures": _failures(results, students),
+        "timing": _timing(results, run_info, plots),
+        **extras.context(questions),
+    }
+    return _template().render(**context)
 
 
-CSS = """
-body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2em auto;
-       max-width: 1100px; color: #222; padding: 0 1em; }
-h1 { font-size: 1.6em; } h2 { border-bottom: 2px solid #ddd; padding-bottom: .2em; margin-top: 1.6em; }
-h3 { margin-bottom: .3em; }
-table { border-collapse: collapse; margin: .5em 0 1em; font-size: .92em; }
-th, td { border: 1px solid #ddd; padding: .3em .6em; text-align: left; vertical-align: top; }
-th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.kind { white-space: nowrap; }
-.meta { color: #666; } .cards { display: flex; gap: 1em; flex-wrap: wrap; }
-.card { border: 1px solid #ddd; border-radius: 6px; padding: .6em 1em; min-width: 8em; }
-.card b { display: block; font-size: 1.5em; }
-img { max-width: 100%; } pre { background: #f7f7f7; padding: .5em; white-space: pre-wrap;
-      font-size: .85em; max-height: 20em; overflow: auto; }
-.other { color: #666; font-style: italic; }
-"""
+@dataclass(frozen=True)
+class ReportExtras:
+    """The after-grading sections: answer groups, the review queue, the overrides file's
+    problems and the regrade diff. Each is optional; the sections say so when empty."""
+
+    groups: tuple = ()  # answer_groups.AnswerGroup, every variable
+    review: tuple = ()  # review.ReviewItem
+    override_problems: tuple = ()  # overrides.Problem
+    overrides_path: str = ""
+    changes: tuple = ()  # regrade_diff.Change
+
+    def context(self, questions: list) -> dict:
+        by_question = defaultdict(list)
+        for g in self.groups:
+            by_question[g.question].append(g)
+        return {"groups": [(q, by_question.get(q.id, [])) for q in questions
+                           if q.id in by_question],
+                "review": list(self.review), "override_problems": list(self.override_problems),
+                "overrides_path": self.overrides_path, "changes": list(self.changes)}
 
 
-# --- sections ----------------------------------------------------------------------------------
+def _template():
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined)
+    return env.get_template(TEMPLATE)
 
 
-def _summary(results: list[SubmissionResult]) -> str:
+
+
+# --- sections: plain data for the template ------------------------------------------------------
+
+
+def _summary(results: list[SubmissionResult]) -> list[tuple[str, str]]:
     totals = [r.score for r in results]
     max_total = max((r.max_score for r in results), default=0)
     ok = sum(r.status == "ok" for r in results)
@@ -95,17 +120,14 @@ def _summary(results: list[SubmissionResult]) -> str:
              ("mean score", f"{statistics.fmean(totals):.1f} / {max_total:g}" if totals else "–"),
              ("median score", f"{statistics.median(totals):g}" if totals else "–"),
              ("full marks", sum(t >= max_total > 0 for t in totals))]
-    return ("<section id='summary'><h2>Summary</h2><div class='cards'>"
-            + "".join(f"<div class='card'><b>{escape(str(v))}</b>{escape(k)}</div>" for k, v in cards)
-            + "</div></section>")
+    return [(k, str(v)) for k, v in cards]
 
 
-def _distribution(results: list[SubmissionResult], questions: list) -> str:
-    parts = ["<section id='distribution'><h2>Score distribution</h2>"]
+def _distribution(results: list[SubmissionResult], questions: list, plots: Plots) -> dict:
     if not results:
-        return parts[0] + "<p>No submissions.</p></section>"
-    parts.append(_img(_plot_totals(results), "Histogram of total scores"))
-    parts.append(_img(_plot_questions(results, questions), "Score counts per question"))
+        return {"images": [], "rows": []}
+    images = [(_data_uri(plots.totals), "Histogram of total scores"),
+              (_data_uri(plots.questions), "Score counts per question")]
     rows = []
     for q in questions:
         scores = [qr.score for r in results for qr in r.questions if qr.question == q.id]
@@ -114,19 +136,14 @@ def _distribution(results: list[SubmissionResult], questions: list) -> str:
         rows.append([q.id, q.title, f"{q.points:g}", f"{statistics.fmean(scores):.2f}",
                      _pct(sum(s >= q.points for s in scores), len(scores)),
                      _pct(sum(s <= 0 for s in scores), len(scores))])
-    parts.append(_table(["Question", "Title", "Points", "Mean", "Full marks", "Zero"], rows,
-                        numeric={2, 3, 4, 5}))
-    return "".join(parts) + "</section>"
+    return {"images": images, "rows": rows}
 
 
-def _mistakes(results: list[SubmissionResult], questions: list) -> str:
+def _mistakes(results: list[SubmissionResult], questions: list) -> list[dict]:
     """Per question: the catalogue mistakes seen, most common first, with their messages."""
-    parts = ["<section id='mistakes'><h2>Most common mistakes</h2>",
-             "<p class='meta'>Counts of answers (one per answer variable) over the submissions "
-             "that could be read; a named mistake is one the catalogue recognises, shown with "
-             "the message students get.</p>"]
     graded = [r for r in results
               if r.status != "grader error" and not r.status.startswith("invalid notebook")]
+    sections = []
     for q in questions:
         counts: Counter = Counter()
         examples: dict = defaultdict(Counter)
@@ -139,72 +156,71 @@ def _mistakes(results: list[SubmissionResult], questions: list) -> str:
                     if kind:
                         counts[kind] += 1
                         examples[kind][c.message] += 1
-        parts.append(f"<h3 id='mistakes-{escape(q.id)}'>{escape(q.id)}: {escape(q.title)}</h3>")
-        if not counts:
-            parts.append("<p>No mistakes: every graded answer was right.</p>")
-            continue
         rows = []
         # Most common first; at equal counts, recognised mistakes before the generic rows.
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1].startswith("(")))
         for (variable, kind), n in ranked[:TOP_MISTAKES]:
-            if kind == "(not answered)":
-                label, message = f"<span class='other'>{escape(kind[1:-1])}</span>", ""
-            elif kind.startswith("("):  # the feedback most of these students got, for a hint
-                label = f"<span class='other'>{escape(kind[1:-1])}</span>"
-                message = (f"<span class='other'>e.g. "
-                           f"{escape(_message(variable, kind, examples[(variable, kind)]))}</span>")
-            else:
-                label = escape(kind)
-                message = escape(_message(variable, kind, examples[(variable, kind)]))
-            rows.append([str(n), escape(variable), label, message])
-        parts.append(_table(["Count", "Variable", "Mistake", "Message"], rows, numeric={0},
-                            nowrap={1, 2}, escaped=True))
-    return "".join(parts) + "</section>"
+            other = kind.startswith("(")
+            message = "" if kind == "(not answered)" else \
+                _message(variable, kind, examples[(variable, kind)])
+            rows.append({"count": n, "variable": variable,
+                         "label": kind[1:-1] if other else kind, "other": other,
+                         "message": message})
+        sections.append({"question": q, "rows": rows})
+    return sections
 
 
-def _failures(results: list[SubmissionResult], students: dict[str, dict]) -> str:
+def _failures(results: list[SubmissionResult], students: dict[str, dict]) -> dict:
     failed = [r for r in results if r.status != "ok"]
-    parts = ["<section id='failures'><h2>Submissions that failed</h2>"]
-    if not failed:
-        return parts[0] + "<p>Every submission ran to the end.</p></section>"
     by_status = Counter(r.status.split(":")[0] for r in failed)
-    parts.append("<p>" + ", ".join(f"{escape(s)}: {n}" for s, n in by_status.most_common())
-                 + "</p>")
     rows = []
     for r in sorted(failed, key=lambda r: (r.status, r.submission)):
-        who = students.get(r.submission, {}).get("name", "")
-        tail = "\n".join(r.log.strip().splitlines()[-LOG_LINES:])
-        log = f"<details><summary>log</summary><pre>{escape(tail)}</pre></details>" if tail else ""
-        rows.append([escape(r.submission), escape(who), escape(r.status) + log,
-                     f"{r.score:g}", f"{r.seconds:.1f}"])
-    parts.append(_table(["Submission", "Student", "Status and why", "Score", "Seconds"], rows,
-                        numeric={3, 4}, escaped=True))
-    return "".join(parts) + "</section>"
+        rows.append({"submission": r.submission,
+                     "student": students.get(r.submission, {}).get("name", ""),
+                     "status": r.status,
+                     "log": "\n".join(r.log.strip().splitlines()[-LOG_LINES:]),
+                     "score": f"{r.score:g}", "seconds": f"{r.seconds:.1f}"})
+    return {"by_status": by_status.most_common(), "rows": rows}
 
 
-def _timing(results: list[SubmissionResult], info: RunInfo) -> str:
-    parts = ["<section id='timing'><h2>Timing</h2>"]
+def _timing(results: list[SubmissionResult], info: RunInfo, plots: Plots) -> dict:
     per = [r.seconds for r in results if r.seconds > 0]
     facts = [f"This run: {info.total} submissions, {info.graded} graded and {info.reused} "
              f"unchanged since an earlier run, in {info.seconds:.1f} s with {info.jobs} "
              f"parallel job{'s' if info.jobs != 1 else ''}"]
     if info.graded:
         facts[0] += f" ({info.seconds / info.graded:.2f} s of wall time per graded submission)"
+    timing = {"facts": facts, "image": None, "slowest": []}
     if per:
         per_sorted = sorted(per)
         p95 = per_sorted[min(len(per) - 1, int(0.95 * len(per)))]
         facts.append(f"Grading time per submission: mean {statistics.fmean(per):.1f} s, median "
                      f"{statistics.median(per):.1f} s, 95th percentile {p95:.1f} s, "
                      f"max {per_sorted[-1]:.1f} s")
-    parts.append("<ul>" + "".join(f"<li>{escape(f)}.</li>" for f in facts) + "</ul>")
-    if per:
-        parts.append(_img(_plot_seconds(per), "Histogram of grading seconds per submission"))
-        slow = sorted(results, key=lambda r: -r.seconds)[:SLOWEST]
-        parts.append("<h3>Slowest submissions</h3>")
-        parts.append(_table(["Submission", "Seconds", "Status"],
-                            [[r.submission, f"{r.seconds:.1f}", r.status] for r in slow],
-                            numeric={1}))
-    return "".join(parts) + "</section>"
+        timing["image"] = (_data_uri(plots.seconds),
+                           "Histogram of grading seconds per submission")
+        timing["slowest"] = [[r.submission, f"{r.seconds:.1f}", r.status]
+                             for r in sorted(results, key=lambda r: -r.seconds)[:SLOWEST]]
+    return timing
+
+
+@dataclass(frozen=True)
+class Plots:
+    """The report's PNG plots (empty bytes where there is nothing to plot)."""
+
+    totals: bytes = b""
+    questions: bytes = b""
+    seconds: bytes = b""
+
+
+def draw_plots(results: list[SubmissionResult], questions: list) -> Plots:
+    """Draw the plots (the slow part of the report: a class run draws them in another process
+    while it groups answers)."""
+    if not results:
+        return Plots()
+    per = [r.seconds for r in results if r.seconds > 0]
+    return Plots(_plot_totals(results), _plot_questions(results, list(questions)),
+                 _plot_seconds(per) if per else b"")
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -238,27 +254,15 @@ def _pct(n: int, total: int) -> str:
     return f"{100 * n / total:.0f}%" if total else "–"
 
 
-def _table(header: list[str], rows: list[list[str]], *, numeric: set[int] = frozenset(),
-           nowrap: set[int] = frozenset(), escaped: bool = False) -> str:
-    def cell(i: int, v: str) -> str:
-        cls = " class='num'" if i in numeric else " class='kind'" if i in nowrap else ""
-        return f"<td{cls}>{v if escaped else escape(str(v))}</td>"
-
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(cell(i, v) for i, v in enumerate(row)) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
-def _img(png: bytes, alt: str) -> str:
-    return (f"<figure><img alt='{escape(alt)}' src='data:image/png;base64,"
-            f"{base64.b64encode(png).decode()}'></figure>")
-
-
-def _figure(width: float, height: float):
+def _figure(width: float, height: float, layout: str | None = "constrained"):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    fig = Figure(figsize=(width, height), dpi=100, layout=layout)
     FigureCanvasAgg(fig)
     return fig
 
@@ -287,7 +291,9 @@ def _plot_questions(results: list[SubmissionResult], questions: list) -> bytes:
     n = max(1, len(questions))
     cols = min(5, n)
     rows = -(-n // cols)
-    fig = _figure(2.2 * cols, 1.9 * rows)
+    # a fixed grid: the constrained layout costs seconds with a dozen small axes
+    fig = _figure(2.2 * cols, 1.9 * rows, layout=None)
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.08, top=0.9, wspace=0.35, hspace=0.7)
     for i, q in enumerate(questions):
         ax = fig.add_subplot(rows, cols, i + 1)
         scores = Counter(qr.score for r in results for qr in r.questions if qr.question == q.id)

@@ -1,12 +1,15 @@
 """Grade one submission: execute -> extract -> check -> result. Never raises for a submission.
 
 ``prepare_run`` does the once-per-run work (the Q1 data and probe inputs); ``grade_submission``
-runs one notebook in the sandbox and checks its answers in this process, where no student code
-ran. Everything the student sees comes from ``results.SubmissionResult``.
+runs one notebook in the sandbox (or takes what an earlier run of the same notebook produced from
+an ``ExecutionCache``) and then ``check_execution`` checks its answers in this process, where no
+student code ran: overrides apply there, and undecided answers score by the ``ReviewPolicy``.
+Everything the student sees comes from ``results.SubmissionResult``.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 import traceback
@@ -14,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import answers, worksheet
+from . import answers, overrides, worksheet
 from .budget import Budget
 from .checks import check_variable
-from .config import Limits
+from .config import Limits, ReviewPolicy
 from .execute import Execution, cell_label, execute_notebook, network_problem, runnable_cells
 from .results import CheckResult, QuestionResult, SubmissionResult
 
@@ -31,6 +34,9 @@ class Run:
     q1: Any = None  # q1.Prepared when Q1's programs are graded, else None
     probe_seconds: float = 0.0  # Q1 probe's own budget (q1.probe_seconds), beside the notebook's
     notes: tuple[str, ...] = ()  # for the staff, once per run (e.g. the network is not cut)
+    overrides: overrides.Overrides = overrides.NONE
+    review: ReviewPolicy = ReviewPolicy()
+    cache: Any = None  # execution_cache.ExecutionCache: earlier runs of the same notebooks
 
 
 def prepare_run(*, limits: Limits = Limits(), grade_q1: bool = True, workdir: Path | None = None,
@@ -55,24 +61,49 @@ def run_notes(limits: Limits) -> tuple[str, ...]:
     return (f"the student's code has network access: {why}",) if why else ()
 
 
-def grade_submission(path: Path, run: Run, *, name: str | None = None) -> SubmissionResult:
-    """Grade one notebook file. Any failure of the grader itself becomes status 'grader error'."""
+def grade_submission(path: Path, run: Run, *, name: str | None = None,
+                     cache=None) -> SubmissionResult:
+    """Grade one notebook file. Any failure of the grader itself becomes status 'grader error'.
+
+    With ``cache`` (an ``execution_cache.ExecutionCache``; default ``run.cache``), a notebook run
+    before under the same execution settings is not run again: only its checks are."""
     name = name or Path(path).stem
+    cache = cache if cache is not None else run.cache
     start = time.monotonic()
     try:
-        execution = _execute(Path(path), run)
+        execution = cache.get(path) if cache is not None else None
+        cached = execution is not None
+        if execution is None:
+            execution = _execute(Path(path), run)
+            if cache is not None:
+                cache.put(path, execution)
         try:
-            result = SubmissionResult(name, execution.status, log=execution.log,
-                                      details={"cells_run": execution.cells_run,
-                                               "stopped_cells": _labels(path, execution)})
-            result.questions = check_answers(execution.answers, run, _q1_checks(execution, run))
-            result.log += _q1_staff_log(execution, run)
+            result = check_execution(name, execution, run, path=Path(path))
+            result.details["execution_cached"] = cached
         finally:
-            if execution.probe_dir:
+            if execution.probe_dir and not cached:
                 shutil.rmtree(execution.probe_dir, ignore_errors=True)
     except Exception:
         result = grader_error(name, run.questions, traceback.format_exc())
     result.seconds = time.monotonic() - start
+    return result
+
+
+def check_execution(name: str, execution: Execution, run: Run, *,
+                    path: Path | None = None) -> SubmissionResult:
+    """The check phase of one submission, from what running it produced (fresh or cached).
+    The answers' plain data are kept in ``details["answers"]`` (for answer groups); ``path``,
+    the notebook, names the cells stopped by the cell limit."""
+    asked = {v.name for q in run.questions for v in q.variables if v.kind != "program"}
+    stopped = (_labels(path, execution) if path is not None
+               else [f"code cell {n}" for n in execution.stopped_cells])
+    result = SubmissionResult(name, execution.status, log=execution.log,
+                              details={"cells_run": execution.cells_run,
+                                       "stopped_cells": stopped,
+                                       "answers": {k: v for k, v in execution.answers.items()
+                                                   if k in asked}})
+    result.questions = check_answers(execution.answers, run, _q1_checks(execution, run))
+    result.log += _q1_staff_log(execution, run)
     return result
 
 
@@ -188,17 +219,57 @@ def _q1_staff_log(execution: Execution, run: Run) -> str:
 
 
 def check_answers(plain: dict, run: Run, program_checks: dict[str, CheckResult]) -> list[QuestionResult]:
-    """The check phase: one CheckResult per answer variable, grouped by question."""
+    """The check phase: one CheckResult per answer variable, grouped by question; an override
+    that matches the answer replaces the checker's verdict, and an undecided verdict scores by
+    the run's ``ReviewPolicy``."""
     results = []
     for q in run.questions:
         qr = QuestionResult(q.id, q.title)
         for variable in q.variables:
             if variable.kind == "program":
-                qr.checks.append(program_checks.get(variable.name) or _not_run(variable))
+                check = program_checks.get(variable.name) or _not_run(variable)
             else:
-                qr.checks.append(check_variable(variable, answers.decode(plain.get(variable.name))))
+                value = answers.decode(plain.get(variable.name))
+                check = _check_memo(variable, plain.get(variable.name), value)
+                if run.overrides.entries and value is not answers.MISSING:
+                    check = overrides.apply(variable, value, check, run.overrides)
+            qr.checks.append(apply_review_policy(check, run.review))
         results.append(qr)
     return results
+
+
+def apply_review_policy(check: CheckResult, policy: ReviewPolicy) -> CheckResult:
+    """An undecided verdict (or a failed check) keeps ``policy.undecided_credit`` of the points
+    and says it waits for review."""
+    if check.stage not in policy.review_stages:
+        return check
+    score = round(policy.undecided_credit * check.max_score, 6)
+    return replace(check, score=score,
+                   message=f"{check.message} (Scored {score:g} of {check.max_score:g} until course "
+                           f"staff review it.)")
+
+
+# Identical answers are common in a class: one check per distinct (variable, answer) per process.
+_MEMO: dict = {}
+MEMO_SIZE = 50_000
+
+
+def _check_memo(variable: worksheet.Variable, raw: Any, value: Any) -> CheckResult:
+    from . import mistakes
+
+    try:
+        text = json.dumps(raw, sort_keys=True)
+    except (TypeError, ValueError):
+        return check_variable(variable, value)
+    # the catalogue's identity, not its entries: a test or a TA's session that swaps it in
+    # (mistakes.CATALOGUE is a tuple, replaced whole) gets fresh checks
+    key = (variable.name, variable.kind, variable.points, variable.hidden, repr(variable.expected),
+           id(mistakes.CATALOGUE), id(mistakes.SHARED), text)
+    if key not in _MEMO:
+        if len(_MEMO) >= MEMO_SIZE:
+            _MEMO.clear()
+        _MEMO[key] = check_variable(variable, value)
+    return replace(_MEMO[key])
 
 
 def _not_run(variable: worksheet.Variable) -> CheckResult:

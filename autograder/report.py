@@ -12,11 +12,12 @@ from .results import (CheckResult, QuestionResult, SubmissionResult, summary_mes
                       to_gradescope)
 
 
-def write_json(path: Path, data: dict) -> None:
-    """Write JSON atomically (a reader never sees half a file)."""
+def write_json(path: Path, data: dict, *, indent: int | None = 2) -> None:
+    """Write JSON atomically (a reader never sees half a file); ``indent=None`` is compact and
+    several times faster (machine-read records)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False))
+    tmp.write_text(json.dumps(data, indent=indent, ensure_ascii=False))
     os.replace(tmp, path)
 
 
@@ -74,15 +75,25 @@ GRADEBOOK_COLUMNS = ("Name", "SID", "Email", "Total Score")
 
 def write_record(folder: Path, result: SubmissionResult, *, key: str, student: dict | None = None,
                  source: str = "", graded_at: str = "") -> Path:
-    """``<folder>/checks.json``: the whole result (every check, its stage and mistake id), the
-    student's identifiers and the cache key. Written last, atomically: its presence with a
+    """``<folder>/checks.json``: the whole result (every check, its stage and mistake id, the
+    answers as plain data), the student's identifiers and the cache key. Written last, atomically: its presence with a
     matching key means the submission's outputs are complete."""
-    data = result.to_dict()
+    data = _plain_result(result)
     data["log"] = data["log"][-20_000:]
     path = folder / RECORD_FILE
     write_json(path, {"format": RECORD_FORMAT, "key": key, "graded_at": graded_at,
-                      "source": source, "student": student or {}, "result": data})
+                      "source": source, "student": student or {}, "result": data}, indent=None)
     return path
+
+
+def _plain_result(result: SubmissionResult) -> dict:
+    """``result.to_dict()`` without its deep copies (the details are JSON data already): the
+    same dictionary, several times faster for a class."""
+    return {"submission": result.submission, "status": result.status,
+            "questions": [{"question": q.question, "title": q.title,
+                           "checks": [dict(vars(c)) for c in q.checks]}
+                          for q in result.questions],
+            "seconds": result.seconds, "log": result.log, "details": dict(result.details)}
 
 
 def read_record(path: Path) -> dict | None:

@@ -18,7 +18,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import Limits, Machine
+from .config import Limits, Machine, ReviewPolicy
 from .environment import ENVIRONMENT, env  # noqa: F401 (part of the tree)
 from .q1.config import BUDGETS, Budget, Credit, Q1Config
 
@@ -31,11 +31,13 @@ class Settings:
     """how one submission's code runs: time, memory, output, files, processes, network"""
     machine: Machine = field(default_factory=Machine)
     """Gradescope's machine: the limit of the whole run there and the margin kept from it"""
+    review: ReviewPolicy = field(default_factory=ReviewPolicy)
+    """how answers the grader could not decide score until course staff settle them"""
     q1: Q1Config = field(default_factory=Q1Config)
     """how Q1's models are probed, trained and judged"""
 
 
-GROUPS: tuple[type, ...] = (Settings, Limits, Machine, Q1Config, Credit, Budget)
+GROUPS: tuple[type, ...] = (Settings, Limits, Machine, ReviewPolicy, Q1Config, Credit, Budget)
 """every settings dataclass, for the reference page and its staleness test"""
 
 
@@ -89,7 +91,7 @@ class Knob:
 
     def description(self) -> str:
         """The knob's help, else the first sentence of its setting's docstring."""
-        return self.help or re.split(r"[.;]\s", describe(self.setting), maxsplit=1)[0]
+        return self.help or re.split(r"[.;]\s| \(", describe(self.setting), maxsplit=1)[0]
 
     def default_text(self) -> str:
         if self.shown_default or not self.setting:
@@ -99,6 +101,8 @@ class Knob:
 
 def shown(value: Any) -> str:
     """A default as a reader wants it: 300 rather than 300.0."""
+    if value is None:
+        return "derived"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return repr(value) if isinstance(value, str) else str(value)
@@ -117,6 +121,12 @@ KNOBS: tuple[Knob, ...] = (
          "about 2 s a notebook)", shown_default="1"),
     Knob("FORCE", "--force (FORCE=1)", help="regrade every submission, even those unchanged "
          "since the last run", shown_default="0"),
+    Knob("RERUN", "--rerun (RERUN=1)", help="run every notebook again instead of reusing its "
+         "cached run (a checks-only regrade is the default)", shown_default="0"),
+    Knob("DRY_RUN", "--dry-run (DRY_RUN=1)", help="print the regrade diff and write nothing",
+         shown_default="0"),
+    Knob("OVERRIDES", "--overrides", help="course staff's overrides file (docs/grading-a-class.md)",
+         shown_default="overrides.yaml"),
 )
 
 

@@ -97,3 +97,63 @@ def test_the_report_renders_in_headless_chromium(tmp_path):
     for q in questions:
         assert f"id=\"mistakes-{q.id}\"" in dom
     assert dom.count("<img") == 3  # totals, per question, timing
+
+
+NEW_SECTIONS = ("Changes since the last run", "Review queue", "Answer groups")
+
+
+def after_grading_page_parts():
+    """Records with real answers (one student named like markup), their groups, a review item,
+    a change and an overrides problem."""
+    from autograder import answer_groups, overrides, regrade_diff, review
+    from tests.after_grading_fixtures import records
+
+    class_answers = {"ada": {"q2a_first": "k1*x1 + k2*x2 + k3*x3"},
+                     "<b>bob</b>": {"q2a_first": "x2*k2 + x1*k1 + x3*k3"},
+                     "cy": {"q2a_first": "k1*x1 + k2*x2 + <x3>"},
+                     "dee": {"q2a_first": "k1*x2"}}
+    recs = records(class_answers)
+    questions = [q for q in pipeline.prepare_run(grade_q1=False).questions]
+    extras = html_report.ReportExtras(
+        groups=tuple(answer_groups.build_groups(recs, questions)),
+        review=(review.ReviewItem("dee", "Dee", "q2a", "q2a_first", "k1*x2", "undecided", 0, 1,
+                                  "scores 0 of the points until an override settles it", "m"),),
+        override_problems=(overrides.Problem(4, "the entry for q2a_first ('k3') matches nobody"),),
+        overrides_path="overrides.yaml",
+        changes=(regrade_diff.Change("dee", "Dee", "q2a", 0, 0.5,
+                                     "q2a_first: override overrides.yaml:1"),))
+    return recs, questions, extras
+
+
+def test_the_after_grading_sections_list_groups_review_and_changes():
+    recs, questions, extras = after_grading_page_parts()
+    page = html_report.render(recs, questions=questions, title="r",
+                              run_info=html_report.RunInfo(), extras=extras)
+    for heading in NEW_SECTIONS:
+        assert f"<h2>{heading}</h2>" in page
+    groups = page.split("id='groups-q2a'")[1].split("</table>")[0]
+    first = [row for row in groups.split("<tr")[2:] if "q2a_first" in row]
+    assert "unrecognised" in first[0] and "k1*x2" in first[0]  # the wrong group comes first
+    assert any("&lt;b&gt;bob&lt;/b&gt;, ada" in row and "variable: q2a_first" in row
+               for row in first)
+    assert "<b>bob</b>" not in page and "line 4: the entry for q2a_first" in page
+    assert "q2a_first: override overrides.yaml:1" in page
+
+
+def test_the_after_grading_sections_render_in_headless_chromium(tmp_path):
+    browser = chromium()
+    recs, questions, extras = after_grading_page_parts()
+    page = html_report.write_report(tmp_path / "report.html", recs, questions=questions,
+                                    run_info=html_report.RunInfo(), extras=extras)
+    done = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--no-first-run", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    dom = done.stdout
+    for heading in NEW_SECTIONS:
+        assert f"<h2>{heading}</h2>" in dom
+    for q in questions:
+        assert f"id=\"groups-{q.id}\"" in dom
+    assert dom.count("<pre class=\"entry\">") >= 2 and "<b>bob</b>" not in dom

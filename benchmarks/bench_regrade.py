@@ -1,0 +1,168 @@
+"""Seconds to regrade a class after a catalogue edit, when every notebook ran before (cached).
+
+Usage: ``python benchmarks/bench_regrade.py [N] [--jobs J]`` (default 200 students, 2 jobs).
+
+A class of N distinct notebook files is made, and what running each produced is put in the
+execution cache as a real run would leave it (``OUT/.cache/executions``), with answers drawn per
+student (seeded) from: the reference in another written form, the catalogue's mistakes,
+unrecognised wrong answers and missing ones, so the class has the spread of forms a real one has.
+Q1 is off (its probe outputs cannot be made up; their checks read a few small arrays).
+
+Then, with ``python -m autograder grade`` in a fresh process each time, on a copy of the package:
+1. the first grading of the class (checks only: every execution is cached);
+2. a rerun with nothing changed;
+3. the regrade after a catalogue edit (one new entry in ``mistakes.py``): the figure the issue
+   targets, at most 10 s for 200 submissions on 2 cores. It includes starting Python, checking
+   every submission, the regrade diff, answer groups, every output file and report.html.
+Each line gives the wall time and the CPU time of the grading processes (user + system, all
+processes): on a shared machine the CPU time is the steadier figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from autograder import answers, mistakes, pipeline, worksheet  # noqa: E402
+from autograder.execute import Execution  # noqa: E402
+from autograder.execution_cache import ExecutionCache, execution_fingerprint  # noqa: E402
+
+NEW_ENTRY = ('    Mistake("q2a_out_dim", 105, "bench-new-entry", "Added by bench_regrade.py.", 0.25),\n')
+
+
+def reference_forms(variable: worksheet.Variable) -> list:
+    """The reference answer as different students would write it."""
+    kind, expected = variable.kind, variable.expected
+    if kind == "shape":
+        first = expected[0]
+        return [tuple(first), list(first), f"{tuple(first)}"]
+    if kind == "free_band_matrix":
+        rows, cols, width = expected
+        return [[[f"w{r}_{c}" if r <= c < r + width else "0" for c in range(cols)]
+                 for r in range(rows)]]
+    if kind == "matrix":
+        return [expected, [[e.replace("k", "1*k") if e != "0" else "0" for e in row]
+                           for row in expected]]
+    if kind == "formula_tuple":
+        return [tuple(expected), list(expected)]
+    if isinstance(expected, str) and " + " in expected:
+        return [expected, " + ".join(reversed(expected.split(" + ")))]
+    return [expected, str(expected)]
+
+
+def unrecognised(variable: worksheet.Variable, rng: random.Random):
+    kind = variable.kind
+    if kind == "integer":
+        return rng.randint(100, 110)
+    if kind in ("expression", "formula"):
+        return rng.choice(["k1*x2 + k2*x3", "W - K", "x1 + x2 + x3", "W + K - 1"])
+    if kind == "formula_tuple":
+        return ("W - K", "W - K")
+    if kind == "shape":
+        return (3, rng.randint(1, 9), 5)
+    return [["0"] * 3] * 3
+
+
+def class_answers(n: int, seed: int = 0) -> dict[str, dict]:
+    rng = random.Random(seed)
+    everyone = {}
+    for i in range(n):
+        plain = {}
+        for q in worksheet.Q2_QUESTIONS:
+            for v in q.variables:
+                roll = rng.random()
+                known = [m.answer for m in mistakes.for_variable(v.name)]
+                if roll < 0.05:
+                    continue  # not answered
+                if roll < 0.65 or not known:
+                    value = rng.choice(reference_forms(v))
+                elif roll < 0.90:
+                    value = rng.choice(known)
+                else:
+                    value = unrecognised(v, rng)
+                plain[v.name] = answers.encode(value)
+        everyone[f"student{i:03d}"] = plain
+    return everyone
+
+
+def make_class(folder: Path, out: Path, package_root: Path, n: int) -> None:
+    """N notebooks with distinct bytes, each with its execution already cached (the copy at
+    ``package_root`` has the same sources, so the same execution fingerprint)."""
+    run = pipeline.prepare_run(grade_q1=False)
+    cache = ExecutionCache(out / ".cache" / "executions", execution_fingerprint(run))
+    blank = json.loads((ROOT / "assignment" / "dis05.ipynb").read_text())
+    folder.mkdir(parents=True)
+    for name, plain in class_answers(n).items():
+        blank["metadata"]["bench_student"] = name
+        path = folder / f"{name}.ipynb"
+        path.write_text(json.dumps(blank))
+        cache.put(path, Execution("ok", plain, "", 2.0, cells_run=20))
+
+
+def grade(package_root: Path, folder: Path, out: Path, jobs: int) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds of the grading processes, stdout) of one ``make grade``."""
+    env = {**os.environ, "PYTHONPATH": str(package_root)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folder), "--out",
+                           str(out), "--no-q1", "--jobs", str(jobs), "--overrides", ""],
+                          cwd=package_root, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if done.returncode != 0:
+        raise SystemExit(done.stdout + done.stderr)
+    return seconds, cpu, done.stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", type=int, nargs="?", default=200)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-regrade-") as tmp:
+        tmp = Path(tmp)
+        package_root = tmp / "src"
+        shutil.copytree(ROOT / "autograder", package_root / "autograder",
+                        ignore=shutil.ignore_patterns("__pycache__", "dist"))
+        folder, out = tmp / "class", tmp / "out"
+        make_class(folder, out, package_root, args.n)
+        print(f"{os.getloadavg()[0]:.2f} load average (1 min) at the start; {args.n} students, "
+              f"{args.jobs} jobs")
+        print(f"{'':40s} {'wall':>8s} {'CPU':>8s}")
+        for label in ("first grading (cached executions)", "rerun, nothing changed"):
+            seconds, cpu, stdout = grade(package_root, folder, out, args.jobs)
+            print(f"{label:40s} {seconds:6.2f} s {cpu:6.2f} s   {_summary(stdout)}")
+        catalogue = package_root / "autograder" / "mistakes.py"
+        text = catalogue.read_text()
+        catalogue.write_text(re.sub(r"(CATALOGUE: tuple\[Mistake, \.\.\.\] = \(\n)",
+                                    lambda m: m.group(1) + NEW_ENTRY, text, count=1))
+        seconds, cpu, stdout = grade(package_root, folder, out, args.jobs)
+        print(f"{'regrade after a catalogue edit':40s} {seconds:6.2f} s {cpu:6.2f} s   "
+              f"{_summary(stdout)}")
+        diff = next((line for line in stdout.splitlines() if line.startswith("regrade diff")), "")
+        print(f"  {diff}")
+        print(f"{os.getloadavg()[0]:.2f} load average (1 min) at the end")
+    return 0
+
+
+def _summary(stdout: str) -> str:
+    line = next((ln for ln in stdout.splitlines() if " submissions (" in ln), "")
+    return line.strip()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
