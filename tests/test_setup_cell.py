@@ -15,7 +15,7 @@ from tests.conftest import BLANK, ROOT
 def setup_source(url: str = "") -> str:
     cell = json.loads(BLANK.read_text())["cells"][0]
     source = "".join(cell["source"])
-    assert source.startswith("# Set-up for the checks")
+    assert source.startswith("# @title Set-up for the checks")  # Colab shows the title
     return source.replace('STUDENT_FILES_URL = ""', f"STUDENT_FILES_URL = {url!r}")
 
 
