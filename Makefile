@@ -14,13 +14,16 @@ JOBS        ?=
 MEMORY_MB   ?=
 Q1          ?= 1
 FORCE       ?= 0
+SCHEDULER   ?=
+RETRIES     ?=
 # make test knobs: SLOW=0 skips the tests that run notebooks, training or otter
 SLOW        ?= 1
 
 GRADE_FLAGS := --out $(OUT) \
 	$(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS)) \
 	$(if $(MEMORY_MB),--memory-mb $(MEMORY_MB)) $(if $(filter 0,$(Q1)),--no-q1) \
-	$(if $(filter 1,$(FORCE)),--force)
+	$(if $(filter 1,$(FORCE)),--force) \
+	$(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(RETRIES),--retries $(RETRIES))
 PYTEST_FLAGS := $(if $(filter 0,$(SLOW)),-m "not slow")
 
 .PHONY: help venv grade test assign autograder goldens lint bench clean
@@ -30,6 +33,8 @@ help:
 	@echo "                SUBMISSIONS: notebooks, folders, or a Gradescope export (zip or folder)"
 	@echo "                knobs: SUBMISSIONS=... OUT=dir TIMEOUT=s JOBS=n MEMORY_MB=n Q1=0 FORCE=1"
 	@echo "                reruns grade only new or changed submissions unless FORCE=1"
+	@echo "                SCHEDULER=tcp://host:8786 (or \$$DASK_SCHEDULER_ADDRESS) grades on a Dask"
+	@echo "                cluster, RETRIES=n restarts after a worker dies (docs/dask-and-slurm.md)"
 	@echo "make test       run the test suite (SLOW=0 skips notebook/training/otter tests)"
 	@echo "make assign     regenerate assignment/ and solutions/ notebooks and the Gradescope zip"
 	@echo "make autograder build autograder/dist/dis05-autograder.zip"

@@ -73,11 +73,13 @@ def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: in
                 force: bool = False, assignment: str = NOTEBOOK,
                 on_start: Callable[[int, int], None] | None = None,
                 on_result: OnResult | None = None,
-                on_wait: Callable[[], None] | None = None) -> ClassRun:
+                on_wait: Callable[[], None] | None = None, engine=None) -> ClassRun:
     """Grade every submission under ``paths`` into ``out``.
 
     ``on_start(total, to_grade)`` is called once the submissions are known, ``on_result`` once
     per submission (reused ones first), ``on_wait`` every ``POLL_SECONDS`` while waiting.
+    ``engine`` (a connected ``dask_engine.DaskEngine``) grades on a Dask cluster instead of the
+    local pool; ``jobs`` is then its number of worker threads.
     """
     out = Path(out)
     start = time.monotonic()
@@ -86,7 +88,8 @@ def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: in
         version = grader_version(run)
         keys = {s.name: submission_key(s, version) for s in submissions}
         by_name = {s.name: s for s in submissions}
-        jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions) or 1))
+        jobs = engine.slots() if engine else max(1, min(jobs or os.cpu_count() or 1,
+                                                         len(submissions) or 1))
         done = ClassRun([], jobs=jobs)
 
         def record(result: SubmissionResult, reused: bool = False) -> None:
@@ -115,7 +118,9 @@ def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: in
                     record(no_notebook_result(sub, run))
                 else:
                     runnable.append(sub)
-            if jobs == 1:
+            if engine:
+                engine.grade(runnable, run, record, on_wait)
+            elif jobs == 1:
                 for sub in runnable:
                     record(_grade_one(sub, run))
             else:

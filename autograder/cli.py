@@ -7,10 +7,12 @@ import dataclasses
 import sys
 import tempfile
 import traceback
+from contextlib import ExitStack
 from pathlib import Path
 
 from . import classroom, intake, pipeline, report
-from .config import Limits
+from .config import Cluster, Limits
+from .dask_engine import DaskEngine, EngineError
 from .results import SubmissionResult, to_gradescope
 from .worksheet import NOTEBOOK
 
@@ -41,18 +43,29 @@ def cmd_grade(args: argparse.Namespace) -> int:
         elif result.status != "ok" and not reused:
             bar.note(_line(result))
 
-    with tempfile.TemporaryDirectory(prefix="dis05-run-") as work:
-        run = pipeline.prepare_run(limits=_limits(args), grade_q1=not args.no_q1,
-                                   workdir=Path(work), data_dir=args.data_dir)
+    with tempfile.TemporaryDirectory(prefix="dis05-run-") as work, ExitStack() as stack:
+        engine = None
+        cluster = dataclasses.replace(Cluster(), **{k: v for k, v in {
+            "scheduler": args.scheduler, "retries": args.retries}.items() if v is not None})
         try:
+            if cluster.scheduler:
+                engine = stack.enter_context(DaskEngine.connect(cluster))
+                print(f"grading on the Dask cluster at {cluster.scheduler} "
+                      f"({engine.slots()} worker threads)", flush=True)
+            run = pipeline.prepare_run(limits=_limits(args), grade_q1=not args.no_q1,
+                                       workdir=Path(work), data_dir=args.data_dir)
             done = classroom.grade_class([Path(p) for p in args.submissions], out, run,
                                          jobs=args.jobs, force=args.force, on_start=on_start,
-                                         on_result=on_result, on_wait=lambda: bar and bar.draw())
+                                         on_result=on_result, on_wait=lambda: bar and bar.draw(),
+                                         engine=engine)
         except KeyboardInterrupt:
             print(f"interrupted: finished submissions are kept in {out}; rerun the same command "
                   f"to grade the rest", file=sys.stderr)
             return 130
         except intake.IntakeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except EngineError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         finally:
@@ -127,6 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--jobs", type=int, help="parallel submissions (default: cores)")
     grade.add_argument("--force", action="store_true",
                        help="regrade every submission, even those unchanged since the last run")
+    grade.add_argument("--scheduler", help="grade on this Dask scheduler (tcp://host:8786 or a "
+                       "scheduler file .json; default $DASK_SCHEDULER_ADDRESS, else the local pool)")
+    grade.add_argument("--retries", type=int, help="restarts of a submission whose Dask worker "
+                       f"died (default {Cluster.retries})")
     limits_options(grade)
     grade.set_defaults(func=cmd_grade)
 

@@ -5,7 +5,8 @@ The CLI and the Makefile only pass these through (``TIMEOUT=`` -> ``Limits.timeo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -34,3 +35,21 @@ class Limits:
     python: str = ""
     """interpreter for the student's code ("" = the grader's own); as root it must be runnable
     by an unprivileged user, or the submission runs as root (the log then says so)"""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Where a class is graded: the local process pool, or a Dask cluster (``dask_engine.py``)."""
+
+    scheduler: str = field(default_factory=lambda: os.environ.get("DASK_SCHEDULER_ADDRESS", ""))
+    """a Dask scheduler's address (``tcp://host:8786``) or scheduler file (``.json``); "" grades
+    with the local process pool (make grade SCHEDULER=..., env DASK_SCHEDULER_ADDRESS)"""
+    retries: int = 2
+    """times a submission is started again on another worker after the worker grading it died;
+    then its row says ``grader error`` and why. The scheduler's own ``allowed-failures`` (default
+    3) also bounds it"""
+    connect_seconds: float = 30.0
+    """how long to wait for the scheduler to answer, and for at least one worker to join"""
+    gpu_resource: str = "GPU"
+    """Dask resource name of GPU workers (``dask worker --resources GPU=1``); when Q1 trains on
+    CUDA, every submission asks for one unit of it"""

@@ -1,0 +1,179 @@
+"""Grade a class on a Dask cluster instead of the local process pool (``make grade SCHEDULER=``).
+
+The TA's machine keeps everything that decides what is graded and everything written to OUT:
+intake, resume keys and ``FORCE`` (``classroom.py``), the progress bar, the CSVs and reports.
+Only ``pipeline.grade_submission`` runs on the workers (``remote.py``), and it needs no shared
+filesystem: the run (limits, questions, the Q1 set-up and the probe's input files) is scattered
+to the cluster once, each task carries its notebook's bytes, and each result comes back as
+plain data to be written here.
+
+Nothing is lost: a worker that dies mid-submission makes the scheduler start that submission on
+another worker, at most ``Cluster.retries`` times (a task counts its earlier starts; the
+scheduler's own ``allowed-failures`` also bounds it), then its row says ``grader error`` and
+why. Only a bounded window of tasks is in flight, so an 800-notebook class never sits in the
+scheduler's memory at once. Ctrl-C cancels what is queued; tasks already running finish on
+their workers (Dask cannot interrupt them) and their results are dropped.
+"""
+
+from __future__ import annotations
+
+import secrets
+import traceback
+from pathlib import Path
+from typing import Callable
+
+from . import pipeline, remote
+from .config import Cluster
+from .intake import Submission
+from .results import SubmissionResult
+
+POLL_SECONDS = 0.5
+#: Tasks in flight per worker thread: enough to keep every worker busy between polls.
+IN_FLIGHT_PER_THREAD = 2
+
+
+class EngineError(RuntimeError):
+    """The cluster cannot grade (unreachable, no workers, different graders, connection lost)."""
+
+
+class DaskEngine:
+    """A connection to a Dask scheduler; ``grade`` runs a class's submissions on its workers.
+
+    ``with DaskEngine.connect(Cluster(scheduler="tcp://host:8786")) as engine: ...``
+    """
+
+    def __init__(self, client, cluster: Cluster) -> None:
+        self.client = client
+        self.cluster = cluster
+
+    @classmethod
+    def connect(cls, cluster: Cluster) -> DaskEngine:
+        """Connect, wait for a worker, and check that every worker runs this grader."""
+        from distributed import Client
+
+        address = cluster.scheduler
+        try:
+            if address.endswith(".json"):
+                client = Client(scheduler_file=address, timeout=cluster.connect_seconds)
+            else:
+                client = Client(address, timeout=cluster.connect_seconds)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise EngineError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        engine = cls(client, cluster)
+        try:
+            client.wait_for_workers(1, timeout=cluster.connect_seconds)
+            engine.check_workers()
+        except (OSError, TimeoutError) as exc:
+            client.close()
+            raise EngineError(f"no Dask worker joined {address} within "
+                              f"{cluster.connect_seconds:g} s ({exc})") from None
+        except BaseException:
+            client.close()
+            raise
+        return engine
+
+    def __enter__(self) -> DaskEngine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.client.close()
+
+    def slots(self) -> int:
+        """Tasks the cluster runs at once (its worker threads)."""
+        return max(1, sum(self.client.nthreads().values()))
+
+    def check_workers(self) -> None:
+        """Refuse a cluster whose workers run another grader (other code or library versions):
+        their grades could differ from a local run's. Workers that join later are checked by
+        each task."""
+        mine = remote.fingerprint()
+        others = {address: info for address, info in self.client.run(remote.describe_worker).items()
+                  if info["fingerprint"] != mine}
+        if others:
+            hosts = ", ".join(f"{a} ({i['host']})" for a, i in sorted(others.items()))
+            raise EngineError(f"{len(others)} Dask worker(s) run a different grader than this "
+                              f"machine (code, Python or {', '.join(remote.PINNED)} differ): "
+                              f"{hosts}. Start every worker from the same checkout and pinned "
+                              f"environment (requirements.txt).")
+
+    def grade(self, subs: list[Submission], run: pipeline.Run,
+              record: Callable[[SubmissionResult], None],
+              on_wait: Callable[[], None] | None = None) -> None:
+        """Grade ``subs`` on the cluster, calling ``record`` with each result as it arrives."""
+        from distributed import wait
+
+        if not subs:
+            return
+        run_id = secrets.token_hex(6)
+        inputs, digest = remote.pack_inputs(run.q1.inputs if run.q1 is not None else None)
+        shipment = remote.Shipment(run, inputs, digest, remote.fingerprint(),
+                                   self.cluster.retries, run_id)
+        [shared] = self.client.scatter([shipment], hash=False)
+        resources = ({self.cluster.gpu_resource: 1}
+                     if run.q1 is not None and run.q1.device == "cuda" else None)
+        todo = list(reversed(subs))
+        running: dict = {}
+        try:
+            while todo or running:
+                window = self.slots() * IN_FLIGHT_PER_THREAD
+                while todo and len(running) < window:
+                    sub = todo.pop()
+                    try:
+                        data = read_capped(sub.notebook, run.limits.notebook_mb)
+                    except OSError:  # unreadable here: judged here, as a local run would
+                        record(pipeline.grade_submission(sub.notebook, run, name=sub.name))
+                        continue
+                    future = self.client.submit(
+                        remote.grade_task, sub.name, sub.notebook.name, data, shared,
+                        key=f"dis05-{run_id}-{sub.name}", pure=False, resources=resources)
+                    running[future] = sub
+                try:
+                    finished, _ = wait(list(running), timeout=POLL_SECONDS,
+                                       return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    finished = set()
+                for future in finished:
+                    record(self._result(future, running.pop(future), run))
+                if on_wait:
+                    on_wait()
+        except BaseException:
+            self.client.cancel(list(running), force=True)
+            raise
+        finally:
+            self.client.cancel([shared], force=True)
+
+    def _result(self, future, sub: Submission, run: pipeline.Run) -> SubmissionResult:
+        """The task's result, or a grader-error row that says why there is none."""
+        from distributed import KilledWorker
+
+        if future.status == "finished":
+            try:
+                return future.result()
+            except Exception:  # the result could not come back: still a row
+                return pipeline.grader_error(sub.name, run.questions, traceback.format_exc())
+        if future.status == "cancelled":
+            if self.client.status != "running":
+                raise EngineError("lost the connection to the Dask scheduler; finished "
+                                  "submissions are kept: rerun the same command to grade the rest")
+            return pipeline.grader_error(sub.name, run.questions,
+                                         "the Dask scheduler cancelled this submission's task")
+        exc = future.exception()
+        if isinstance(exc, KilledWorker):
+            return pipeline.grader_error(
+                sub.name, run.questions,
+                f"not graded: the Dask scheduler gave up after {exc.allowed_failures + 1} "
+                f"workers died while grading this submission (the last was "
+                f"{exc.last_worker.address}; scheduler setting "
+                f"distributed.scheduler.allowed-failures = {exc.allowed_failures})")
+        return pipeline.grader_error(sub.name, run.questions, "".join(
+            traceback.format_exception(type(exc), exc, future.traceback())))
+
+
+def read_capped(path: Path, notebook_mb: int) -> bytes:
+    """A notebook's bytes, at most one byte over the size limit: a larger file is still judged
+    "larger than the limit" on the worker, without shipping all of it."""
+    with open(path, "rb") as f:
+        return f.read((notebook_mb << 20) + 1)
