@@ -17,7 +17,9 @@ their workers (Dask cannot interrupt them) and their results are dropped.
 
 from __future__ import annotations
 
+import json
 import secrets
+import time
 import traceback
 from pathlib import Path
 from typing import Callable
@@ -54,9 +56,8 @@ class DaskEngine:
         address = cluster.scheduler
         try:
             if address.endswith(".json"):
-                client = Client(scheduler_file=address, timeout=cluster.connect_seconds)
-            else:
-                client = Client(address, timeout=cluster.connect_seconds)
+                address = scheduler_address(Path(address), cluster.connect_seconds)
+            client = Client(address, timeout=cluster.connect_seconds)
         except (OSError, TimeoutError, ValueError) as exc:
             raise EngineError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         engine = cls(client, cluster)
@@ -170,6 +171,19 @@ class DaskEngine:
                 f"distributed.scheduler.allowed-failures = {exc.allowed_failures})")
         return pipeline.grader_error(sub.name, run.questions, "".join(
             traceback.format_exception(type(exc), exc, future.traceback())))
+
+
+def scheduler_address(scheduler_file: Path, wait_seconds: float) -> str:
+    """The address in a scheduler file (``dask scheduler --scheduler-file``), waiting for the
+    file to appear (a scheduler still starting)."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return json.loads(scheduler_file.read_text())["address"]
+        except (OSError, ValueError, KeyError, TypeError):
+            if time.monotonic() > deadline:
+                raise OSError(f"no readable scheduler file at {scheduler_file}") from None
+            time.sleep(0.2)
 
 
 def read_capped(path: Path, notebook_mb: int) -> bytes:
