@@ -3,7 +3,7 @@
 The TA's machine keeps everything that decides what is graded and everything written to OUT:
 intake, resume keys and ``FORCE`` (``classroom.py``), the progress bar, the CSVs and reports.
 Only ``pipeline.grade_submission`` runs on the workers (``remote.py``), and it needs no shared
-filesystem: the run (limits, questions, the Q1 set-up and the probe's input files) is scattered
+filesystem: the run (limits, questions, the Q1 set-up and the probe's input files) is sent
 to the cluster once, each task carries its notebook's bytes, and each result comes back as
 plain data to be written here.
 
@@ -30,6 +30,10 @@ from .intake import Submission
 from .results import SubmissionResult
 
 POLL_SECONDS = 0.5
+TICK_SECONDS = 0.02
+"""how often the loop looks at its futures' states. Polled, because Dask's waiting helpers
+miss a future whose task was restarted after its worker died (``as_completed`` never yields it,
+``wait`` with a timeout fails)"""
 #: Tasks in flight per worker thread: enough to keep every worker busy between polls.
 IN_FLIGHT_PER_THREAD = 2
 
@@ -104,15 +108,16 @@ class DaskEngine:
               record: Callable[[SubmissionResult], None],
               on_wait: Callable[[], None] | None = None) -> None:
         """Grade ``subs`` on the cluster, calling ``record`` with each result as it arrives."""
-        from distributed import wait
-
         if not subs:
             return
         run_id = secrets.token_hex(6)
         inputs, digest = remote.pack_inputs(run.q1.inputs if run.q1 is not None else None)
         shipment = remote.Shipment(run, inputs, digest, remote.fingerprint(),
                                    self.cluster.retries, run_id)
-        [shared] = self.client.scatter([shipment], hash=False)
+        # A task, not client.scatter: scattered data dies with the worker holding it, while a
+        # task's result is computed again elsewhere (from the spec the scheduler keeps).
+        shared = self.client.submit(remote.unpack, shipment, key=f"dis05-run-{run_id}",
+                                    pure=False)
         resources = ({self.cluster.gpu_resource: 1}
                      if run.q1 is not None and run.q1.device == "cuda" else None)
         todo = list(reversed(subs))
@@ -131,12 +136,7 @@ class DaskEngine:
                         remote.grade_task, sub.name, sub.notebook.name, data, shared,
                         key=f"dis05-{run_id}-{sub.name}", pure=False, resources=resources)
                     running[future] = sub
-                try:
-                    finished, _ = wait(list(running), timeout=POLL_SECONDS,
-                                       return_when="FIRST_COMPLETED")
-                except TimeoutError:
-                    finished = set()
-                for future in finished:
+                for future in finished_within(list(running), POLL_SECONDS):
                     record(self._result(future, running.pop(future), run))
                 if on_wait:
                     on_wait()
@@ -171,6 +171,16 @@ class DaskEngine:
                 f"distributed.scheduler.allowed-failures = {exc.allowed_failures})")
         return pipeline.grader_error(sub.name, run.questions, "".join(
             traceback.format_exception(type(exc), exc, future.traceback())))
+
+
+def finished_within(futures: list, seconds: float) -> list:
+    """The futures that are done, waiting up to ``seconds`` for at least one."""
+    deadline = time.monotonic() + seconds
+    while True:
+        done = [f for f in futures if f.done()]
+        if done or time.monotonic() >= deadline:
+            return done
+        time.sleep(TICK_SECONDS)
 
 
 def scheduler_address(scheduler_file: Path, wait_seconds: float) -> str:

@@ -1,7 +1,7 @@
 """What runs on a Dask worker: grade one submission from bytes, with no shared filesystem.
 
 The TA's machine sends each task the notebook's bytes and a reference to one ``Shipment``
-scattered once per run: the prepared ``pipeline.Run`` and, when Q1 is graded, the probe's input
+sent once per run (the result of the ``unpack`` task; each worker fetches it once): the prepared ``pipeline.Run`` and, when Q1 is graded, the probe's input
 files as bytes. The worker writes the inputs once into its own scratch folder, writes the
 notebook into a fresh temporary folder, runs ``pipeline.grade_submission`` exactly as a local
 run does, and returns the ``SubmissionResult`` (plain data); the TA's machine writes OUT.
@@ -37,7 +37,7 @@ TOPIC = "dis05-attempt"
 
 @dataclass(frozen=True)
 class Shipment:
-    """Everything every submission of a run shares, scattered to the cluster once."""
+    """Everything every submission of a run shares, sent to the cluster once."""
 
     run: pipeline.Run
     inputs: dict[str, bytes]  # Q1 probe inputs (relative path -> bytes); {} without Q1
@@ -45,6 +45,12 @@ class Shipment:
     fingerprint: str  # of the TA's grader (``fingerprint()``)
     retries: int
     run_id: str
+
+
+def unpack(shipment: Shipment) -> Shipment:
+    """The task that holds a run's shipment on the cluster; every grading task depends on it,
+    so each worker fetches it once."""
+    return shipment
 
 
 def pack_inputs(folder: Path | None) -> tuple[dict[str, bytes], str]:
