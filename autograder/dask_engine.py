@@ -21,6 +21,7 @@ import json
 import secrets
 import time
 import traceback
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -116,8 +117,10 @@ class DaskEngine:
                                    self.cluster.retries, run_id)
         # A task, not client.scatter: scattered data dies with the worker holding it, while a
         # task's result is computed again elsewhere (from the spec the scheduler keeps).
-        shared = self.client.submit(remote.unpack, shipment, key=f"dis05-run-{run_id}",
-                                    pure=False)
+        with warnings.catch_warnings():  # a large graph is intended: it is sent only once
+            warnings.filterwarnings("ignore", message="Sending large graph")
+            shared = self.client.submit(remote.unpack, shipment, key=f"dis05-run-{run_id}",
+                                        pure=False)
         resources = ({self.cluster.gpu_resource: 1}
                      if run.q1 is not None and run.q1.device == "cuda" else None)
         todo = list(reversed(subs))

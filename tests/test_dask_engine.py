@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -286,15 +287,14 @@ def test_ctrl_c_keeps_finished_results_and_a_rerun_grades_the_rest(start_cluster
 
     def interrupt_after_first(result, reused) -> None:
         seen.append(result.submission)
-        if len([s for s in seen if s != "dave-truncated-upload"]) == 1:
-            raise KeyboardInterrupt
+        raise KeyboardInterrupt
 
     with DaskEngine.connect(Cluster(scheduler=str(cluster.scheduler_file))) as engine:
         with pytest.raises(KeyboardInterrupt):
             classroom.grade_class(CLASS, out, q2_run, engine=engine,
                                   on_result=interrupt_after_first)
         kept = {p.parent.name for p in out.glob("*/results.json")}
-        assert len(kept) == 2 and "dave-truncated-upload" in kept
+        assert kept == set(seen) and len(kept) == 1
         with cluster.client() as client:  # nothing of the run is left queued on the cluster
             deadline = time.monotonic() + 120
             while any(str(k).startswith("dis05-") for k in client.who_has()):
@@ -302,7 +302,7 @@ def test_ctrl_c_keeps_finished_results_and_a_rerun_grades_the_rest(start_cluster
                 time.sleep(0.5)
 
         done = classroom.grade_class(CLASS, out, q2_run, engine=engine)
-    assert sorted(done.reused) == sorted(kept) and len(done.graded) == 1
+    assert done.reused == sorted(kept) and len(done.graded) == len(CLASS) - 1
     assert outputs(out) == local_q2
 
 
@@ -343,10 +343,16 @@ def test_q1_on_the_cluster_matches_the_local_run(start_cluster, tmp_path):
         hidden.rename(inputs)
     local, remote_out = outputs(tmp_path / "local"), outputs(tmp_path / "dask")
     assert remote_out["grades.csv"] == local["grades.csv"]
-    assert remote_out["dis05/feedback.md"] == local["dis05/feedback.md"]
+    def untimed(text: str) -> str:  # the feedback reports Q1's training seconds
+        return re.sub(r"\d+(\.\d+)? s\b", "<seconds>", text)
+
+    assert untimed(remote_out["dis05/feedback.md"]) == untimed(local["dis05/feedback.md"])
+    checks = [untimed(json.dumps(out["dis05/checks.json"]["result"]["questions"]))
+              for out in (remote_out, local)]
+    assert checks[0] == checks[1]
     [row] = csv.DictReader(io.StringIO(local["grades.csv"]))
     assert float(row["max_total"]) > 23 and "q1b" in row  # Q1 was graded, not only Q2's 23 points
-    shipped = list((cluster.folder / "w0").glob("dis05-q1-inputs-*"))
+    shipped = list((cluster.folder / "w0").rglob("dis05-q1-inputs-*"))
     assert len(shipped) == 1 and (shipped[0] / "config.json").is_file()
 
 
