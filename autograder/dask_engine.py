@@ -89,7 +89,12 @@ class DaskEngine:
 
     def slots(self) -> int:
         """Tasks the cluster runs at once (its worker threads)."""
-        return max(1, sum(self.client.nthreads().values()))
+        try:
+            return max(1, sum(self.client.nthreads().values()))
+        except (OSError, TimeoutError) as exc:
+            raise EngineError(f"lost the connection to the Dask scheduler ({exc}); finished "
+                              f"submissions are kept: rerun the same command to grade the "
+                              f"rest") from None
 
     def check_workers(self) -> None:
         """Refuse a cluster whose workers run another grader (other code or library versions):
