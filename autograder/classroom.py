@@ -28,9 +28,9 @@ from .intake import Submission
 from .results import SubmissionResult
 from .worksheet import NOTEBOOK
 
-#: Modules that only present results: changing them does not regrade anything.
+#: Modules that only present or transport results: changing them does not regrade anything.
 PRESENTATION_MODULES = frozenset({"cli.py", "__main__.py", "progress.py", "html_report.py",
-                                  "package.py"})
+                                  "package.py", "dask_engine.py", "remote.py"})
 POLL_SECONDS = 0.5
 
 OnResult = Callable[[SubmissionResult, bool], None]  # (result, reused from an earlier run)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import classroom, cli, pipeline, remote
+from autograder import classroom, pipeline, remote
 from autograder.config import Cluster, Limits
 from autograder.dask_engine import DaskEngine, EngineError, read_capped
 
@@ -188,9 +188,14 @@ def test_make_grade_knob_and_dask_scheduler_address(start_cluster, tmp_path, loc
     a rerun is resumed and FORCE regrades, as locally."""
     cluster = start_cluster(2)
     out = tmp_path / "out"
-    base = [*map(str, CLASS), "--out", str(out), "--no-q1"]
-    assert cli.main(["grade", *base, "--scheduler", str(cluster.scheduler_file)]) == 0
+    make = subprocess.run(["make", "-s", "grade", f"SUBMISSIONS={' '.join(map(str, CLASS))}",
+                           f"OUT={out}", "Q1=0", f"SCHEDULER={cluster.scheduler_file}",
+                           "RETRIES=1"], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert make.returncode == 0, make.stdout + make.stderr
+    assert f"grading on the Dask cluster at {cluster.scheduler_file}" in make.stdout
     assert outputs(out) == local_q2
+
+    base = [*map(str, CLASS), "--out", str(out), "--no-q1"]
 
     env = {**os.environ, "DASK_SCHEDULER_ADDRESS": json.loads(
         cluster.scheduler_file.read_text())["address"]}
