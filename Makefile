@@ -17,6 +17,8 @@ FORCE       ?= 0
 RERUN       ?= 0
 DRY_RUN     ?= 0
 OVERRIDES   ?= overrides.yaml
+SCHEDULER   ?=
+RETRIES     ?=
 # make test knobs: SLOW=0 skips the tests that run notebooks, training or otter
 SLOW        ?= 1
 
@@ -24,7 +26,8 @@ GRADE_FLAGS := --out $(OUT) \
 	$(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS)) \
 	$(if $(MEMORY_MB),--memory-mb $(MEMORY_MB)) $(if $(filter 0,$(Q1)),--no-q1) \
 	$(if $(filter 1,$(FORCE)),--force) $(if $(filter 1,$(RERUN)),--rerun) \
-	$(if $(filter 1,$(DRY_RUN)),--dry-run) --overrides '$(OVERRIDES)'
+	$(if $(filter 1,$(DRY_RUN)),--dry-run) --overrides '$(OVERRIDES)' \
+	$(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(RETRIES),--retries $(RETRIES))
 PYTEST_FLAGS := $(if $(filter 0,$(SLOW)),-m "not slow")
 
 .PHONY: help venv grade test assign autograder goldens lint bench clean
@@ -37,6 +40,8 @@ help:
 	@echo "                reruns grade only new or changed submissions unless FORCE=1; a"
 	@echo "                regrade reuses cached notebook runs (checks only) unless RERUN=1;"
 	@echo "                DRY_RUN=1 prints the regrade diff and writes nothing"
+	@echo "                SCHEDULER=tcp://host:8786 (or \$$DASK_SCHEDULER_ADDRESS) grades on a Dask"
+	@echo "                cluster, RETRIES=n restarts after a worker dies (docs/dask-and-slurm.md)"
 	@echo "make test       run the test suite (SLOW=0 skips notebook/training/otter tests)"
 	@echo "make assign     regenerate assignment/ and solutions/ notebooks and the Gradescope zip"
 	@echo "make autograder build autograder/dist/dis05-autograder.zip"

@@ -37,9 +37,9 @@ from .intake import Submission
 from .results import SubmissionResult
 from .worksheet import NOTEBOOK
 
-#: Modules that only present results: changing them does not regrade anything.
+#: Modules that only present or transport results: changing them does not regrade anything.
 PRESENTATION_MODULES = frozenset({"cli.py", "__main__.py", "progress.py", "html_report.py",
-                                  "package.py"})
+                                  "package.py", "dask_engine.py", "remote.py"})
 POLL_SECONDS = 0.5
 CACHE_FOLDER = Path(".cache") / "executions"
 
@@ -91,13 +91,16 @@ def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: in
                 on_start: Callable[[int, int], None] | None = None,
                 on_result: OnResult | None = None,
                 on_wait: Callable[[], None] | None = None,
-                dry_run: bool = False, rerun: bool = False) -> ClassRun:
+                dry_run: bool = False, rerun: bool = False, engine=None) -> ClassRun:
     """Grade every submission under ``paths`` into ``out``.
 
     ``on_start(total, to_grade)`` is called once the submissions are known, ``on_result`` once
     per submission (reused ones first), ``on_wait`` every ``POLL_SECONDS`` while waiting.
     ``force`` regrades unchanged submissions too; ``rerun`` also runs their notebooks again
     (ignores cached executions); ``dry_run`` grades and computes the diff but writes nothing.
+    ``engine`` (a connected ``dask_engine.DaskEngine``) runs the notebooks on a Dask cluster
+    instead of the local pool (``jobs`` is then its number of worker threads); notebooks whose
+    run is cached are only checked, here.
     """
     out = Path(out)
     start = time.monotonic()
@@ -106,7 +109,8 @@ def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: in
         version = grader_version(run)
         keys = {s.name: submission_key(s, version) for s in submissions}
         by_name = {s.name: s for s in submissions}
-        jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions) or 1))
+        jobs = engine.slots() if engine else max(1, min(jobs or os.cpu_count() or 1,
+                                                         len(submissions) or 1))
         done = ClassRun([], jobs=jobs, dry_run=dry_run)
         earlier = {r["result"].submission: r for r in report.read_records(out)}
         history = regrade_diff.History(out)
@@ -146,7 +150,13 @@ def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: in
                     record(no_notebook_result(sub, run))
                 else:
                     runnable.append(sub)
-            if jobs == 1:
+            if engine:
+                checked_here = [sub for sub in runnable if cache.has(sub.notebook)]
+                for sub in checked_here:
+                    record(_grade_one(sub, run))
+                remote = [sub for sub in runnable if sub not in checked_here]
+                engine.grade(remote, replace(run, cache=None), record, on_wait)
+            elif jobs == 1:
                 for sub in runnable:
                     record(_grade_one(sub, run))
             else:

@@ -8,10 +8,12 @@ import sys
 import tempfile
 import time
 import traceback
+from contextlib import ExitStack
 from pathlib import Path
 
 from . import classroom, intake, overrides, pipeline, regrade_diff, report
-from .config import Limits, Machine
+from .config import Cluster, Limits, Machine
+from .dask_engine import DaskEngine, EngineError
 from .results import SubmissionResult, to_gradescope
 from .worksheet import NOTEBOOK
 
@@ -67,22 +69,33 @@ def cmd_grade(args: argparse.Namespace) -> int:
             print(f"error: {line}", file=sys.stderr)
         print("error: fix the overrides file (or pass --overrides '') and rerun", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="dis05-run-") as work:
-        run = pipeline.prepare_run(limits=_limits(args), grade_q1=not args.no_q1,
-                                   workdir=Path(work), data_dir=args.data_dir)
-        for note in run.notes:
-            print(f"note: {note}", file=sys.stderr, flush=True)
-        run = dataclasses.replace(run, overrides=found)
+    with tempfile.TemporaryDirectory(prefix="dis05-run-") as work, ExitStack() as stack:
+        engine = None
+        cluster = dataclasses.replace(Cluster(), **{k: v for k, v in {
+            "scheduler": args.scheduler, "retries": args.retries}.items() if v is not None})
         try:
+            if cluster.scheduler:
+                engine = stack.enter_context(DaskEngine.connect(cluster))
+                print(f"grading on the Dask cluster at {cluster.scheduler} "
+                      f"({engine.slots()} worker threads)", flush=True)
+            run = pipeline.prepare_run(limits=_limits(args), grade_q1=not args.no_q1,
+                                       workdir=Path(work), data_dir=args.data_dir)
+            for note in run.notes:
+                print(f"note: {note}", file=sys.stderr, flush=True)
+            run = dataclasses.replace(run, overrides=found)
             done = classroom.grade_class([Path(p) for p in args.submissions], out, run,
                                          jobs=args.jobs, force=args.force, on_start=on_start,
                                          on_result=on_result, on_wait=lambda: bar and bar.draw(),
-                                         dry_run=args.dry_run, rerun=args.rerun)
+                                         dry_run=args.dry_run, rerun=args.rerun,
+                                         engine=engine)
         except KeyboardInterrupt:
             print(f"interrupted: finished submissions are kept in {out}; rerun the same command "
                   f"to grade the rest", file=sys.stderr)
             return 130
         except intake.IntakeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except EngineError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         finally:
@@ -196,6 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run every notebook again (implies --force; ignores cached runs)")
     grade.add_argument("--dry-run", action="store_true",
                        help="grade and show the regrade diff, but write nothing to OUT")
+    grade.add_argument("--scheduler", help="grade on this Dask scheduler (tcp://host:8786 or a "
+                       "scheduler file .json; default $DASK_SCHEDULER_ADDRESS, else the local pool)")
+    grade.add_argument("--retries", type=int, help="restarts of a submission whose Dask worker "
+                       f"died (default {Cluster.retries})")
     limits_options(grade)
     grade.set_defaults(func=cmd_grade)
 

@@ -7,7 +7,9 @@ How the limits combine into the time budget of each phase is computed in one pla
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from .environment import env
 
 
 @dataclass(frozen=True)
@@ -83,3 +85,21 @@ class ReviewPolicy:
     (report.html, review.csv) until an entry in the overrides file settles it"""
     review_stages: tuple[str, ...] = ("undecided", "grader error")
     """check stages that put an answer in the review queue"""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Where a class is graded: the local process pool, or a Dask cluster (``dask_engine.py``)."""
+
+    scheduler: str = field(default_factory=lambda: env("DASK_SCHEDULER_ADDRESS") or "")
+    """a Dask scheduler's address (``tcp://host:8786``) or scheduler file (``.json``); "" grades
+    with the local process pool (make grade SCHEDULER=..., env DASK_SCHEDULER_ADDRESS)"""
+    retries: int = 2
+    """times a submission is started again on another worker after the worker grading it died;
+    then its row says ``grader error`` and why. The scheduler's own ``allowed-failures`` (default
+    3) also bounds it"""
+    connect_seconds: float = 30.0
+    """how long to wait for the scheduler to answer, and for at least one worker to join"""
+    gpu_resource: str = "GPU"
+    """Dask resource name of GPU workers (``dask worker --resources GPU=1``); when Q1 trains on
+    CUDA, every submission asks for one unit of it"""

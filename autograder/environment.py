@@ -23,6 +23,8 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
     EnvVar("DIS05_DATA_DIR", "where the verified CIFAR-10 copy is cached", "~/.cache/dis05"),
     EnvVar("DIS05_Q1_PROFILE", "the Q1 training profile: cpu, gpu or gradescope",
            "cpu or gpu, from the device"),
+    EnvVar("DASK_SCHEDULER_ADDRESS", "Dask's standard variable: grade the class on this "
+           "scheduler", "unset: the local pool"),
     EnvVar("DIS05_GRADING", "set to 1 by the grader in the student's process, so the notebook "
            "can skip its own long training", "unset"),
     EnvVar("DIS05_GRADESCOPE_ROOT", "the Gradescope layout's root (run_autograder)",

@@ -83,6 +83,10 @@ class ExecutionCache:
         content = hashlib.sha256(Path(notebook).read_bytes()).hexdigest()
         return hashlib.sha256(f"{self.fingerprint}\0{content}".encode()).hexdigest()
 
+    def has(self, notebook: Path) -> bool:
+        """Whether ``get`` would find this notebook's run."""
+        return self.get(notebook) is not None
+
     def get(self, notebook: Path) -> Execution | None:
         """The cached execution of this notebook, or None. Its ``probe_dir`` points into the
         cache: read it, never remove it."""

@@ -18,7 +18,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import Limits, Machine, ReviewPolicy
+from .config import Cluster, Limits, Machine, ReviewPolicy
 from .environment import ENVIRONMENT, env  # noqa: F401 (part of the tree)
 from .q1.config import BUDGETS, Budget, Credit, Q1Config
 
@@ -31,13 +31,16 @@ class Settings:
     """how one submission's code runs: time, memory, output, files, processes, network"""
     machine: Machine = field(default_factory=Machine)
     """Gradescope's machine: the limit of the whole run there and the margin kept from it"""
+    cluster: Cluster = field(default_factory=Cluster)
+    """where a class is graded: the local process pool or a Dask cluster"""
     review: ReviewPolicy = field(default_factory=ReviewPolicy)
     """how answers the grader could not decide score until course staff settle them"""
     q1: Q1Config = field(default_factory=Q1Config)
     """how Q1's models are probed, trained and judged"""
 
 
-GROUPS: tuple[type, ...] = (Settings, Limits, Machine, ReviewPolicy, Q1Config, Credit, Budget)
+GROUPS: tuple[type, ...] = (Settings, Limits, Machine, Cluster, ReviewPolicy, Q1Config, Credit,
+                             Budget)
 """every settings dataclass, for the reference page and its staleness test"""
 
 
@@ -125,6 +128,8 @@ KNOBS: tuple[Knob, ...] = (
          "cached run (a checks-only regrade is the default)", shown_default="0"),
     Knob("DRY_RUN", "--dry-run (DRY_RUN=1)", help="print the regrade diff and write nothing",
          shown_default="0"),
+    Knob("SCHEDULER", "--scheduler", "cluster.scheduler", shown_default="local pool"),
+    Knob("RETRIES", "--retries", "cluster.retries"),
     Knob("OVERRIDES", "--overrides", help="course staff's overrides file (docs/grading-a-class.md)",
          shown_default="overrides.yaml"),
 )

@@ -40,6 +40,10 @@ def test_no_development_tool_is_installed_on_gradescope(tool):
     assert tool not in pins(RUNTIME)
 
 
+CLASS_RUNS_ONLY = {"dask", "distributed"}
+"""imported only by the Dask engine (a TA's class run), never on Gradescope (tested below)"""
+
+
 def test_every_third_party_module_the_grader_imports_is_pinned():
     imported = set()
     for path in (ROOT / "autograder").rglob("*.py"):
@@ -50,6 +54,17 @@ def test_every_third_party_module_the_grader_imports_is_pinned():
                 imported.add(node.module.split(".")[0])
     import sys
     third_party = {m for m in imported if m not in sys.stdlib_module_names
-                   and m not in ("autograder", "__future__")}
+                   and m not in ("autograder", "__future__") and m not in CLASS_RUNS_ONLY}
     assert third_party <= set(PROVIDERS), third_party - set(PROVIDERS)
     assert {PROVIDERS[m] for m in third_party} <= set(pins(RUNTIME))
+
+
+def test_gradescopes_entry_point_does_not_import_the_class_run_engine():
+    import subprocess
+    import sys
+
+    code = ("import sys; from autograder import cli; cli.build_parser(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in %r))" % (CLASS_RUNS_ONLY,))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          check=True)
+    assert done.stdout.strip() == "[]"
