@@ -10,7 +10,7 @@ and undecided groups come first (``ORDER``).
 
 from __future__ import annotations
 
-import csv
+from .report import write_csv
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -225,9 +225,4 @@ def _short(text: str, limit: int = 120) -> str:
 
 
 def write_groups_csv(path: Path, groups: list[AnswerGroup]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(g.csv_row() for g in groups)
-    return path
+    return write_csv(path, COLUMNS, (g.csv_row() for g in groups))

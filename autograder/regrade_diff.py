@@ -8,7 +8,7 @@ The previous outputs are kept in ``OUT/history/<time>/`` before anything is repl
 
 from __future__ import annotations
 
-import csv
+from .report import write_csv
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -92,12 +92,7 @@ def _reason(was: CheckResult, now: CheckResult) -> str:
 
 
 def write_changes(path: Path, changes: list[Change]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(COLUMNS)
-        writer.writerows(c.row for c in changes)
-    return path
+    return write_csv(path, COLUMNS, (dict(zip(COLUMNS, c.row)) for c in changes))
 
 
 def print_changes(changes: list[Change], *, limit: int = 40, printer=print) -> None:

@@ -51,18 +51,25 @@ def csv_row(result: SubmissionResult) -> dict:
             **{q.question: f"{q.score:g}" for q in result.questions}}
 
 
+def write_csv(path: Path, columns, rows, *, extra: str = "raise") -> Path:
+    """One CSV file (UTF-8, a header row); ``rows`` are dicts keyed by ``columns``
+    (``extra="ignore"`` drops other keys)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(columns), extrasaction=extra)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
 def write_grades_csv(path: Path, results: list[SubmissionResult], question_ids: list[str], *,
                      students: dict[str, dict] | None = None) -> None:
     """One row per submission, in submission order; ``students`` maps a submission to its
     identifiers (``IDENTITY_COLUMNS``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     students = students or {}
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=csv_columns(question_ids), extrasaction="ignore")
-        writer.writeheader()
-        for r in sorted(results, key=lambda r: r.submission):
-            student = students.get(r.submission) or {}
-            writer.writerow({**{k: student.get(k, "") for k in IDENTITY_COLUMNS}, **csv_row(r)})
+    rows = ({**{k: (students.get(r.submission) or {}).get(k, "") for k in IDENTITY_COLUMNS},
+             **csv_row(r)} for r in sorted(results, key=lambda r: r.submission))
+    write_csv(path, csv_columns(question_ids), rows, extra="ignore")
 
 
 # --- Class runs: a machine-readable record per submission, identities, the gradebook ---------
@@ -143,9 +150,5 @@ def write_gradebook_csv(path: Path, records: list[dict]) -> int:
                 rows.append({"Name": s.get("name", ""), "SID": s.get("sid", ""),
                              "Email": s.get("email", ""),
                              "Total Score": f"{record['result'].score:g}"})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=GRADEBOOK_COLUMNS)
-        writer.writeheader()
-        writer.writerows(sorted(rows, key=lambda r: (r["Name"].lower(), r["Email"])))
+    write_csv(path, GRADEBOOK_COLUMNS, sorted(rows, key=lambda r: (r["Name"].lower(), r["Email"])))
     return len(rows)

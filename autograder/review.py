@@ -8,7 +8,7 @@ its stage is then "override".
 
 from __future__ import annotations
 
-import csv
+from .report import write_csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,9 +67,4 @@ def _reading(message: str) -> str:
 
 
 def write_review_csv(path: Path, items: list[ReviewItem]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(i.csv_row() for i in items)
-    return path
+    return write_csv(path, COLUMNS, (i.csv_row() for i in items))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -79,19 +80,24 @@ def chromium() -> str:
                 ".ci/run installs it")
 
 
-def test_the_report_renders_in_headless_chromium(tmp_path):
-    browser = chromium()
-    records, questions = class_records()
-    page = html_report.write_report(tmp_path / "report.html", records, questions=questions,
-                                    run_info=html_report.RunInfo(seconds=12.0, jobs=2, graded=6,
-                                                                 total=6))
+def dump_dom(browser: str, page: Path, tmp_path: Path) -> str:
+    """The page's DOM after headless Chromium rendered it (scripts run, markup parsed)."""
     done = subprocess.run(
         [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--no-first-run", "--disable-component-update", "--disable-sync",
          f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
         capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
-    dom = done.stdout
+    return done.stdout
+
+
+def test_the_report_renders_in_headless_chromium(tmp_path):
+    browser = chromium()
+    records, questions = class_records()
+    page = html_report.write_report(tmp_path / "report.html", records, questions=questions,
+                                    run_info=html_report.RunInfo(seconds=12.0, jobs=2, graded=6,
+                                                                 total=6))
+    dom = dump_dom(browser, page, tmp_path)
     for heading in SECTIONS:
         assert f"<h2>{heading}</h2>" in dom
     for q in questions:
@@ -145,13 +151,7 @@ def test_the_after_grading_sections_render_in_headless_chromium(tmp_path):
     recs, questions, extras = after_grading_page_parts()
     page = html_report.write_report(tmp_path / "report.html", recs, questions=questions,
                                     run_info=html_report.RunInfo(), extras=extras)
-    done = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--no-first-run", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr[-2000:]
-    dom = done.stdout
+    dom = dump_dom(browser, page, tmp_path)
     for heading in NEW_SECTIONS:
         assert f"<h2>{heading}</h2>" in dom
     for q in questions:
