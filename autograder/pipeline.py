@@ -189,16 +189,21 @@ def _merge_probe_rerun(execution: Execution, retry: Execution) -> None:
 
 
 def _label(path: Path, number: int) -> str:
-    try:
-        sources = dict(runnable_cells(path))
-    except Exception:  # noqa: BLE001 - the notebook was read before; a label is cosmetic
-        sources = {}
-    return cell_label(number, sources.get(number, ""))
+    return _labels_of(path, [number])[0]
 
 
 def _labels(path: Path, execution: Execution) -> list[str]:
     """The stopped cells, named for the student."""
-    return [_label(path, n) for n in execution.stopped_cells]
+    return _labels_of(path, execution.stopped_cells)
+
+
+def _labels_of(path: Path, numbers: list[int]) -> list[str]:
+    """Cells named by number and first line, from one read of the notebook."""
+    try:
+        sources = dict(runnable_cells(path))
+    except Exception:  # noqa: BLE001 - the notebook was read before; a label is cosmetic
+        sources = {}
+    return [cell_label(n, sources.get(n, "")) for n in numbers]
 
 
 def _q1_checks(execution: Execution, run: Run) -> dict[str, CheckResult]:

@@ -60,15 +60,11 @@ def field_docs(cls: type) -> dict[str, str]:
 
 def describe(path: str) -> str:
     """The description of a field by its dotted path in the tree, e.g. ``limits.timeout``."""
-    cls, name = Settings, path
-    while "." in name:
-        head, name = name.split(".", 1)
-        cls = {f.name: f.type for f in dataclasses.fields(cls)}[head]
-        cls = GROUP_BY_NAME[cls] if isinstance(cls, str) else cls
-    return field_docs(cls)[name]
-
-
-GROUP_BY_NAME = {cls.__name__: cls for cls in GROUPS}
+    *groups, name = path.split(".")
+    group: Any = Settings()
+    for head in groups:
+        group = getattr(group, head)
+    return field_docs(type(group))[name]
 
 
 def default(path: str) -> Any:
