@@ -11,11 +11,13 @@ import traceback
 from contextlib import ExitStack
 from pathlib import Path
 
-from . import classroom, intake, overrides, pipeline, regrade_diff, report
-from .config import Cluster, Limits, Machine
-from .dask_engine import DaskEngine, EngineError
-from .results import SubmissionResult, to_gradescope
-from .worksheet import NOTEBOOK
+from autograder import report
+from autograder.grading import classroom, intake, pipeline
+from autograder.grading.dask_engine import DaskEngine, EngineError
+from autograder.report import regrade_diff
+from autograder.report.results import SubmissionResult, to_gradescope
+from autograder.settings.limits import Cluster, Limits, Machine
+from autograder.worksheet import NOTEBOOK, overrides
 
 
 def _limits(args: argparse.Namespace, base: Limits = Limits()) -> Limits:
@@ -39,11 +41,11 @@ def _problem_lines(found: overrides.Overrides, problems) -> list[str]:
 
 def cmd_grade(args: argparse.Namespace) -> int:
     """Grade a class: notebooks, folders, Gradescope export zips or folders (see intake.py)."""
-    from .checks import catalogue_problems
-    from .progress import Progress
+    from autograder.checks import catalogue_problems
+    from autograder.report.progress import Progress
 
     if problems := catalogue_problems():
-        print("error: the catalogue of mistakes (autograder/mistakes.py) needs fixing before "
+        print("error: the catalogue of mistakes (autograder/worksheet/mistakes.py) needs fixing before "
               "grading:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 2
     out = Path(args.out)
@@ -158,9 +160,8 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
 
 
 def cmd_assign(args: argparse.Namespace) -> int:
-    from . import package
-
-    from .checks import catalogue_problems
+    from autograder.checks import catalogue_problems
+    from autograder.student import package
 
     problems = [f"catalogue: {p}" for p in catalogue_problems()]
     problems += [f"master notebook: {p}" for p in package.master_problems(Path(args.master))]
@@ -173,7 +174,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch_cifar(args: argparse.Namespace) -> int:
-    from .q1 import cifar
+    from autograder.q1 import cifar
 
     path = cifar.download_cifar(args.data_dir)
     print(f"CIFAR-10 verified and cached in {path}")

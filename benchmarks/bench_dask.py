@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder import classroom, pipeline  # noqa: E402
-from autograder.config import Cluster  # noqa: E402
-from autograder.dask_engine import DaskEngine  # noqa: E402
+from autograder.grading import classroom, pipeline  # noqa: E402
+from autograder.grading.dask_engine import DaskEngine  # noqa: E402
+from autograder.settings.limits import Cluster  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DASK = Path(sys.executable).with_name("dask")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder.config import Limits  # noqa: E402
-from autograder.execute import execute_notebook  # noqa: E402
+from autograder.execution.execute import execute_notebook  # noqa: E402
+from autograder.settings.limits import Limits  # noqa: E402
 
 CELLS = [
     "import numpy as np\nimport sympy as sp\n"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder import classroom, pipeline  # noqa: E402
+from autograder.grading import classroom, pipeline  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

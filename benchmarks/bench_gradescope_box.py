@@ -13,9 +13,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder import package  # noqa: E402
+from autograder.student import package  # noqa: E402
 from tests.conftest import REFERENCE, ROOT  # noqa: E402
-from tests.test_gradescope_box import TROUBLE, cgroup_v1_problem, run_in_box, with_last_cell  # noqa: E402
+from tests.execution.test_gradescope_box import (
+    TROUBLE,  # noqa: E402
+    cgroup_v1_problem,
+    run_in_box,
+    with_last_cell,
+)
 
 
 def main(names: list[str]) -> int:

@@ -23,8 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder.q1 import PROBE_FILE, Q1Config, check_q1, prepare_q1  # noqa: E402
-from autograder.q1 import cifar  # noqa: E402
+from autograder.q1 import (  # noqa: E402
+    PROBE_FILE,
+    Q1Config,
+    check_q1,
+    cifar,  # noqa: E402
+    prepare_q1,
+)
 
 SUBMISSIONS = {"reference": (), "worksheet-style": ("worksheet_cnn", "worksheet_mlp")}
 

@@ -65,7 +65,7 @@ def run_seed(seed: int, n_train: int | None, workdir: str) -> list[dict]:
     import numpy as np
 
     from autograder.q1 import Q1Config, check_q1, prepare_q1, probe, synthetic
-    from autograder.q1.config import BUDGETS
+    from autograder.settings.q1 import BUDGETS
     from tests import q1_fixtures as fx
 
     work = Path(workdir) / f"seed{seed}"

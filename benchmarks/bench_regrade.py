@@ -36,9 +36,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder import answers, mistakes, pipeline, worksheet  # noqa: E402
-from autograder.execute import Execution  # noqa: E402
-from autograder.execution_cache import ExecutionCache, execution_fingerprint  # noqa: E402
+from autograder import answers, worksheet  # noqa: E402
+from autograder.execution.cache import ExecutionCache, execution_fingerprint  # noqa: E402
+from autograder.execution.execute import Execution  # noqa: E402
+from autograder.grading import pipeline  # noqa: E402
+from autograder.worksheet import mistakes  # noqa: E402
 
 NEW_ENTRY = ('    Mistake("q2a_out_dim", 105, "bench-new-entry", "Added by bench_regrade.py.", 0.25),\n')
 
@@ -146,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         for label in ("first grading (cached executions)", "rerun, nothing changed"):
             seconds, cpu, stdout = grade(package_root, folder, out, args.jobs)
             print(f"{label:40s} {seconds:6.2f} s {cpu:6.2f} s   {_summary(stdout)}")
-        catalogue = package_root / "autograder" / "mistakes.py"
+        catalogue = package_root / "autograder" / "worksheet" / "mistakes.py"
         text = catalogue.read_text()
         catalogue.write_text(re.sub(r"(CATALOGUE: tuple\[Mistake, \.\.\.\] = \(\n)",
                                     lambda m: m.group(1) + NEW_ENTRY, text, count=1))

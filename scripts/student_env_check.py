@@ -1,6 +1,6 @@
 """Run the students' download in a Jupyter kernel of any Python environment (manual check).
 
-The kernel tests (tests/test_student_kernels.py) cover a Colab-like kernel, a venv without torch
+The kernel tests (tests/student/test_student_kernels.py) cover a Colab-like kernel, a venv without torch
 and the project's venv. This runs the same two notebooks (reference answers; known wrong answers)
 in an environment you made, e.g. DataHub's versions:
 
@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder import package  # noqa: E402
-from tests import test_student_kernels as kernels  # noqa: E402
+from autograder.student import package  # noqa: E402
+from tests.student import test_student_kernels as kernels  # noqa: E402
 
 
 def main(python: str) -> int:

@@ -30,8 +30,9 @@ def worker() -> dict:
     import numpy as np
     import sympy as sp
 
-    from autograder import answers, mistakes, worksheet
+    from autograder import answers, worksheet
     from autograder.checks import check_variable
+    from autograder.worksheet import mistakes
 
     names = {n: sp.Symbol(n) for n in worksheet.Q2_SYMBOLS}
     names.update({n: sp.Symbol(n, integer=True, nonnegative=True) for n in "WKps"})

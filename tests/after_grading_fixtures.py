@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from autograder import answers, pipeline
-from autograder.execute import Execution
-from autograder.execution_cache import ExecutionCache, execution_fingerprint
-from autograder.results import SubmissionResult
+from autograder import answers
+from autograder.execution.cache import ExecutionCache, execution_fingerprint
+from autograder.execution.execute import Execution
+from autograder.grading import pipeline
+from autograder.report.results import SubmissionResult
 
 ROOT = Path(__file__).resolve().parent.parent
 BLANK = ROOT / "assignment" / "dis05.ipynb"

@@ -12,7 +12,7 @@ import pytest
 
 from autograder import answers
 from autograder.checks import check_variable
-from autograder.results import CheckResult
+from autograder.report.results import CheckResult
 from autograder.worksheet import QUESTIONS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,7 +5,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from autograder import package, settings
+from autograder import settings
+from autograder.student import package
 
 ROOT = Path(__file__).resolve().parent.parent
 ZIP_LISTING = ROOT / "tests" / "golden" / "zip_listing.txt"

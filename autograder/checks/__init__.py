@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 
-from autograder import mistakes
 from autograder.answers import MISSING
 from autograder.checks import choice, formula, matrix, scalar, shape
 from autograder.checks.common import Unreadable, to_plain
-from autograder.results import CheckResult
-from autograder.worksheet import Variable, variable as worksheet_variable
+from autograder.report.results import CheckResult
+from autograder.worksheet import Variable, mistakes
+from autograder.worksheet import variable as worksheet_variable
 
 log = logging.getLogger(__name__)
 

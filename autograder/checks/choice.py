@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import difflib
 
-from autograder.checks.common import (
-    RIGHT, Reading, Unreadable, Verdict, type_error, wrong,
-)
+from autograder.checks.common import RIGHT, Reading, Unreadable, Verdict, type_error, wrong
 from autograder.worksheet import Variable
 
 

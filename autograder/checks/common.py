@@ -14,10 +14,10 @@ from typing import Any, Callable
 
 import sympy
 
-from autograder import answers, mistakes
+from autograder import answers
 from autograder.answers import Array, Sym, Unsupported
-from autograder.parse import MAX_BITS, ParseError, error_message, parse
-from autograder.worksheet import Q2_SYMBOLS, Variable
+from autograder.answers.parse import MAX_BITS, ParseError, error_message, parse
+from autograder.worksheet import Q2_SYMBOLS, Variable, mistakes
 
 
 class Unreadable(Exception):

@@ -15,15 +15,24 @@ import functools
 import numpy as np
 import sympy
 
-from autograder import mistakes
 from autograder.answers import Array, Sym
+from autograder.answers.parse import ParseError, parse
 from autograder.checks import cas
 from autograder.checks.common import (
-    RIGHT, Reading, Unreadable, Verdict, could_not_read, expected, find_mistake, read_expr, show,
-    type_error, undecided, wrong,
+    RIGHT,
+    Reading,
+    Unreadable,
+    Verdict,
+    could_not_read,
+    expected,
+    find_mistake,
+    read_expr,
+    show,
+    type_error,
+    undecided,
+    wrong,
 )
-from autograder.parse import ParseError, parse
-from autograder.worksheet import Variable
+from autograder.worksheet import Variable, mistakes
 
 FORMULA_SYMBOLS = ("W", "K", "p", "s")
 DOMAIN = {"W": (1, 40), "p": (0, 5), "s": (1, 6)}  # inclusive ranges; K runs over 1..W+2p

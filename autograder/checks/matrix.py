@@ -14,11 +14,19 @@ import sympy
 from autograder.answers import Array
 from autograder.checks import cas
 from autograder.checks.common import (
-    RIGHT, Reading, Unreadable, Verdict, catalogue, expected, find_mistake, mistake_verdict,
-    read_expr, type_error,
+    RIGHT,
+    Reading,
+    Unreadable,
+    Verdict,
+    catalogue,
+    expected,
+    find_mistake,
+    mistake_verdict,
+    read_expr,
+    type_error,
 )
-from autograder.mistakes import for_variable
 from autograder.worksheet import Q2_SYMBOLS, Variable
+from autograder.worksheet.mistakes import for_variable
 
 MAX_ENTRIES = 400
 SHOWN_DIFFERENCES = 3

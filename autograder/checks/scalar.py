@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from autograder.checks import cas
 from autograder.checks.common import (
-    RIGHT, Reading, Unreadable, Verdict, expected, find_mistake, read_expr, show, type_error,
-    undecided, wrong,
+    RIGHT,
+    Reading,
+    Unreadable,
+    Verdict,
+    expected,
+    find_mistake,
+    read_expr,
+    show,
+    type_error,
+    undecided,
+    wrong,
 )
 from autograder.worksheet import Variable
 

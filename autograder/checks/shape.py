@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from autograder.answers import Array
+from autograder.answers.parse import ParseError, parse
 from autograder.checks.common import (
-    RIGHT, Reading, Unreadable, Verdict, could_not_read, expected, find_mistake, read_expr, show,
-    type_error, wrong,
+    RIGHT,
+    Reading,
+    Unreadable,
+    Verdict,
+    could_not_read,
+    expected,
+    find_mistake,
+    read_expr,
+    show,
+    type_error,
+    wrong,
 )
-from autograder.parse import ParseError, parse
 from autograder.worksheet import Variable
 
 WANTED = "a tuple of whole numbers, like (3, 32, 32)"

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .checks import check_q1, probe_reached, staff_log
-from .config import Q1Config
-from .prepare import Prepared, prepare_q1
+from autograder.checks.q1 import check_q1, probe_reached, staff_log
+from autograder.q1.prepare import Prepared, prepare_q1
+from autograder.settings.q1 import Q1Config
 
 PROBE_FILE = Path(__file__).with_name("probe.py")
 GRADING_ENV = "DIS05_GRADING"  # the runner sets it to "1"; notebooks then skip long training
@@ -30,7 +30,9 @@ GRADING_ENV = "DIS05_GRADING"  # the runner sets it to "1"; notebooks then skip 
 
 def q1_probe(prepared: Prepared):
     """The ``execute.Probe`` for one submission (the same for every submission of a run)."""
-    from ..execute import Probe  # here, so the data and check modules do not need the sandbox
+    from autograder.execution.execute import (
+        Probe,  # here, so the data and check modules do not need the sandbox
+    )
 
     return Probe(module_file=PROBE_FILE, function="probe", inputs=prepared.inputs)
 

@@ -28,7 +28,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from autograder import environment
+from autograder.settings import environment
 
 CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 ARCHIVE_MD5 = "c58f30108f718f92721af3b95e74349a"

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cifar, synthetic
-from .config import Budget, Q1Config
-from .probe import pick_device, reference_translate
+from autograder.q1 import cifar, synthetic
+from autograder.q1.probe import pick_device, reference_translate
+from autograder.settings.q1 import Budget, Q1Config
 
 #: Shapes of the translate inputs: non-square, so a swapped axis shows.
 TRANSLATE_SHAPES = {"x3": (3, 7, 5), "x4": (2, 3, 6, 9)}

@@ -22,7 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .cifar import BATCH_DIR, META_FILE, TEST_FILE, TRAIN_FILES, Dataset, md5_file, read_batches
+from autograder.q1.cifar import (
+    BATCH_DIR,
+    META_FILE,
+    TEST_FILE,
+    TRAIN_FILES,
+    Dataset,
+    md5_file,
+    read_batches,
+)
 
 VERSION = 2
 MD5_FILE = "md5sums.json"

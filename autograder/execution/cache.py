@@ -1,0 +1,133 @@
+"""What running a notebook produced, kept so that a regrade reruns only the checks.
+
+An entry holds one ``execute.Execution`` as plain data (status, answers, log, cells run) and a
+copy of Q1's probe outputs. Its key is the hash of the notebook's bytes and of everything that
+affects running it (``execution_fingerprint``): the limits, Q1's dataset, budget, recipe and seed,
+the answer variables asked for, the Python version, and the source of every module that is not
+check-only (``CHECK_ONLY``). Changing checkers, the catalogue, overrides or points therefore
+keeps the cache; changing limits, Q1's budget or the execution code empties it (new keys).
+
+Entries are written into a temporary folder and renamed into place, so a reader never sees half
+an entry; an unreadable entry is a miss, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.execution.execute import Execution
+
+FORMAT = 1
+
+#: Modules (relative to the package) that only check, report or drive: editing them keeps cached
+#: executions. Every other module (sandbox, runner, execute, answers, q1's probe and data ...)
+#: is part of the execution's version.
+CHECK_ONLY = frozenset({
+    "__main__.py", "cli.py", "report/progress.py", "report/html.py", "student/package.py",
+    "report/__init__.py", "report/results.py", "worksheet/mistakes.py", "answers/parse.py",
+    "worksheet/__init__.py", "worksheet/overrides.py", "report/answer_groups.py",
+    "report/regrade_diff.py", "report/review.py", "grading/classroom.py", "grading/intake.py",
+    "execution/cache.py",
+})
+CHECK_ONLY_FOLDERS = ("checks/", "report/templates/")
+
+
+def execution_sources() -> list[Path]:
+    """The package's modules that affect what running a notebook produces."""
+    package = Path(__file__).parents[1]  # the autograder package
+    chosen = []
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package).as_posix()
+        if "__pycache__" in rel or "dist/" in rel:
+            continue
+        if rel in CHECK_ONLY or rel.startswith(CHECK_ONLY_FOLDERS):
+            continue
+        chosen.append(path)
+    return chosen
+
+
+def execution_fingerprint(run) -> str:
+    """A hash of everything besides the notebook that decides what running it produces."""
+    digest = hashlib.sha256(f"format {FORMAT}\0{sys.version}\0".encode())
+    package = Path(__file__).parents[1]  # the autograder package
+    for path in execution_sources():
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    digest.update(repr(run.limits).encode())
+    names = [v.name for q in run.questions for v in q.variables if v.kind != "program"]
+    digest.update(repr(names).encode())
+    if run.q1 is not None:
+        q1 = run.q1
+        digest.update(repr((q1.dataset, q1.profile, q1.device, q1.budget, q1.config,
+                            q1.translate_cases, q1.steps)).encode())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ExecutionCache:
+    """Cached executions under ``folder``, for one fingerprint. ``writable=False`` (a dry run)
+    reads entries but writes none; ``readable=False`` (``--rerun``) runs every notebook again
+    and replaces its entry."""
+
+    folder: Path
+    fingerprint: str
+    writable: bool = True
+    readable: bool = True
+
+    def key(self, notebook: Path) -> str:
+        content = hashlib.sha256(Path(notebook).read_bytes()).hexdigest()
+        return hashlib.sha256(f"{self.fingerprint}\0{content}".encode()).hexdigest()
+
+    def has(self, notebook: Path) -> bool:
+        """Whether ``get`` would find this notebook's run."""
+        return self.get(notebook) is not None
+
+    def get(self, notebook: Path) -> Execution | None:
+        """The cached execution of this notebook, or None. Its ``probe_dir`` points into the
+        cache: read it, never remove it."""
+        if not self.readable:
+            return None
+        entry = Path(self.folder) / self.key(notebook)
+        try:
+            data = json.loads((entry / "execution.json").read_text(encoding="utf-8"))
+            if data.get("format") != FORMAT:
+                return None
+            probe = entry / "probe" if data["probe"] else None
+            if probe is not None and not probe.is_dir():
+                return None
+            return Execution(data["status"], data["answers"], data["log"], data["seconds"],
+                             probe_dir=probe, cells_run=data["cells_run"],
+                             stopped_cells=data["stopped_cells"], notes=list(data["notes"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, notebook: Path, execution: Execution) -> None:
+        """Keep ``execution`` (its probe outputs copied). Failing to write is not an error."""
+        if not self.writable:
+            return
+        folder = Path(self.folder)
+        entry = folder / self.key(notebook)
+        tmp = None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder))
+            if execution.probe_dir is not None:
+                shutil.copytree(execution.probe_dir, tmp / "probe", symlinks=True)
+            (tmp / "execution.json").write_text(json.dumps({
+                "format": FORMAT, "status": execution.status, "answers": execution.answers,
+                "log": execution.log, "seconds": execution.seconds,
+                "cells_run": execution.cells_run, "stopped_cells": execution.stopped_cells,
+                "notes": list(execution.notes), "probe": execution.probe_dir is not None,
+            }, ensure_ascii=False), encoding="utf-8")
+            if entry.exists():
+                shutil.rmtree(entry, ignore_errors=True)
+            os.replace(tmp, entry)
+        except (OSError, TypeError, ValueError):
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)

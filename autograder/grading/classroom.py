@@ -1,0 +1,349 @@
+"""Grade a whole class: take the submissions in, grade the new or changed ones in parallel, and
+write every result as soon as it is known; then rebuild grades.csv, gradebook.csv and report.html
+from every result in OUT.
+
+Resuming: each submission's ``OUT/<name>/checks.json`` records a key, the hash of its notebook's
+bytes and of the grader (its source code, limits, questions and Q1 set-up). A rerun skips a
+submission whose key is unchanged unless ``force``. Every submission gets a row, whatever it
+holds; one bad submission never stops the run, and a grading process that dies still yields a
+row for the submission it was grading.
+
+Regrading: what running each notebook produced is kept in ``OUT/.cache/executions``
+(``execution_cache``), so a change to checkers, the catalogue, overrides or points reruns only the
+checks (identical answers are checked once per grading process). Before anything in OUT is
+replaced, the previous outputs are copied to ``OUT/history/<time>/``; every run over an existing
+OUT computes the regrade diff (``OUT/changes.csv``); ``dry_run`` computes it and writes nothing.
+After the run, the answer groups (``answer_groups.csv``), the review queue (``review.csv``) and
+the overrides that matched nobody are written with the report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import tempfile
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+from autograder import report
+from autograder.execution.cache import ExecutionCache, execution_fingerprint
+from autograder.grading import intake, pipeline
+from autograder.grading.intake import Submission
+from autograder.report import answer_groups, regrade_diff, review
+from autograder.report import html as html_report
+from autograder.report.results import SubmissionResult
+from autograder.worksheet import NOTEBOOK, overrides
+
+#: Modules that only present or transport results: changing them does not regrade anything.
+PRESENTATION_MODULES = frozenset({"cli.py", "__main__.py", "report/progress.py", "report/html.py",
+                                  "student/package.py", "grading/dask_engine.py",
+                                  "grading/remote.py"})
+POLL_SECONDS = 0.5
+CACHE_FOLDER = Path(".cache") / "executions"
+
+OnResult = Callable[[SubmissionResult, bool], None]  # (result, reused from an earlier run)
+
+
+@dataclass
+class ClassRun:
+    """What one class run did; ``records`` are every result in OUT (``report.read_records``)."""
+
+    results: list[SubmissionResult]  # this run's submissions, graded or reused, by name
+    graded: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    jobs: int = 1
+    records: list[dict] = field(default_factory=list)
+    checked_only: list[str] = field(default_factory=list)  # graded from a cached execution
+    changes: list = field(default_factory=list)  # regrade_diff.Change, against the earlier run
+    groups: list = field(default_factory=list)  # answer_groups.AnswerGroup
+    review: list = field(default_factory=list)  # review.ReviewItem
+    override_problems: list = field(default_factory=list)  # overrides.Problem (unmatched too)
+    dry_run: bool = False
+
+
+def grader_version(run: pipeline.Run) -> str:
+    """A hash of everything that decides a grade besides the notebook itself."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parents[1]  # the autograder package
+    for path in sorted(package.rglob("*.py")):
+        if path.relative_to(package).as_posix() not in PRESENTATION_MODULES:
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    digest.update(repr(run.limits).encode())
+    digest.update(repr([(q.id, q.points) for q in run.questions]).encode())
+    digest.update(repr((run.overrides.text, run.review)).encode())
+    if run.q1 is not None:
+        q1 = run.q1
+        digest.update(repr((q1.dataset, q1.profile, q1.device, q1.budget, q1.config)).encode())
+        digest.update(q1.test_labels.tobytes())
+    return digest.hexdigest()
+
+
+def submission_key(submission: Submission, version: str) -> str:
+    return hashlib.sha256(f"{version}\0{submission.content_hash()}".encode()).hexdigest()
+
+
+def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: int | None = None,
+                force: bool = False, assignment: str = NOTEBOOK,
+                on_start: Callable[[int, int], None] | None = None,
+                on_result: OnResult | None = None,
+                on_wait: Callable[[], None] | None = None,
+                dry_run: bool = False, rerun: bool = False, engine=None) -> ClassRun:
+    """Grade every submission under ``paths`` into ``out``.
+
+    ``on_start(total, to_grade)`` is called once the submissions are known, ``on_result`` once
+    per submission (reused ones first), ``on_wait`` every ``POLL_SECONDS`` while waiting.
+    ``force`` regrades unchanged submissions too; ``rerun`` also runs their notebooks again
+    (ignores cached executions); ``dry_run`` grades and computes the diff but writes nothing.
+    ``engine`` (a connected ``dask_engine.DaskEngine``) runs the notebooks on a Dask cluster
+    instead of the local pool (``jobs`` is then its number of worker threads); notebooks whose
+    run is cached are only checked, here.
+    """
+    out = Path(out)
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="dis05-intake-") as tmp:
+        submissions = intake.collect(paths, assignment=assignment, extract_to=Path(tmp))
+        version = grader_version(run)
+        keys = {s.name: submission_key(s, version) for s in submissions}
+        by_name = {s.name: s for s in submissions}
+        jobs = engine.slots() if engine else max(1, min(jobs or os.cpu_count() or 1,
+                                                         len(submissions) or 1))
+        done = ClassRun([], jobs=jobs, dry_run=dry_run)
+        earlier = {r["result"].submission: r for r in report.read_records(out)}
+        history = regrade_diff.History(out)
+        cache = ExecutionCache(out / CACHE_FOLDER, execution_fingerprint(run),
+                               writable=not dry_run, readable=not rerun)
+        run = replace(run, cache=cache)  # every submission's grading may use earlier runs
+
+        def record(result: SubmissionResult, reused: bool = False) -> None:
+            sub = by_name[result.submission]
+            if not reused:
+                if not dry_run:
+                    if sub.name in earlier:
+                        history.keep(sub.name)
+                    folder = report.write_submission(out, result)
+                    report.write_record(folder, result, key=keys[sub.name], student=sub.student,
+                                        source=sub.source, graded_at=_now())
+                done.graded.append(sub.name)
+                if result.details.get("execution_cached"):
+                    done.checked_only.append(sub.name)
+            else:
+                done.reused.append(sub.name)
+            done.results.append(result)
+            if on_result:
+                on_result(result, reused)
+
+        cached = {} if force or rerun else {s.name: r for s in submissions
+                                   if (r := _reusable(out, s, keys[s.name], earlier)) is not None}
+        if on_start:
+            on_start(len(submissions), len(submissions) - len(cached))
+        try:
+            runnable = []
+            for sub in submissions:
+                if sub.name in cached:
+                    record(_reuse(out, sub, keys[sub.name], cached[sub.name], dry_run),
+                           reused=True)
+                elif sub.notebook is None:
+                    record(no_notebook_result(sub, run))
+                else:
+                    runnable.append(sub)
+            if engine:
+                checked_here = [sub for sub in runnable if cache.has(sub.notebook)]
+                for sub in checked_here:
+                    record(_grade_one(sub, run))
+                remote = [sub for sub in runnable if sub not in checked_here]
+                engine.grade(remote, replace(run, cache=None), record, on_wait)
+            elif jobs == 1:
+                for sub in runnable:
+                    record(_grade_one(sub, run))
+            else:
+                _grade_parallel(runnable, run, jobs, record, on_wait)
+        finally:
+            done.seconds = time.monotonic() - start
+            _after_grading(out, run, done, earlier, history, len(submissions),
+                           {s.name: s.student for s in submissions})
+    done.results.sort(key=lambda r: r.submission)
+    return done
+
+
+def _merged_records(earlier: dict[str, dict], done: ClassRun,
+                    students: dict[str, dict]) -> list[dict]:
+    """Every record in OUT after this run (what ``report.read_records`` would now read), built
+    in memory: the earlier records with this run's results in place."""
+    merged = dict(earlier)
+    for result in done.results:
+        merged[result.submission] = {**earlier.get(result.submission, {}), "result": result,
+                                     "student": students.get(result.submission) or {}}
+    return [merged[name] for name in sorted(merged)]
+
+
+def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[str, dict],
+                   history: regrade_diff.History, total: int, students: dict[str, dict]) -> None:
+    """The regrade diff, answer groups, review queue and the class files (none in a dry run)."""
+    done.changes = regrade_diff.diff(earlier, [r for r in done.results
+                                               if r.submission in set(done.graded)])
+    done.records = _merged_records(earlier, done, students)
+    if done.dry_run:
+        _summarise(done, run)
+        return
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as painter:
+        # the plots take seconds of one core: drawn on another while the rest is computed
+        plots = painter.submit(html_report.draw_plots, [r["result"] for r in done.records],
+                               run.questions)
+        _summarise(done, run)
+        if earlier and done.graded:
+            history.keep_class_files()
+        question_ids = [q.id for q in run.questions]
+        report.write_class_csvs(out, done.records, question_ids)
+        regrade_diff.write_changes(out / regrade_diff.CHANGES_FILE, done.changes)
+        answer_groups.write_groups_csv(out / answer_groups.GROUPS_FILE, done.groups)
+        review.write_review_csv(out / review.REVIEW_FILE, done.review)
+        html_report.write_report(
+            out / "report.html", done.records, questions=run.questions,
+            run_info=html_report.RunInfo(seconds=done.seconds, jobs=done.jobs,
+                                         graded=len(done.graded), reused=len(done.reused),
+                                         total=total),
+            extras=html_report.ReportExtras(
+                groups=tuple(done.groups), review=tuple(done.review),
+                override_problems=tuple(done.override_problems),
+                overrides_path=run.overrides.path, changes=tuple(done.changes)),
+            plots=_plots(plots))
+
+
+def _plots(future) -> html_report.Plots | None:
+    """The plots drawn in the other process; None (draw them here) if that process failed."""
+    try:
+        return future.result()
+    except Exception:
+        return None
+
+
+def _summarise(done: ClassRun, run: pipeline.Run) -> None:
+    """Answer groups, the review queue and the overrides' problems, from ``done.records``."""
+    done.groups = answer_groups.build_groups(done.records, run.questions)
+    done.review = review.queue(done.records, run.review)
+    used = {c.mistake for r in done.records for q in r["result"].questions for c in q.checks
+            if c.stage == "override"}
+    done.override_problems = [*run.overrides.problems,
+                              *overrides.unmatched(run.overrides, used)]
+
+
+def no_notebook_result(sub: Submission, run: pipeline.Run) -> SubmissionResult:
+    """The row of a submission with nothing to run."""
+    return pipeline.nothing_to_run(sub.name, sub.problem or "invalid notebook: no notebook", run)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _reusable(out: Path, sub: Submission, key: str,
+              earlier: dict[str, dict] | None = None) -> dict | None:
+    """The earlier record of ``sub`` when its key still matches (``earlier``: the records already
+    read from OUT, so none is read twice)."""
+    folder = out / sub.name
+    if not ((folder / "results.json").is_file() and (folder / "feedback.md").is_file()):
+        return None
+    record = (earlier.get(sub.name) if earlier is not None
+              else report.read_record(folder / report.RECORD_FILE))
+    return record if record and record.get("key") == key else None
+
+
+def _reuse(out: Path, sub: Submission, key: str, record: dict,
+           dry_run: bool = False) -> SubmissionResult:
+    """An earlier run's result; its identifiers are refreshed if the export's changed."""
+    if not dry_run and (record.get("student", {}) != sub.student
+                        or record.get("source") != sub.source):
+        report.write_record(out / sub.name, record["result"], key=key, student=sub.student,
+                            source=sub.source, graded_at=record.get("graded_at", ""))
+    return record["result"]
+
+
+def _grade_one(sub: Submission, run: pipeline.Run) -> SubmissionResult:
+    return pipeline.grade_submission(sub.notebook, run, name=sub.name)
+
+
+# Parallel grading. Workers are forked (they inherit the prepared run). A worker announces each
+# submission it starts on a queue, so when a worker dies (the pool breaks) only the submissions
+# that had started are suspects: each is retried alone, and one that breaks its own pool gets a
+# grader-error row. Submissions that had not started go back into a fresh pool.
+
+_started_queue = None
+
+
+def _init_worker(queue) -> None:
+    global _started_queue
+    _started_queue = queue
+
+
+def _grade_in_worker(sub: Submission, run: pipeline.Run) -> SubmissionResult:
+    if _started_queue is not None:
+        _started_queue.put(sub.name)
+    return _grade_one(sub, run)
+
+
+def _grade_parallel(subs: list[Submission], run: pipeline.Run, jobs: int,
+                    record: Callable[[SubmissionResult], None],
+                    on_wait: Callable[[], None] | None) -> None:
+    context = multiprocessing.get_context("fork")
+    queue = context.SimpleQueue()
+    todo, suspects = list(subs), []
+    while todo or suspects:
+        solo = bool(suspects)
+        batch = [suspects.pop(0)] if solo else todo
+        if not solo:
+            todo = []
+        unfinished = _pool_pass(batch, run, 1 if solo else jobs, context, queue, record, on_wait)
+        started = set()
+        while not queue.empty():
+            started.add(queue.get())
+        if not unfinished:
+            continue
+        if solo:
+            sub, why = unfinished[0]
+            record(pipeline.grader_error(sub.name, run.questions,
+                                         f"the grading process died while grading this "
+                                         f"submission: {why}"))
+        else:
+            suspects += [s for s, _ in unfinished if s.name in started]
+            todo += [s for s, _ in unfinished if s.name not in started]
+
+
+def _pool_pass(batch: list[Submission], run: pipeline.Run, jobs: int, context, queue,
+               record: Callable[[SubmissionResult], None],
+               on_wait: Callable[[], None] | None) -> list[tuple[Submission, str]]:
+    """Grade ``batch`` in one pool; return the submissions lost to a broken pool, with why."""
+    unfinished = []
+    pool = ProcessPoolExecutor(min(jobs, len(batch)), mp_context=context,
+                               initializer=_init_worker, initargs=(queue,))
+    try:
+        futures: dict[Future, Submission] = {pool.submit(_grade_in_worker, s, run): s
+                                             for s in batch}
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            for future in finished:
+                sub = futures[future]
+                try:
+                    record(future.result())
+                except BrokenProcessPool as exc:
+                    unfinished.append((sub, repr(exc)))
+                except Exception as exc:  # the result could not come back: still a row
+                    record(pipeline.grader_error(sub.name, run.questions, repr(exc)))
+            if on_wait:
+                on_wait()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return unfinished

@@ -1,0 +1,308 @@
+"""Grade one submission: execute -> extract -> check -> result. Never raises for a submission.
+
+``prepare_run`` does the once-per-run work (the Q1 data and probe inputs); ``grade_submission``
+runs one notebook in the sandbox (or takes what an earlier run of the same notebook produced from
+an ``ExecutionCache``) and then ``check_execution`` checks its answers in this process, where no
+student code ran: overrides apply there, and undecided answers score by the ``ReviewPolicy``.
+Everything the student sees comes from ``results.SubmissionResult``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import traceback
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from autograder import answers, worksheet
+from autograder.checks import check_variable
+from autograder.execution.budget import Budget
+from autograder.execution.execute import (
+    Execution,
+    cell_label,
+    execute_notebook,
+    network_problem,
+    runnable_cells,
+)
+from autograder.report.results import CheckResult, QuestionResult, SubmissionResult
+from autograder.settings.limits import Limits, ReviewPolicy
+from autograder.worksheet import overrides
+
+
+@dataclass(frozen=True)
+class Run:
+    """What every submission of one grading run shares."""
+
+    limits: Limits
+    questions: tuple[worksheet.Question, ...]
+    q1: Any = None  # q1.Prepared when Q1's programs are graded, else None
+    probe_seconds: float = 0.0  # Q1 probe's own budget (q1.probe_seconds), beside the notebook's
+    notes: tuple[str, ...] = ()  # for the staff, once per run (e.g. the network is not cut)
+    overrides: overrides.Overrides = overrides.NONE
+    review: ReviewPolicy = ReviewPolicy()
+    cache: Any = None  # execution_cache.ExecutionCache: earlier runs of the same notebooks
+
+
+def prepare_run(*, limits: Limits = Limits(), grade_q1: bool = True, workdir: Path | None = None,
+                data_dir: Path | None = None) -> Run:
+    """Prepare a run: with ``grade_q1``, write the Q1 probe inputs under ``workdir`` (the caller's
+    folder, kept for the whole run)."""
+    notes = run_notes(limits)
+    if not grade_q1:
+        return Run(limits, worksheet.Q2_QUESTIONS, None, notes=notes)
+    if workdir is None:
+        raise ValueError("grading Q1 needs a workdir for the probe's inputs")
+    from autograder import q1
+
+    prepared = q1.prepare_q1(Path(workdir) / "q1-inputs", data_dir=data_dir)
+    return Run(limits, worksheet.QUESTIONS, prepared, probe_seconds=q1.probe_seconds(prepared),
+               notes=notes)
+
+
+def run_notes(limits: Limits) -> tuple[str, ...]:
+    """What the staff should know once about this run's isolation."""
+    why = network_problem() if limits.isolate_network else "isolate_network is off"
+    return (f"the student's code has network access: {why}",) if why else ()
+
+
+def grade_submission(path: Path, run: Run, *, name: str | None = None,
+                     cache=None) -> SubmissionResult:
+    """Grade one notebook file. Any failure of the grader itself becomes status 'grader error'.
+
+    With ``cache`` (an ``execution_cache.ExecutionCache``; default ``run.cache``), a notebook run
+    before under the same execution settings is not run again: only its checks are."""
+    name = name or Path(path).stem
+    cache = cache if cache is not None else run.cache
+    start = time.monotonic()
+    try:
+        execution = cache.get(path) if cache is not None else None
+        cached = execution is not None
+        if execution is None:
+            execution = _execute(Path(path), run)
+            if cache is not None:
+                cache.put(path, execution)
+        try:
+            result = check_execution(name, execution, run, path=Path(path))
+            result.details["execution_cached"] = cached
+        finally:
+            if execution.probe_dir and not cached:
+                shutil.rmtree(execution.probe_dir, ignore_errors=True)
+    except Exception:
+        result = grader_error(name, run.questions, traceback.format_exc())
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def check_execution(name: str, execution: Execution, run: Run, *,
+                    path: Path | None = None) -> SubmissionResult:
+    """The check phase of one submission, from what running it produced (fresh or cached).
+    The answers' plain data are kept in ``details["answers"]`` (for answer groups); ``path``,
+    the notebook, names the cells stopped by the cell limit."""
+    asked = {v.name for q in run.questions for v in q.variables if v.kind != "program"}
+    stopped = (_labels(path, execution) if path is not None
+               else [f"code cell {n}" for n in execution.stopped_cells])
+    result = SubmissionResult(name, execution.status, log=execution.log,
+                              details={"cells_run": execution.cells_run,
+                                       "stopped_cells": stopped,
+                                       "answers": {k: v for k, v in execution.answers.items()
+                                                   if k in asked}})
+    result.questions = check_answers(execution.answers, run, _q1_checks(execution, run))
+    result.log += _q1_staff_log(execution, run)
+    return result
+
+
+def _execute(path: Path, run: Run) -> Execution:
+    """Run the notebook within its budget (``budget.py``); rerun after early stops.
+
+    A cell killed at the cell limit loses only itself: the notebook is rerun without it, so later
+    cells still run. A notebook that stopped (crash, memory, time) before Q1's probe is rerun up
+    to the last cell that completed, so Q1's code is still checked. Each rerun gets only what is
+    left of the budget, and there are at most ``Limits.reruns``.
+    """
+    names = [v.name for q in run.questions for v in q.variables if v.kind != "program"]
+    probe = None
+    if run.q1 is not None:
+        from autograder.q1 import q1_probe
+
+        probe = q1_probe(run.q1)
+    budget = Budget(run.limits, run.probe_seconds if probe else 0.0)
+    first = budget.first_run()
+    if first is None:
+        return Execution("timeout", {}, "[grader] no time left to run the notebook\n", 0.0)
+    execution = execute_notebook(path, variables=names, limits=run.limits, probe=probe,
+                                 budget=first)
+    budget.charge(execution.notebook_seconds)
+    skip: set[int] = set()
+    for _ in range(run.limits.reruns):
+        if execution.killed_cell:
+            skip.add(execution.killed_cell)
+            retry_budget = budget.rerun(before=execution.killed_after)
+            if retry_budget is None:
+                execution.log += "\n[grader] no time left to rerun the notebook without that cell.\n"
+                break
+            retry = execute_notebook(path, variables=names, limits=run.limits, probe=probe,
+                                     budget=retry_budget, skip=frozenset(skip))
+            budget.charge(retry.notebook_seconds)
+            execution = _merge_skip_rerun(execution, retry, path)
+        elif probe is not None and _needs_probe_rerun(execution):
+            retry_budget = budget.rerun(before=execution.killed_after)
+            if retry_budget is None:
+                execution.log += "\n[grader] no time left to rerun the notebook for Q1.\n"
+                break
+            retry = execute_notebook(path, variables=names, limits=run.limits, probe=probe,
+                                     budget=retry_budget, skip=frozenset(skip),
+                                     max_cells=execution.cells_run)
+            budget.charge(retry.notebook_seconds)
+            _merge_probe_rerun(execution, retry)
+            break
+        else:
+            break
+    return execution
+
+
+def _needs_probe_rerun(execution: Execution) -> bool:
+    from autograder.q1 import probe_reached
+
+    return (execution.status != "ok" and not probe_reached(execution.probe_dir)
+            and execution.cells_run > 0)
+
+
+def _merge_skip_rerun(first: Execution, retry: Execution, path: Path) -> Execution:
+    """The rerun without the killed cell, keeping answers only the first run reached."""
+    if first.probe_dir and first.probe_dir != retry.probe_dir:
+        shutil.rmtree(first.probe_dir, ignore_errors=True)
+    label = _label(path, first.killed_cell)
+    retry.answers = {**first.answers, **retry.answers}
+    retry.stopped_cells = sorted({*first.stopped_cells, first.killed_cell, *retry.stopped_cells})
+    retry.log = (first.log + f"\n[grader] {label} ignored the time limit for one cell and was "
+                 f"killed; the notebook was rerun without it ({retry.status}).\n" + retry.log)
+    retry.notes = [*first.notes, *retry.notes]
+    retry.seconds += first.seconds
+    return retry
+
+
+def _merge_probe_rerun(execution: Execution, retry: Execution) -> None:
+    """Keep the first run's answers; take the probe's outputs from the rerun."""
+    if execution.probe_dir:
+        shutil.rmtree(execution.probe_dir, ignore_errors=True)
+    execution.probe_dir = retry.probe_dir
+    execution.log += (f"\n[grader] the notebook stopped early ({execution.status}); Q1's code was "
+                      f"checked in a second run of its first {execution.cells_run} cells "
+                      f"({retry.status}).\n")
+    execution.seconds += retry.seconds
+
+
+def _label(path: Path, number: int) -> str:
+    return _labels_of(path, [number])[0]
+
+
+def _labels(path: Path, execution: Execution) -> list[str]:
+    """The stopped cells, named for the student."""
+    return _labels_of(path, execution.stopped_cells)
+
+
+def _labels_of(path: Path, numbers: list[int]) -> list[str]:
+    """Cells named by number and first line, from one read of the notebook."""
+    try:
+        sources = dict(runnable_cells(path))
+    except Exception:  # noqa: BLE001 - the notebook was read before; a label is cosmetic
+        sources = {}
+    return [cell_label(n, sources.get(n, "")) for n in numbers]
+
+
+def _q1_checks(execution: Execution, run: Run) -> dict[str, CheckResult]:
+    if run.q1 is None or execution.probe_dir is None:
+        return {}
+    from autograder.q1 import check_q1
+
+    return check_q1(execution.probe_dir, run.q1)
+
+
+def _q1_staff_log(execution: Execution, run: Run) -> str:
+    """Q1's line for the staff log: dataset, whether its budget is an estimate, device, times."""
+    if run.q1 is None:
+        return ""
+    from autograder.q1 import staff_log
+
+    return staff_log(execution.probe_dir, run.q1)
+
+
+def check_answers(plain: dict, run: Run, program_checks: dict[str, CheckResult]) -> list[QuestionResult]:
+    """The check phase: one CheckResult per answer variable, grouped by question; an override
+    that matches the answer replaces the checker's verdict, and an undecided verdict scores by
+    the run's ``ReviewPolicy``."""
+    results = []
+    for q in run.questions:
+        qr = QuestionResult(q.id, q.title)
+        for variable in q.variables:
+            if variable.kind == "program":
+                check = program_checks.get(variable.name) or _not_run(variable)
+            else:
+                value = answers.decode(plain.get(variable.name))
+                check = _check_memo(variable, plain.get(variable.name), value)
+                if run.overrides.entries and value is not answers.MISSING:
+                    check = overrides.apply(variable, value, check, run.overrides)
+            qr.checks.append(apply_review_policy(check, run.review))
+        results.append(qr)
+    return results
+
+
+def apply_review_policy(check: CheckResult, policy: ReviewPolicy) -> CheckResult:
+    """An undecided verdict (or a failed check) keeps ``policy.undecided_credit`` of the points
+    and says it waits for review."""
+    if check.stage not in policy.review_stages:
+        return check
+    score = round(policy.undecided_credit * check.max_score, 6)
+    return replace(check, score=score,
+                   message=f"{check.message} (Scored {score:g} of {check.max_score:g} until course "
+                           f"staff review it.)")
+
+
+# Identical answers are common in a class: one check per distinct (variable, answer) per process.
+_MEMO: dict = {}
+MEMO_SIZE = 50_000
+
+
+def _check_memo(variable: worksheet.Variable, raw: Any, value: Any) -> CheckResult:
+    from autograder.worksheet import mistakes
+
+    try:
+        text = json.dumps(raw, sort_keys=True)
+    except (TypeError, ValueError):
+        return check_variable(variable, value)
+    # the catalogue's identity, not its entries: a test or a TA's session that swaps it in
+    # (mistakes.CATALOGUE is a tuple, replaced whole) gets fresh checks
+    key = (variable.name, variable.kind, variable.points, variable.hidden, repr(variable.expected),
+           id(mistakes.CATALOGUE), id(mistakes.SHARED), text)
+    if key not in _MEMO:
+        if len(_MEMO) >= MEMO_SIZE:
+            _MEMO.clear()
+        _MEMO[key] = check_variable(variable, value)
+    return replace(_MEMO[key])
+
+
+def _not_run(variable: worksheet.Variable) -> CheckResult:
+    return CheckResult(variable.name, 0.0, variable.points,
+                       "not checked: the notebook stopped before this code could be run "
+                       "(see the status above).", stage="missing")
+
+
+def nothing_to_run(name: str, status: str, run: Run) -> SubmissionResult:
+    """The result of a submission with no notebook to run: every answer missing, ``status`` why."""
+    result = SubmissionResult(name, status)
+    result.questions = check_answers({}, run, {})
+    return result
+
+
+def grader_error(name: str, questions, trace: str) -> SubmissionResult:
+    """A result that tells the student to contact staff, and gives staff the traceback."""
+    result = SubmissionResult(name, "grader error", log=trace)
+    for q in questions:
+        qr = QuestionResult(q.id, q.title)
+        qr.checks = [CheckResult(v.name, 0.0, v.points, "not graded: the autograder failed; please "
+                                 "tell course staff.", stage="grader error") for v in q.variables]
+        result.questions.append(qr)
+    return result

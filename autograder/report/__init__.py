@@ -1,0 +1,159 @@
+"""Write what a grading run produced: per-submission results.json, feedback.md and checks.json;
+grades.csv and gradebook.csv for the class."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+from autograder.report.results import (
+    CheckResult,
+    QuestionResult,
+    SubmissionResult,
+    summary_message,
+    to_gradescope,
+)
+
+
+def write_json(path: Path, data: dict, *, indent: int | None = 2) -> None:
+    """Write JSON atomically (a reader never sees half a file); ``indent=None`` is compact and
+    several times faster (machine-read records)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=indent, ensure_ascii=False))
+    os.replace(tmp, path)
+
+
+def feedback_markdown(result: SubmissionResult) -> str:
+    """The feedback a student sees, as a Markdown file a TA can send."""
+    lines = [f"# Feedback: {result.submission}", "",
+             f"**Score: {result.score:g} / {result.max_score:g}**", "",
+             summary_message(result), ""]
+    for q in result.questions:
+        lines += [f"## {q.question}: {q.title} ({q.score:g}/{q.max_score:g})", "",
+                  *(f"- {line}" for line in q.feedback().splitlines()), ""]
+    return "\n".join(lines)
+
+
+def write_submission(out: Path, result: SubmissionResult) -> Path:
+    """Write ``out/<submission>/results.json`` and ``feedback.md``; return the folder."""
+    folder = out / result.submission
+    write_json(folder / "results.json", to_gradescope(result))
+    (folder / "feedback.md").write_text(feedback_markdown(result), encoding="utf-8")
+    return folder
+
+
+def csv_columns(question_ids: list[str]) -> list[str]:
+    """The grades.csv header: the scores, then the student identifiers (empty outside exports)."""
+    return ["submission", "total", "max_total", *question_ids, "status", *IDENTITY_COLUMNS]
+
+
+def csv_row(result: SubmissionResult) -> dict:
+    return {"submission": result.submission, "total": f"{result.score:g}",
+            "max_total": f"{result.max_score:g}", "status": result.status,
+            **{q.question: f"{q.score:g}" for q in result.questions}}
+
+
+def write_csv(path: Path, columns, rows, *, extra: str = "raise") -> Path:
+    """One CSV file (UTF-8, a header row); ``rows`` are dicts keyed by ``columns``
+    (``extra="ignore"`` drops other keys)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(columns), extrasaction=extra)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def write_grades_csv(path: Path, results: list[SubmissionResult], question_ids: list[str], *,
+                     students: dict[str, dict] | None = None) -> None:
+    """One row per submission, in submission order; ``students`` maps a submission to its
+    identifiers (``IDENTITY_COLUMNS``)."""
+    students = students or {}
+    rows = ({**{k: (students.get(r.submission) or {}).get(k, "") for k in IDENTITY_COLUMNS},
+             **csv_row(r)} for r in sorted(results, key=lambda r: r.submission))
+    write_csv(path, csv_columns(question_ids), rows, extra="ignore")
+
+
+# --- Class runs: a machine-readable record per submission, identities, the gradebook ---------
+
+RECORD_FILE = "checks.json"
+RECORD_FORMAT = 1
+IDENTITY_COLUMNS = ("name", "email", "sid", "submission_id")
+GRADEBOOK_COLUMNS = ("Name", "SID", "Email", "Total Score")
+
+
+def write_record(folder: Path, result: SubmissionResult, *, key: str, student: dict | None = None,
+                 source: str = "", graded_at: str = "") -> Path:
+    """``<folder>/checks.json``: the whole result (every check, its stage and mistake id, the
+    answers as plain data), the student's identifiers and the cache key. Written last, atomically: its presence with a
+    matching key means the submission's outputs are complete."""
+    data = _plain_result(result)
+    data["log"] = data["log"][-20_000:]
+    path = folder / RECORD_FILE
+    write_json(path, {"format": RECORD_FORMAT, "key": key, "graded_at": graded_at,
+                      "source": source, "student": student or {}, "result": data}, indent=None)
+    return path
+
+
+def _plain_result(result: SubmissionResult) -> dict:
+    """``result.to_dict()`` without its deep copies (the details are JSON data already): the
+    same dictionary, several times faster for a class."""
+    return {"submission": result.submission, "status": result.status,
+            "questions": [{"question": q.question, "title": q.title,
+                           "checks": [dict(vars(c)) for c in q.checks]}
+                          for q in result.questions],
+            "seconds": result.seconds, "log": result.log, "details": dict(result.details)}
+
+
+def read_record(path: Path) -> dict | None:
+    """A record written by ``write_record`` with its ``result`` rebuilt, or None if unreadable."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if data.get("format") != RECORD_FORMAT:
+            return None
+        data["result"] = result_from_dict(data["result"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return data
+
+
+def result_from_dict(data: dict) -> SubmissionResult:
+    """The inverse of ``SubmissionResult.to_dict``."""
+    questions = [QuestionResult(q["question"], q["title"], [CheckResult(**c) for c in q["checks"]])
+                 for q in data["questions"]]
+    return SubmissionResult(data["submission"], data["status"], questions, data.get("seconds", 0.0),
+                            data.get("log", ""), data.get("details", {}))
+
+
+def read_records(out: Path) -> list[dict]:
+    """Every readable record under ``out`` (one per submission folder), by submission name."""
+    records = [r for r in map(read_record, sorted(Path(out).glob(f"*/{RECORD_FILE}"))) if r]
+    return sorted(records, key=lambda r: r["result"].submission)
+
+
+def write_class_csvs(out: Path, records: list[dict], question_ids: list[str]) -> None:
+    """``grades.csv`` (every submission, with identifiers) and ``gradebook.csv`` (one row per
+    identified student, Gradescope's Name,SID,Email,Total Score)."""
+    results = [r["result"] for r in records]
+    students = {r["result"].submission: r.get("student") or {} for r in records}
+    write_grades_csv(out / "grades.csv", results, question_ids, students=students)
+    write_gradebook_csv(out / "gradebook.csv", records)
+
+
+def write_gradebook_csv(path: Path, records: list[dict]) -> int:
+    """One row per submitter with an email or SID (a group submission gives each member the
+    group's score); returns the number of rows. Submissions without identifiers are left out:
+    a gradebook cannot match them to a student."""
+    rows = []
+    for record in records:
+        student = record.get("student") or {}
+        for s in student.get("submitters") or []:
+            if s.get("email") or s.get("sid"):
+                rows.append({"Name": s.get("name", ""), "SID": s.get("sid", ""),
+                             "Email": s.get("email", ""),
+                             "Total Score": f"{record['result'].score:g}"})
+    write_csv(path, GRADEBOOK_COLUMNS, sorted(rows, key=lambda r: (r["Name"].lower(), r["Email"])))
+    return len(rows)

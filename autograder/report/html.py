@@ -1,0 +1,316 @@
+"""``OUT/report.html``: how the class did, on one self-contained page for TAs.
+
+Sections: a summary, the regrade diff, the review queue, the score distribution (per question),
+the answer groups per question (with the overrides entry that settles each), the most common
+mistakes per question (catalogue ids and messages from ``mistakes.py``; unanswered, unreadable
+and other wrong answers counted too), the submissions that did not run cleanly and why, and
+timing. The layout is the Jinja2 template ``templates/report.html.j2``. Plots are
+drawn with matplotlib's Agg canvas (no pyplot, no global backend) and embedded as base64 PNG, so
+the page has no other files and loads nothing from the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable
+
+from autograder.report.results import SubmissionResult
+from autograder.worksheet import mistakes
+
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+TEMPLATE = "report.html.j2"
+TOP_MISTAKES = 8
+SLOWEST = 5
+LOG_LINES = 12
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """How the run that wrote the report went (the records may come from earlier runs too)."""
+
+    seconds: float = 0.0
+    jobs: int = 1
+    graded: int = 0
+    reused: int = 0
+    total: int = 0
+
+
+def write_report(path: Path, records: list[dict], *, questions: Iterable, run_info: RunInfo,
+                 title: str = "dis05 autograder: class report",
+                 extras: ReportExtras | None = None, plots: Plots | None = None) -> Path:
+    """Write the page for ``records`` (``report.read_records``) and return its path; ``plots``
+    (from ``draw_plots``, e.g. drawn in another process meanwhile) saves drawing them here."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(render(records, questions=list(questions), run_info=run_info, title=title,
+                          extras=extras, plots=plots), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def render(records: list[dict], *, questions: list, run_info: RunInfo, title: str,
+           extras: ReportExtras | None = None, plots: Plots | None = None) -> str:
+    """The page as text: the data are gathered here, the layout is ``templates/report.html.j2``
+    (autoescaping Jinja2, so a TA can change the page without reading Python)."""
+    results = [r["result"] for r in records]
+    students = {r["result"].submission: r.get("student") or {} for r in records}
+    extras = extras or ReportExtras()
+    plots = plots or draw_plots(results, questions)
+    context = {
+        "title": title,
+        "generated": f"{datetime.now():%Y-%m-%d %H:%M}",
+        "count": len(results),
+        "cards": _summary(results),
+        "distribution": _distribution(results, questions, plots),
+        "mistakes": _mistakes(results, questions),
+        "failures": _failures(results, students),
+        "timing": _timing(results, run_info, plots),
+        **extras.context(questions),
+    }
+    return _template().render(**context)
+
+
+@dataclass(frozen=True)
+class ReportExtras:
+    """The after-grading sections: answer groups, the review queue, the overrides file's
+    problems and the regrade diff. Each is optional; the sections say so when empty."""
+
+    groups: tuple = ()  # answer_groups.AnswerGroup, every variable
+    review: tuple = ()  # review.ReviewItem
+    override_problems: tuple = ()  # overrides.Problem
+    overrides_path: str = ""
+    changes: tuple = ()  # regrade_diff.Change
+
+    def context(self, questions: list) -> dict:
+        by_question = defaultdict(list)
+        for g in self.groups:
+            by_question[g.question].append(g)
+        return {"groups": [(q, by_question.get(q.id, [])) for q in questions
+                           if q.id in by_question],
+                "review": list(self.review), "override_problems": list(self.override_problems),
+                "overrides_path": self.overrides_path, "changes": list(self.changes)}
+
+
+def _template():
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined)
+    return env.get_template(TEMPLATE)
+
+
+
+
+# --- sections: plain data for the template ------------------------------------------------------
+
+
+def _summary(results: list[SubmissionResult]) -> list[tuple[str, str]]:
+    totals = [r.score for r in results]
+    max_total = max((r.max_score for r in results), default=0)
+    ok = sum(r.status == "ok" for r in results)
+    cards = [("submissions", len(results)), ("ran cleanly", ok), ("not ok", len(results) - ok),
+             ("mean score", f"{statistics.fmean(totals):.1f} / {max_total:g}" if totals else "–"),
+             ("median score", f"{statistics.median(totals):g}" if totals else "–"),
+             ("full marks", sum(t >= max_total > 0 for t in totals))]
+    return [(k, str(v)) for k, v in cards]
+
+
+def _distribution(results: list[SubmissionResult], questions: list, plots: Plots) -> dict:
+    if not results:
+        return {"images": [], "rows": []}
+    images = [(_data_uri(plots.totals), "Histogram of total scores"),
+              (_data_uri(plots.questions), "Score counts per question")]
+    rows = []
+    for q in questions:
+        scores = [qr.score for r in results for qr in r.questions if qr.question == q.id]
+        if not scores:
+            continue
+        rows.append([q.id, q.title, f"{q.points:g}", f"{statistics.fmean(scores):.2f}",
+                     _pct(sum(s >= q.points for s in scores), len(scores)),
+                     _pct(sum(s <= 0 for s in scores), len(scores))])
+    return {"images": images, "rows": rows}
+
+
+def _mistakes(results: list[SubmissionResult], questions: list) -> list[dict]:
+    """Per question: the catalogue mistakes seen, most common first, with their messages."""
+    graded = [r for r in results
+              if r.status != "grader error" and not r.status.startswith("invalid notebook")]
+    sections = []
+    for q in questions:
+        counts: Counter = Counter()
+        examples: dict = defaultdict(Counter)
+        for r in graded:
+            for qr in r.questions:
+                if qr.question != q.id:
+                    continue
+                for c in qr.checks:
+                    kind = _classify(c)
+                    if kind:
+                        counts[kind] += 1
+                        examples[kind][c.message] += 1
+        rows = []
+        # Most common first; at equal counts, recognised mistakes before the generic rows.
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1].startswith("(")))
+        for (variable, kind), n in ranked[:TOP_MISTAKES]:
+            other = kind.startswith("(")
+            message = "" if kind == "(not answered)" else \
+                _message(variable, kind, examples[(variable, kind)])
+            rows.append({"count": n, "variable": variable,
+                         "label": kind[1:-1] if other else kind, "other": other,
+                         "message": message})
+        sections.append({"question": q, "rows": rows})
+    return sections
+
+
+def _failures(results: list[SubmissionResult], students: dict[str, dict]) -> dict:
+    failed = [r for r in results if r.status != "ok"]
+    by_status = Counter(r.status.split(":")[0] for r in failed)
+    rows = []
+    for r in sorted(failed, key=lambda r: (r.status, r.submission)):
+        rows.append({"submission": r.submission,
+                     "student": students.get(r.submission, {}).get("name", ""),
+                     "status": r.status,
+                     "log": "\n".join(r.log.strip().splitlines()[-LOG_LINES:]),
+                     "score": f"{r.score:g}", "seconds": f"{r.seconds:.1f}"})
+    return {"by_status": by_status.most_common(), "rows": rows}
+
+
+def _timing(results: list[SubmissionResult], info: RunInfo, plots: Plots) -> dict:
+    per = [r.seconds for r in results if r.seconds > 0]
+    facts = [f"This run: {info.total} submissions, {info.graded} graded and {info.reused} "
+             f"unchanged since an earlier run, in {info.seconds:.1f} s with {info.jobs} "
+             f"parallel job{'s' if info.jobs != 1 else ''}"]
+    if info.graded:
+        facts[0] += f" ({info.seconds / info.graded:.2f} s of wall time per graded submission)"
+    timing = {"facts": facts, "image": None, "slowest": []}
+    if per:
+        per_sorted = sorted(per)
+        p95 = per_sorted[min(len(per) - 1, int(0.95 * len(per)))]
+        facts.append(f"Grading time per submission: mean {statistics.fmean(per):.1f} s, median "
+                     f"{statistics.median(per):.1f} s, 95th percentile {p95:.1f} s, "
+                     f"max {per_sorted[-1]:.1f} s")
+        timing["image"] = (_data_uri(plots.seconds),
+                           "Histogram of grading seconds per submission")
+        timing["slowest"] = [[r.submission, f"{r.seconds:.1f}", r.status]
+                             for r in sorted(results, key=lambda r: -r.seconds)[:SLOWEST]]
+    return timing
+
+
+@dataclass(frozen=True)
+class Plots:
+    """The report's PNG plots (empty bytes where there is nothing to plot)."""
+
+    totals: bytes = b""
+    questions: bytes = b""
+    seconds: bytes = b""
+
+
+def draw_plots(results: list[SubmissionResult], questions: list) -> Plots:
+    """Draw the plots (the slow part of the report: a class run draws them in another process
+    while it groups answers)."""
+    if not results:
+        return Plots()
+    per = [r.seconds for r in results if r.seconds > 0]
+    return Plots(_plot_totals(results), _plot_questions(results, list(questions)),
+                 _plot_seconds(per) if per else b"")
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _classify(check) -> tuple[str, str] | None:
+    """``(variable, kind)`` for a check that lost points, or None for a right answer."""
+    if check.passed or check.stage == "grader error":
+        return None
+    if check.mistake:
+        return check.variable, check.mistake
+    if check.stage == "missing":
+        return check.variable, "(not answered)"
+    if check.stage == "format":
+        return check.variable, "(could not be read)"
+    if check.stage == "type":
+        return check.variable, "(wrong type or placeholder)"
+    return check.variable, "(other wrong answer)"
+
+
+def _message(variable: str, mistake_id: str, seen: Counter) -> str:
+    """The catalogue message of a mistake, else (Q1's checks) the message students saw most."""
+    for m in mistakes.for_variable(variable):
+        if m.id == mistake_id:
+            return m.message
+    text = seen.most_common(1)[0][0] if seen else ""
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _pct(n: int, total: int) -> str:
+    return f"{100 * n / total:.0f}%" if total else "–"
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def _figure(width: float, height: float, layout: str | None = "constrained"):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100, layout=layout)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _plot_totals(results: list[SubmissionResult]) -> bytes:
+    fig = _figure(9, 3)
+    ax = fig.add_subplot()
+    max_total = max(r.max_score for r in results) or 1
+    counts = Counter(round(r.score * 2) / 2 for r in results)  # half-point bins
+    ax.bar(list(counts), list(counts.values()), width=0.45, color="#3b6ea5")
+    ax.set_xlim(-0.5, max_total + 0.5)
+    ax.set_xlabel(f"total score (out of {max_total:g})")
+    ax.set_ylabel("submissions")
+    ax.set_title("Total score")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    return _png(fig)
+
+
+def _plot_questions(results: list[SubmissionResult], questions: list) -> bytes:
+    n = max(1, len(questions))
+    cols = min(5, n)
+    rows = -(-n // cols)
+    # a fixed grid: the constrained layout costs seconds with a dozen small axes
+    fig = _figure(2.2 * cols, 1.9 * rows, layout=None)
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.08, top=0.9, wspace=0.35, hspace=0.7)
+    for i, q in enumerate(questions):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        scores = Counter(qr.score for r in results for qr in r.questions if qr.question == q.id)
+        ax.bar([f"{s:g}" for s in sorted(scores)], [scores[s] for s in sorted(scores)],
+               color=["#3b8a5a" if s >= q.points else "#c0504d" if s <= 0 else "#d9a33b"
+                      for s in sorted(scores)])
+        ax.set_title(f"{q.id} (of {q.points:g})", fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.yaxis.get_major_locator().set_params(integer=True)
+    return _png(fig)
+
+
+def _plot_seconds(seconds: list[float]) -> bytes:
+    fig = _figure(9, 2.4)
+    ax = fig.add_subplot()
+    ax.hist(seconds, bins=min(30, max(5, len(seconds) // 3)), color="#7a6ea5")
+    ax.set_xlabel("seconds per submission")
+    ax.set_ylabel("submissions")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    return _png(fig)

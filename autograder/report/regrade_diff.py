@@ -1,0 +1,143 @@
+"""The regrade diff: who changes, on which question, old -> new, and why.
+
+Compared per question between the record an earlier run left in OUT and this run's result. The
+reason names what decided the new verdict: an override (its file and line), a catalogue entry
+(its id, added or removed), a points change, the notebook's execution, or else a checker change.
+The previous outputs are kept in ``OUT/history/<time>/`` before anything is replaced (``History``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from autograder.report import write_csv
+from autograder.report.results import CheckResult, SubmissionResult
+
+CHANGES_FILE = "changes.csv"
+HISTORY_FOLDER = "history"
+COLUMNS = ("submission", "student", "question", "old", "new", "why")
+
+
+@dataclass(frozen=True)
+class Change:
+    submission: str
+    student: str
+    question: str
+    old: float
+    new: float
+    why: str
+
+    @property
+    def row(self) -> list[str]:
+        return [self.submission, self.student, self.question, f"{self.old:g}", f"{self.new:g}",
+                self.why]
+
+
+def diff(old_records: dict[str, dict], new: list[SubmissionResult]) -> list[Change]:
+    """Every question whose score differs between an earlier record and a new result."""
+    changes = []
+    for result in sorted(new, key=lambda r: r.submission):
+        record = old_records.get(result.submission)
+        if record is None:
+            continue
+        before = {q.question: q for q in record["result"].questions}
+        student = (record.get("student") or {}).get("name", "")
+        for q in result.questions:
+            was = before.get(q.question)
+            old_score = was.score if was else 0.0
+            if abs(old_score - q.score) < 1e-9:  # same score (a new maximum alone is no change)
+                continue
+            why = _why(was.checks if was else [], q.checks, record["result"].status, result.status)
+            changes.append(Change(result.submission, student, q.question, old_score, q.score, why))
+    return changes
+
+
+def _why(old: list[CheckResult], new: list[CheckResult], old_status: str, new_status: str) -> str:
+    """The reasons, one per answer variable whose verdict changed."""
+    reasons = []
+    if old_status != new_status:
+        reasons.append(f"execution status {old_status} -> {new_status}")
+    before = {c.variable: c for c in old}
+    for c in new:
+        was = before.get(c.variable)
+        if was is None:
+            reasons.append(f"{c.variable}: new variable")
+            continue
+        if (was.score, was.max_score, was.stage, was.mistake) == (c.score, c.max_score, c.stage,
+                                                                  c.mistake):
+            continue
+        reasons.append(f"{c.variable}: {_reason(was, c)}")
+    return "; ".join(reasons) or "scores recomputed"
+
+
+def _reason(was: CheckResult, now: CheckResult) -> str:
+    if now.stage == "override":
+        return f"override {now.mistake.removeprefix('override:')}"
+    if was.stage == "override":
+        return f"override {was.mistake.removeprefix('override:')} removed or changed"
+    if now.mistake != was.mistake and (now.mistake or was.mistake):
+        if now.mistake and was.mistake:
+            return f"catalogue entry {was.mistake} -> {now.mistake}"
+        if now.mistake:
+            return f"catalogue entry {now.mistake}"
+        return f"catalogue entry {was.mistake} no longer matches"
+    if was.max_score != now.max_score:
+        return f"points {was.max_score:g} -> {now.max_score:g}"
+    if now.mistake and now.score != was.score:
+        return f"catalogue entry {now.mistake} (credit changed)"
+    return f"checker change ({was.stage or '?'} -> {now.stage or '?'})"
+
+
+def write_changes(path: Path, changes: list[Change]) -> Path:
+    return write_csv(path, COLUMNS, (dict(zip(COLUMNS, c.row)) for c in changes))
+
+
+def print_changes(changes: list[Change], *, limit: int = 40, printer=print) -> None:
+    """The diff for the terminal: a line per change (the first ``limit``), then a count."""
+    if not changes:
+        printer("regrade diff: no score changes")
+        return
+    who = len({c.submission for c in changes})
+    printer(f"regrade diff: {len(changes)} question score(s) change for {who} submission(s)")
+    for c in changes[:limit]:
+        name = f"{c.submission} ({c.student})" if c.student else c.submission
+        printer(f"  {name:30s} {c.question:5s} {c.old:g} -> {c.new:g}  {c.why}")
+    if len(changes) > limit:
+        printer(f"  ... {len(changes) - limit} more in {CHANGES_FILE}")
+
+
+class History:
+    """Copies of what a run replaces, in ``OUT/history/<time>/``, made before the first write."""
+
+    KEPT = ("grades.csv", "gradebook.csv", "report.html", CHANGES_FILE)
+    SUBMISSION_FILES = ("results.json", "feedback.md", "checks.json")
+
+    def __init__(self, out: Path):
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        self.out = Path(out)
+        self.folder = self.out / HISTORY_FOLDER / stamp
+        self._started = False
+
+    def _start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        for name in self.KEPT:
+            if (self.out / name).is_file():
+                self.folder.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(self.out / name, self.folder / name)
+
+    def keep(self, submission: str) -> None:
+        """Copy a submission's outputs (and, once, the class files) before they are replaced."""
+        self._start()
+        for name in self.SUBMISSION_FILES:
+            src = self.out / submission / name
+            if src.is_file():
+                (self.folder / submission).mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, self.folder / submission / name)
+
+    def keep_class_files(self) -> None:
+        self._start()

@@ -1,0 +1,70 @@
+"""The review queue: answers the grader could not decide, until an override settles them.
+
+An answer is queued when its check's stage is one of ``ReviewPolicy.review_stages`` (the CAS and
+the integer enumeration could not decide, or the check itself failed). It scores by the policy
+(``pipeline.apply_review_policy``); an override that matches it takes it out of the queue, since
+its stage is then "override".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.report import write_csv
+from autograder.settings.limits import ReviewPolicy
+
+REVIEW_FILE = "review.csv"
+COLUMNS = ("submission", "student", "question", "variable", "reading", "stage", "score",
+           "max_score", "policy", "message")
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    submission: str
+    student: str
+    question: str
+    variable: str
+    reading: str
+    stage: str
+    score: float
+    max_score: float
+    policy: str
+    message: str
+
+    def csv_row(self) -> dict:
+        return {"submission": self.submission, "student": self.student,
+                "question": self.question, "variable": self.variable, "reading": self.reading,
+                "stage": self.stage, "score": f"{self.score:g}", "max_score": f"{self.max_score:g}",
+                "policy": self.policy, "message": self.message}
+
+
+def policy_text(policy: ReviewPolicy) -> str:
+    return (f"scores {policy.undecided_credit:g} of the points until an override settles it")
+
+
+def queue(records: list[dict], policy: ReviewPolicy = ReviewPolicy()) -> list[ReviewItem]:
+    """Every undecided answer in ``records`` (``report.read_records``), by submission."""
+    items = []
+    for record in records:
+        result = record["result"]
+        student = (record.get("student") or {}).get("name", "")
+        for q in result.questions:
+            for c in q.checks:
+                if c.stage in policy.review_stages:
+                    items.append(ReviewItem(result.submission, student, q.question, c.variable,
+                                            _reading(c.message), c.stage, c.score, c.max_score,
+                                            policy_text(policy), c.message))
+    return items
+
+
+def _reading(message: str) -> str:
+    """How the answer was read, from the feedback's first sentence ("Read your answer as ...")."""
+    prefix = "Read your answer as "
+    if message.startswith(prefix):
+        return message[len(prefix):].split(". ")[0]
+    return ""
+
+
+def write_review_csv(path: Path, items: list[ReviewItem]) -> Path:
+    return write_csv(path, COLUMNS, (i.csv_row() for i in items))

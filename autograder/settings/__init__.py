@@ -1,0 +1,177 @@
+"""The settings tree: every limit, budget, threshold, knob and environment variable, once.
+
+Each group is a frozen dataclass whose fields carry a default and a docstring (the string right
+under the field), declared in its own module (``Limits`` in ``config.py``, Q1's in
+``q1/config.py``). This module gathers them into one tree, lists the Makefile knobs and the
+environment variables, and renders README's reference tables and the CLI's ``--help`` text from
+those same declarations, so a description is written exactly once.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import functools
+import inspect
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any
+
+from autograder.settings.environment import ENVIRONMENT, env  # noqa: F401 (part of the tree)
+from autograder.settings.limits import Cluster, Limits, Machine, ReviewPolicy
+from autograder.settings.q1 import BUDGETS, Budget, Credit, Q1Config
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The root of the tree."""
+
+    limits: Limits = field(default_factory=Limits)
+    """how one submission's code runs: time, memory, output, files, processes, network"""
+    machine: Machine = field(default_factory=Machine)
+    """Gradescope's machine: the limit of the whole run there and the margin kept from it"""
+    cluster: Cluster = field(default_factory=Cluster)
+    """where a class is graded: the local process pool or a Dask cluster"""
+    review: ReviewPolicy = field(default_factory=ReviewPolicy)
+    """how answers the grader could not decide score until course staff settle them"""
+    q1: Q1Config = field(default_factory=Q1Config)
+    """how Q1's models are probed, trained and judged"""
+
+
+GROUPS: tuple[type, ...] = (Settings, Limits, Machine, Cluster, ReviewPolicy, Q1Config, Credit,
+                             Budget)
+"""every settings dataclass, for the reference page and its staleness test"""
+
+
+@functools.cache
+def field_docs(cls: type) -> dict[str, str]:
+    """Each field's docstring (the string literal right after it in the class body)."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    body = tree.body[0].body
+    docs = {}
+    for node, after in zip(body, body[1:]):
+        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+                and isinstance(after.value.value, str)):
+            docs[node.target.id] = " ".join(after.value.value.split())
+    return docs
+
+
+def describe(path: str) -> str:
+    """The description of a field by its dotted path in the tree, e.g. ``limits.timeout``."""
+    *groups, name = path.split(".")
+    group: Any = Settings()
+    for head in groups:
+        group = getattr(group, head)
+    return field_docs(type(group))[name]
+
+
+def default(path: str) -> Any:
+    """The default value of a field by its dotted path."""
+    value: Any = Settings()
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One `make grade` variable: the CLI flag it becomes and the setting it sets."""
+
+    make: str
+    flag: str
+    setting: str = ""
+    """dotted path in the tree ("" for knobs that choose what to grade rather than how)"""
+    help: str = ""
+    """the description when ``setting`` is empty"""
+    shown_default: str = ""
+    """the default as a TA reads it, when it is not a setting's"""
+
+    def description(self) -> str:
+        """The knob's help, else the first sentence of its setting's docstring."""
+        return self.help or re.split(r"[.;]\s| \(", describe(self.setting), maxsplit=1)[0]
+
+    def default_text(self) -> str:
+        if self.shown_default or not self.setting:
+            return self.shown_default
+        return shown(default(self.setting))
+
+
+def shown(value: Any) -> str:
+    """A default as a reader wants it: 300 rather than 300.0."""
+    if value is None:
+        return "derived"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+KNOBS: tuple[Knob, ...] = (
+    Knob("SUBMISSIONS", "(arguments)", help="notebook files, folders of them, or a Gradescope "
+         "export (zip or folder)", shown_default="the reference, the blank notebook and "
+         "examples/submissions/"),
+    Knob("OUT", "--out", help="where grades.csv, gradebook.csv, report.html and "
+         "<submission>/results.json and feedback.md go", shown_default="grades/"),
+    Knob("JOBS", "--jobs", help="submissions graded in parallel", shown_default="number of cores"),
+    Knob("TIMEOUT", "--timeout", "limits.timeout"),
+    Knob("MEMORY_MB", "--memory-mb", "limits.memory_mb"),
+    Knob("Q1", "--no-q1 (Q1=0)", help="Q1=0 skips training the students' models (Q2 only, "
+         "about 2 s a notebook)", shown_default="1"),
+    Knob("FORCE", "--force (FORCE=1)", help="regrade every submission, even those unchanged "
+         "since the last run", shown_default="0"),
+    Knob("RERUN", "--rerun (RERUN=1)", help="run every notebook again instead of reusing its "
+         "cached run (a checks-only regrade is the default)", shown_default="0"),
+    Knob("DRY_RUN", "--dry-run (DRY_RUN=1)", help="print the regrade diff and write nothing",
+         shown_default="0"),
+    Knob("SCHEDULER", "--scheduler", "cluster.scheduler", shown_default="local pool"),
+    Knob("RETRIES", "--retries", "cluster.retries"),
+    Knob("OVERRIDES", "--overrides", help="course staff's overrides file (docs/grading-a-class.md)",
+         shown_default="overrides.yaml"),
+)
+
+
+def cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|")
+
+
+def knobs_markdown() -> str:
+    """README's generated tables: `make grade`'s knobs and the environment variables."""
+    lines = ["| knob | flag | default | meaning |", "|---|---|---|---|"]
+    lines += [f"| `{k.make}` | `{k.flag}` | {k.default_text()} | {cell(k.description())} |"
+              for k in KNOBS]
+    lines += ["", "| environment variable | default | meaning |", "|---|---|---|"]
+    lines += [f"| `{v.name}` | {v.default} | {v.description} |" for v in ENVIRONMENT]
+    return "\n".join(lines) + "\n"
+
+
+def settings_markdown() -> str:
+    """docs/settings.md's generated tables: every group of the tree and Q1's budgets."""
+    lines: list[str] = []
+    for cls in GROUPS[1:]:
+        lines += [f"**{cls.__name__}**: {inspect.getdoc(cls).splitlines()[0]}", "",
+                  "| setting | default | meaning |", "|---|---|---|"]
+        docs = field_docs(cls)
+        for f in dataclasses.fields(cls):
+            value = "" if f.default is dataclasses.MISSING else f"`{shown(f.default)}`"
+            lines.append(f"| `{f.name}` | {value} | {cell(docs.get(f.name, ''))} |")
+        lines.append("")
+    names = [f.name for f in dataclasses.fields(Budget)]
+    lines += ["**BUDGETS**: one Budget per dataset and profile", "",
+              "| dataset, profile | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    lines += [f"| {d}, {p} | " + " | ".join(shown(getattr(b, n)) for n in names) + " |"
+              for (d, p), b in BUDGETS.items()]
+    return "\n".join(lines) + "\n"
+
+
+GENERATED = {"README.md": knobs_markdown, "docs/settings.md": settings_markdown}
+"""files with a generated section (between the markers below), and what fills it"""
+BEGIN, END = "<!-- generated from autograder/settings.py: make goldens -->", "<!-- end generated -->"
+
+
+def refreshed(text: str, render) -> str:
+    """``text`` with its generated section replaced by ``render()``."""
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{BEGIN}\n{render()}{END}{tail}"

@@ -1,0 +1,105 @@
+"""Every grading option, declared once with its default and a description.
+
+The CLI and the Makefile only pass these through (``TIMEOUT=`` -> ``Limits.timeout`` ...).
+How the limits combine into the time budget of each phase is computed in one place,
+``budget.py``; the memory cap is derived from the machine in ``machine.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from autograder.settings.environment import env
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Hard limits on one submission's execution, enforced from outside its process."""
+
+    timeout: float = 300.0
+    """wall-clock seconds for the notebook's cells together (Q1's probe has its own budget)"""
+    cell_timeout: float = 120.0
+    """wall-clock seconds for one cell. The cell is first interrupted from inside (SIGALRM) and
+    the next cell runs; if it ignores that, the supervisor kills the process ``cell_grace``
+    seconds later and the notebook is rerun without that cell"""
+    cell_grace: float = 2.0
+    """seconds the supervisor waits, beyond ``cell_timeout``, for a cell to stop by itself"""
+    total: float | None = None
+    """wall-clock seconds for everything one submission may use, reruns included (None: no cap
+    beyond the notebook and the probe budgets). Gradescope's is ``Machine.total_seconds``"""
+    rerun_slack: float = 10.0
+    """extra notebook seconds given to a rerun (after an early stop) on top of the time its
+    cells took in the first run: the interpreter starts again"""
+    reruns: int = 3
+    """at most this many reruns of one submission after early stops"""
+    memory_mb: int | None = None
+    """memory cap of the student's processes together, in MiB (anonymous resident memory,
+    polled by the supervisor; each process also gets ``RLIMIT_DATA`` a little above it, which
+    turns a single huge allocation into a ``MemoryError``). None: derived from the machine,
+    see ``machine.py``"""
+    memory_reserve_mb: int = 256
+    """MiB left to the grader and the supervisor when the cap is derived from the machine"""
+    memory_ceiling_mb: int = 4096
+    """the derived cap never exceeds this (a large machine grades submissions in parallel)"""
+    output_bytes: int = 1_000_000
+    """captured stdout+stderr kept per submission; the rest is discarded"""
+    file_mb: int = 1024
+    """largest file the student's code may write (RLIMIT_FSIZE), in MiB"""
+    processes: int = 512
+    """processes and threads the sandbox user may run at once (RLIMIT_NPROC; only when the
+    grader runs as root and the submission gets its own uid)"""
+    notebook_mb: int = 100
+    """a larger submission file is an invalid notebook, never parsed"""
+    python: str = ""
+    """interpreter for the student's code ("" = the grader's own); as root it must be runnable
+    by an unprivileged user, or the submission runs as root (the log then says so)"""
+    isolate_network: bool = True
+    """cut the student's network (a new network namespace) where the grader can (root)"""
+
+
+@dataclass(frozen=True)
+class Machine:
+    """Gradescope's autograder machine: what the whole run may take there."""
+
+    seconds: float = 600.0
+    """the machine's limit for the whole run (Gradescope's default is 10 minutes)"""
+    safety_margin: float = 60.0
+    """seconds kept back from ``seconds``: starting Python and the grader, loading the Q1 data,
+    checking the answers and writing results.json, and the harness's own overhead"""
+    notebook_seconds: float = 180.0
+    """the notebook's budget there (``Limits.timeout``); Q1's probe gets its own on top"""
+
+    @property
+    def total_seconds(self) -> float:
+        """Everything one submission may use: ``seconds - safety_margin``."""
+        return self.seconds - self.safety_margin
+
+
+@dataclass(frozen=True)
+class ReviewPolicy:
+    """How an answer the grader could not decide scores until course staff settle it."""
+
+    undecided_credit: float = 0.0
+    """fraction of the points kept by an undecided answer (the CAS and the integer enumeration
+    could not decide, or the check itself failed); it also sits in the review queue
+    (report.html, review.csv) until an entry in the overrides file settles it"""
+    review_stages: tuple[str, ...] = ("undecided", "grader error")
+    """check stages that put an answer in the review queue"""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Where a class is graded: the local process pool, or a Dask cluster (``dask_engine.py``)."""
+
+    scheduler: str = field(default_factory=lambda: env("DASK_SCHEDULER_ADDRESS") or "")
+    """a Dask scheduler's address (``tcp://host:8786``) or scheduler file (``.json``); "" grades
+    with the local process pool (make grade SCHEDULER=..., env DASK_SCHEDULER_ADDRESS)"""
+    retries: int = 2
+    """times a submission is started again on another worker after the worker grading it died;
+    then its row says ``grader error`` and why. The scheduler's own ``allowed-failures`` (default
+    3) also bounds it"""
+    connect_seconds: float = 30.0
+    """how long to wait for the scheduler to answer, and for at least one worker to join"""
+    gpu_resource: str = "GPU"
+    """Dask resource name of GPU workers (``dask worker --resources GPU=1``); when Q1 trains on
+    CUDA, every submission asks for one unit of it"""

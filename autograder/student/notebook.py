@@ -1,0 +1,58 @@
+"""``grader.check("q2a")`` in the student's notebook: the same checks the autograder runs.
+
+The otter test of each question calls ``check_question(question_id, env)``. Answers take the same
+road as in grading (encode to plain data, decode, check), so what a student sees here is what the
+autograder decides. Questions with program checks (Q1) are checked here only for their written
+answers; the models are trained and compared by the autograder. The first check of a session
+whose versions differ from the grader's says once that Gradescope's verdict counts.
+"""
+
+from __future__ import annotations
+
+from autograder import answers, worksheet
+from autograder.checks import check_variable
+from autograder.report.results import CheckResult, QuestionResult
+from autograder.student import versions
+
+#: Whether this session already showed the version note (it is said once, not at every check).
+_said: set[str] = set()
+
+
+def question_result(question_id: str, env: dict) -> QuestionResult:
+    """Check every non-program variable of one question against the names in ``env``."""
+    q = worksheet.question(question_id)
+    result = QuestionResult(q.id, q.title)
+    for variable in q.variables:
+        if variable.kind == "program":
+            result.checks.append(_program_note(variable, env))
+            continue
+        value = answers.decode(answers.encode(env[variable.name])) if variable.name in env else answers.MISSING
+        result.checks.append(check_variable(variable, value))
+    return result
+
+
+def _program_note(variable: worksheet.Variable, env: dict) -> CheckResult:
+    defined = variable.name in env
+    message = ("defined; the autograder runs and checks it when you submit."
+               if defined else f"`{variable.name}` is not defined yet.")
+    return CheckResult(variable.name, 0.0, 0.0, message, stage="not run here")
+
+
+def version_note_once(note: str | None) -> str | None:
+    """``note`` the first time it is asked for in this session, then None."""
+    if note is None or note in _said:
+        return None
+    _said.add(note)
+    return note
+
+
+def check_question(question_id: str, env: dict) -> None:
+    """Print the feedback; raise AssertionError (otter's failure signal) unless full marks."""
+    result = question_result(question_id, env)
+    text = result.feedback()
+    note = version_note_once(versions.skew_note())
+    if note:
+        text = f"{note}\n{text}"
+    if result.score < result.max_score:
+        raise AssertionError(text)
+    print(text)

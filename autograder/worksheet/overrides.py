@@ -1,0 +1,210 @@
+"""Course staff's overrides: a reviewed YAML file that settles answer groups.
+
+Each entry names an answer variable, an answer as a student wrote it, the credit (a fraction of
+the variable's points, 0 to 1) and the message students read::
+
+    - variable: q2a_first
+      answer: "x1*k1 + k2*x2 + k3*x3"
+      credit: 1
+      message: "Correct (accepted after review)."
+
+An entry applies to every answer equivalent to its own, by the variable's checker
+(``checks.equivalence``), in ``make grade`` and in the Gradescope zip alike (the file travels in
+the zip). ``load`` validates the file and reports each problem with its line: an unknown
+variable, an answer the checker cannot read, a credit outside [0, 1], a missing message. An entry
+that matches nobody is reported after a class run (``unmatched``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autograder.report.results import CheckResult
+from autograder.worksheet import QUESTIONS, Variable
+
+#: The file ``make grade`` and the Gradescope zip read (from the repository root / the zip's root).
+DEFAULT_FILE = "overrides.yaml"
+FIELDS = ("variable", "answer", "credit", "message")
+
+
+@dataclass(frozen=True)
+class Override:
+    """One validated entry. ``id`` names it in results ("override:overrides.yaml:12")."""
+
+    variable: str
+    answer: Any
+    credit: float
+    message: str
+    line: int
+    file: str = DEFAULT_FILE
+
+    @property
+    def id(self) -> str:
+        return f"override:{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem with the overrides file, at a line (from 1; 0 for the whole file)."""
+
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """The validated entries, with the readings used to match them, and the file's problems."""
+
+    entries: tuple[Override, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    path: str = ""
+    text: str = ""  # the file's text: part of the grader's version (a change regrades)
+
+    def for_variable(self, name: str) -> tuple[Override, ...]:
+        return tuple(o for o in self.entries if o.variable == name)
+
+
+NONE = Overrides()
+
+
+def _variables() -> dict[str, Variable]:
+    return {v.name: v for q in QUESTIONS for v in q.variables}
+
+
+def load(path: str | Path | None) -> Overrides:
+    """Read and validate the overrides file; a missing file is no overrides (no problem)."""
+    if path is None:
+        return NONE
+    path = Path(path)
+    if not path.is_file():
+        return Overrides(path=str(path))
+    text = path.read_text(encoding="utf-8")
+    entries, problems = parse(text, file=path.name)
+    return Overrides(entries, problems, str(path), text)
+
+
+def parse(text: str, *, file: str = DEFAULT_FILE) -> tuple[tuple[Override, ...], tuple[Problem, ...]]:
+    """Validated entries and problems (with lines) of the overrides file's text."""
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return (), (Problem(mark.line + 1 if mark else 0, f"not valid YAML: {exc}"),)
+    if root is None:
+        return (), ()
+    if not isinstance(data, list):
+        return (), (Problem(root.start_mark.line + 1,
+                            "the file must be a list of entries (each starting with '- ')"),)
+    entries, problems = [], []
+    for node, item in zip(root.value, data):
+        line = node.start_mark.line + 1
+        entry, why = _entry(item, line, file)
+        if not why:
+            earlier = _same_answer(entry, entries)
+            if earlier is not None:
+                why = (f"the same answer (by the checker) as the entry on line {earlier.line}; "
+                       f"only one entry may settle a group")
+        if why:
+            problems.append(Problem(line, why))
+        else:
+            entries.append(entry)
+    return tuple(entries), tuple(problems)
+
+
+def _same_answer(entry: Override, entries: list[Override]) -> Override | None:
+    """An earlier entry whose answer is equivalent to ``entry``'s, if any."""
+    variable = _variables()[entry.variable]
+    found = match(variable, entry.answer, Overrides(tuple(e for e in entries
+                                                           if e.variable == entry.variable)))
+    return found[0] if found else None
+
+
+def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:
+    from autograder.checks import KINDS
+    from autograder.checks.common import Unreadable
+    from autograder.checks.equivalence import read
+
+    if not isinstance(item, dict):
+        return None, f"an entry must have the fields {', '.join(FIELDS)}"
+    missing = [f for f in FIELDS if f not in item]
+    unknown = sorted(set(map(str, item)) - set(FIELDS))
+    if missing or unknown:
+        return None, (f"missing {', '.join(missing)}" if missing else
+                      f"unknown field(s) {', '.join(unknown)}; the fields are {', '.join(FIELDS)}")
+    variable = _variables().get(str(item["variable"]))
+    if variable is None:
+        return None, f"unknown variable {item['variable']!r}"
+    if variable.kind not in KINDS:
+        return None, f"{variable.name} is checked by running code; it cannot be overridden here"
+    credit = item["credit"]
+    if isinstance(credit, bool) or not isinstance(credit, (int, float)) or not 0 <= credit <= 1:
+        return None, f"credit {credit!r} is not a number from 0 to 1 (a fraction of the points)"
+    if not isinstance(item["message"], str) or not item["message"].strip():
+        return None, "the message must be a non-empty text"
+    try:
+        read(variable, item["answer"])
+    except Unreadable as exc:
+        return None, f"the answer {item['answer']!r} cannot be read: {exc.message}"
+    return Override(variable.name, item["answer"], float(credit), item["message"].strip(), line,
+                    file), ""
+
+
+# --- applying ----------------------------------------------------------------------------------
+
+_READINGS: dict = {}
+
+
+def match(variable: Variable, value: Any, overrides: Overrides) -> tuple[Override, str] | None:
+    """The first entry whose answer is equivalent to ``value`` and the value's reading shown;
+    None when none is (or the value cannot be read)."""
+    from autograder.checks.common import Unreadable
+    from autograder.checks.equivalence import CANONICAL, quick_key, read, same
+
+    entries = overrides.for_variable(variable.name)
+    if not entries:
+        return None
+    try:
+        reading = read(variable, value)
+    except Unreadable:
+        return None
+    key = quick_key(variable, reading)
+    for entry in entries:
+        cached = (entry.id, variable.name, repr(entry.answer))
+        if cached not in _READINGS:
+            theirs = read(variable, entry.answer)
+            _READINGS[cached] = (theirs, quick_key(variable, theirs))
+        theirs, their_key = _READINGS[cached]
+        canonical = key.startswith(CANONICAL) and their_key.startswith(CANONICAL)
+        if key == their_key or (not canonical and same(variable, reading, theirs)):
+            return entry, reading.shown
+    return None
+
+
+def apply(variable: Variable, value: Any, result: CheckResult, overrides: Overrides) -> CheckResult:
+    """``result``, or the override's verdict when an entry matches the answer."""
+    found = match(variable, value, overrides)
+    if found is None:
+        return result
+    entry, shown = found
+    return CheckResult(variable.name, round(entry.credit * variable.points, 6), variable.points,
+                       f"Read your answer as {shown}. {entry.message}", stage="override",
+                       mistake=entry.id, hidden=variable.hidden)
+
+
+def entry_text(variable: str, answer: Any, credit: float, message: str) -> str:
+    """The YAML entry a TA copies into the overrides file to settle a group (values written as
+    JSON, which YAML reads as they are)."""
+    return (f"- variable: {variable}\n  answer: {json.dumps(answer, ensure_ascii=False)}\n"
+            f"  credit: {credit:g}\n  message: {json.dumps(message, ensure_ascii=False)}")
+
+
+def unmatched(overrides: Overrides, used: set[str]) -> list[Problem]:
+    """The entries no answer matched (``used``: the override ids seen in the results)."""
+    return [Problem(o.line, f"the entry for {o.variable} ({o.answer!r}) matches nobody")
+            for o in overrides.entries if o.id not in used]

@@ -1,0 +1,182 @@
+"""Q1a: translate, EquivariantNet and PixelMLP, probed in-process on exec'd notebook code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.q1 import (
+    PROBE_FILE,
+    check_q1,
+    prepare_q1,
+    probe,
+    probe_seconds,
+    q1_probe,
+    synthetic,
+)
+from autograder.q1.probe import reference_translate
+
+try:
+    from tests import q1_fixtures as fx
+except ImportError:
+    import q1_fixtures as fx
+
+Q1A = ("translate", "EquivariantNet", "PixelMLP")
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    root = tmp_path_factory.mktemp("q1a")
+    ds = synthetic.load(synthetic.ensure(root / "data", n_train=200, n_test=100))
+    return prepare_q1(root / "inputs", dataset=ds, data_note="test data", steps=Q1A)
+
+
+def grade(prepared, tmp_path: Path, *mistakes: str, drop=()) -> dict:
+    outputs = tmp_path / "outputs"
+    probe.probe(fx.namespace(*mistakes, drop=drop), prepared.inputs, outputs)
+    return check_q1(outputs, prepared)
+
+
+# --- the reference translate (it defines the convention) ------------------------------------
+
+
+def test_reference_translate_convention():
+    x = np.arange(12.0).reshape(3, 4)
+    right = reference_translate(x, 1, 0)
+    assert right[:, 0].tolist() == [0, 0, 0] and right[:, 1:].tolist() == x[:, :-1].tolist()
+    down = reference_translate(x, 0, 1)
+    assert down[0].tolist() == [0, 0, 0, 0] and down[1:].tolist() == x[:-1].tolist()
+    assert not reference_translate(x, -4, 0).any() and not reference_translate(x, 0, 3).any()
+    t = torch.arange(12.0).reshape(1, 3, 4)
+    assert torch.equal(reference_translate(t, 2, -1)[0], torch.from_numpy(
+        reference_translate(x, 2, -1)).float())
+
+
+# --- verdicts -------------------------------------------------------------------------------
+
+
+def test_reference_gets_full_marks(prepared, tmp_path):
+    results = grade(prepared, tmp_path)
+    assert set(results) == set(Q1A)
+    for r in results.values():
+        assert r.passed, r.message
+    assert "architecture" in results["EquivariantNet"].message
+
+
+CASES = [
+    # (mistake, variable, fraction of points, mistake id, words the message must contain)
+    ("translate_roll", "translate", 0, "translate_wraps", "torch.roll"),
+    ("translate_axes", "translate", 0, "translate_axes", "wrong axes"),
+    ("translate_direction", "translate", 0, "translate_direction", "wrong way"),
+    ("translate_pad", "translate", 0.5, None, "as large as the image"),
+    ("equivariant_linear", "EquivariantNet", 0, "equivariant_global", "nn.Linear"),
+    ("equivariant_position_bias", "EquivariantNet", 0, "equivariant_position_parameter",
+     "depends on position"),
+    ("equivariant_pool_upsample", "EquivariantNet", 0, "equivariant_stride", "pooling"),
+    ("equivariant_no_conv", "EquivariantNet", 0, "no_conv", "no convolution"),
+    ("pixel_mlp_conv", "PixelMLP", 0, "pixel_mlp_not_fc", "uses a convolution"),
+]
+
+
+@pytest.mark.parametrize("mistake, variable, fraction, mistake_id, words", CASES,
+                         ids=[c[0] for c in CASES])
+def test_known_mistakes_lose_marks(prepared, tmp_path, mistake, variable, fraction,
+                                   mistake_id, words):
+    results = grade(prepared, tmp_path, mistake)
+    r = results[variable]
+    assert r.score == pytest.approx(fraction * r.max_score), r.message
+    if mistake_id:
+        assert r.mistake == mistake_id, r.message
+    assert words in r.message
+    others = [v for v in Q1A if v != variable]
+    assert all(results[v].passed for v in others), [results[v].message for v in others]
+
+
+def test_undefined_names_are_reported_not_crashed(prepared, tmp_path):
+    results = grade(prepared, tmp_path, drop=Q1A)
+    for name in Q1A:
+        assert results[name].score == 0
+        assert f"`{name}` is not defined" in results[name].message
+
+
+def test_a_flat_pixel_mlp_is_accepted(prepared, tmp_path):
+    flat = fx.PIXEL_MLP.replace(".view(-1, 1, self.size, self.size)", "")
+    outputs = tmp_path / "outputs"
+    ns = fx.namespace()
+    exec(flat, ns)  # noqa: S102
+    probe.probe(ns, prepared.inputs, outputs)
+    assert check_q1(outputs, prepared)["PixelMLP"].passed
+
+
+def test_a_wrong_output_size_is_explained(prepared, tmp_path):
+    shrink = fx.EQUIVARIANT_NET.replace("nn.Conv2d(16, 1, 3, padding=1)", "nn.Conv2d(16, 1, 3)")
+    ns = fx.namespace()
+    exec(shrink, ns)  # noqa: S102
+    probe.probe(ns, prepared.inputs, tmp_path / "out")
+    r = check_q1(tmp_path / "out", prepared)["EquivariantNet"]
+    assert r.score == 0 and "(2, 1, 30, 30)" in r.message and "padding" in r.message
+
+
+def test_when_the_process_died_before_the_probe(prepared, tmp_path):
+    (tmp_path / "out").mkdir()
+    results = check_q1(tmp_path / "out", prepared)
+    assert all(r.score == 0 and "stopped" in r.message for r in results.values())
+
+
+def test_a_garbled_report_is_not_a_crash(prepared, tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "report.json").write_text("{not json")
+    assert all(r.score == 0 for r in check_q1(tmp_path / "out", prepared).values())
+
+
+def test_probe_restores_threads_and_writes_only_to_outputs(prepared, tmp_path):
+    before = sorted(p.name for p in prepared.inputs.iterdir())
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        grade(prepared, tmp_path)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(old)
+    assert sorted(p.name for p in prepared.inputs.iterdir()) == before
+    report = json.loads((tmp_path / "outputs" / "report.json").read_text())
+    assert report["done"] is True
+
+
+def test_test_labels_never_reach_the_inputs(prepared):
+    assert not any("label" in p.name or p.name == "test_y.npy" for p in prepared.inputs.iterdir())
+    config = json.loads((prepared.inputs / "config.json").read_text())
+    assert "test_labels" not in config and "floor" not in config
+
+
+def test_probe_file_is_self_contained():
+    source = PROBE_FILE.read_text()
+    assert "from autograder" not in source and "import autograder" not in source
+    imports = {line.split()[1].split(".")[0] for line in source.splitlines()
+               if line.startswith(("import ", "from "))}
+    assert imports <= {"__future__", "contextlib", "inspect", "io", "json", "random", "time",
+                       "traceback", "warnings", "pathlib", "typing", "numpy", "torch"}, imports
+
+
+def test_probe_spec(prepared):
+    spec = q1_probe(prepared)
+    assert spec.module_file == PROBE_FILE and spec.function == "probe"
+    assert spec.inputs == prepared.inputs and probe_seconds(prepared) > 0
+
+
+def test_unknown_steps_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown Q1 probe steps"):
+        prepare_q1(tmp_path, steps=("translate", "tarin"))
+
+
+def test_a_student_exit_is_an_error_record(prepared, tmp_path):
+    ns = fx.namespace()
+    exec("import sys\ndef translate(x, dx, dy):\n    sys.exit(3)\n", ns)  # noqa: S102
+    probe.probe(ns, prepared.inputs, tmp_path / "out")
+    r = check_q1(tmp_path / "out", prepared)
+    assert r["translate"].score == 0 and "SystemExit" in r["translate"].message
+    assert r["EquivariantNet"].passed

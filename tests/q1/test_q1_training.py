@@ -1,0 +1,282 @@
+"""Q1b: the grader trains the student's CNN and MLP itself and compares test accuracies.
+
+The scoring rules are tested on hand-made probe outputs (fast); real training is ``slow``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.q1 import Q1Config, check_q1, prepare_q1, probe, synthetic
+from autograder.settings.q1 import BUDGETS, DATASETS, PROFILES, Credit
+
+try:
+    from tests import q1_fixtures as fx
+except ImportError:
+    import q1_fixtures as fx
+
+TRAIN = ("train",)
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return synthetic.load(synthetic.ensure(tmp_path_factory.mktemp("q1b")))
+
+
+@pytest.fixture(scope="module")
+def prepared(dataset, tmp_path_factory):
+    """The real cpu budget on the generated set: what a submission is graded with."""
+    return prepare_q1(tmp_path_factory.mktemp("inputs"), config=Q1Config(device="cpu"),
+                      dataset=dataset, data_note="the generated offline dataset", steps=TRAIN)
+
+
+@pytest.fixture(scope="module")
+def quick(dataset, tmp_path_factory):
+    """A short budget for tests about failures, where accuracy does not matter."""
+    budget = replace(BUDGETS[("synthetic", "cpu")], n_train=320, n_test=200, epochs=1)
+    return prepare_q1(tmp_path_factory.mktemp("quick"), config=Q1Config(device="cpu"),
+                      dataset=dataset, data_note="test data", steps=TRAIN, budget=budget)
+
+
+def train(prepared, outputs: Path, *mistakes: str, drop=()):
+    probe.probe(fx.namespace(*mistakes, drop=drop), prepared.inputs, outputs)
+    return check_q1(outputs, prepared)["CNN"]
+
+
+# --- scoring rules on hand-made outputs (fast) ---------------------------------------------
+
+
+def _fake_outputs(outputs: Path, prepared, cnn: float | None, mlp: float | None, *,
+                  conv=True, stopped=False, mlp_facts=None, cnn_facts=None) -> None:
+    """Probe outputs whose predictions reach the given accuracies (the first images right)."""
+    outputs.mkdir()
+    labels = prepared.test_labels
+    report = {"device": "cpu", "done": True}
+    for name, acc in (("CNN", cnn), ("MLP", mlp)):
+        if acc is None:
+            report[name] = {"ok": False, "error": "raised RuntimeError: boom"}
+            continue
+        pred = labels.copy()
+        wrong = np.arange(len(labels)) >= round(acc * len(labels))
+        pred[wrong] = (labels[wrong] + 1) % 10
+        np.save(outputs / f"pred_{name}.npy", pred)
+        report[name] = {"ok": True, "conv_modules": ["Conv2d"] if conv and name == "CNN" else [],
+                        "conv_ran": conv and name == "CNN", "train_seconds": 1.0,
+                        "eval_seconds": 0.1, "epochs_done": 3, "stopped_early": stopped,
+                        **((mlp_facts if name == "MLP" else cnn_facts) or {})}
+    (outputs / "report.json").write_text(json.dumps(report))
+
+
+C = Credit()
+F = BUDGETS[("synthetic", "cpu")].floor
+SCORING = [
+    # (cnn accuracy, mlp accuracy, fraction of points, mistake id); the CNN is right on every
+    # image the MLP gets right, so the difference is all CNN-only images
+    (0.90, 0.22, 1, None),
+    (F, F - 0.1, 1, None),                           # exactly at the floor
+    (F, F - 0.005, 1, None),                         # +0.5 points: 10 images, beyond chance
+    (0.90, 0.899, C.floor_only, "cnn_small_margin"),  # +0.1 points: 2 images could be chance
+    (0.90, 0.05, C.floor_only, "cnn_small_margin"),   # an MLP that learnt nothing
+    (0.90, None, C.floor_only, "mlp_failed"),
+    (F - 0.05, 0.20, C.beats_only, "cnn_under_floor"),
+    (F - 0.1, F - 0.1, 0, "cnn_loses"),
+    (0.20, 0.30, 0, "cnn_loses"),
+    (F - 0.1, None, 0, "mlp_failed"),
+    (None, 0.22, 0, "cnn_failed"),
+]
+
+
+@pytest.mark.parametrize("cnn, mlp, fraction, mistake", SCORING)
+def test_scoring_rules(prepared, tmp_path, cnn, mlp, fraction, mistake):
+    _fake_outputs(tmp_path / "out", prepared, cnn, mlp)
+    r = check_q1(tmp_path / "out", prepared)["CNN"]
+    assert r.score == pytest.approx(fraction * r.max_score), r.message
+    assert r.mistake == mistake
+    if cnn is not None:
+        assert f"CNN {cnn:.1%}" in r.message
+
+
+def test_no_convolution_means_no_marks_whatever_the_accuracy(prepared, tmp_path):
+    _fake_outputs(tmp_path / "out", prepared, 0.95, 0.2, conv=False)
+    r = check_q1(tmp_path / "out", prepared)["CNN"]
+    assert r.score == 0 and r.mistake == "cnn_no_conv" and "no convolution" in r.message
+
+
+MLP_IMPOSTORS = [
+    # (facts of the MLP's record, words the message must contain)
+    ({"conv_modules": ["Conv2d"], "ops": ["conv", "linear"]}, "a convolution (Conv2d)"),
+    ({"ops": ["conv", "linear"]}, "a convolution (functional conv)"),
+    ({"pool_modules": ["MaxPool2d"], "ops": ["linear", "pool"]}, "pooling (MaxPool2d)"),
+    ({"ops": ["linear", "pool"]}, "pooling (functional pooling)"),
+]
+
+
+@pytest.mark.parametrize("facts, words", MLP_IMPOSTORS)
+@pytest.mark.parametrize("cnn, fraction", [(0.9, C.mlp_not_mlp), (F - 0.05, 0.0)])
+def test_an_mlp_with_convolution_or_pooling_voids_the_comparison(prepared, tmp_path, facts,
+                                                                   words, cnn, fraction):
+    _fake_outputs(tmp_path / "out", prepared, cnn, 0.3, mlp_facts=facts)
+    r = check_q1(tmp_path / "out", prepared)["CNN"]
+    assert r.score == pytest.approx(fraction * r.max_score) and r.mistake == "mlp_not_mlp"
+    assert words in r.message and "not a multilayer perceptron" in r.message
+
+
+HABITS = [
+    ({"cuda_requests": 3}, "asks for CUDA"),
+    ({"probabilities": True}, "returns softmax probabilities"),
+]
+
+
+@pytest.mark.parametrize("facts, words", HABITS)
+def test_habits_the_grader_worked_around_are_told(prepared, tmp_path, facts, words):
+    _fake_outputs(tmp_path / "out", prepared, 0.9, 0.2, cnn_facts=facts)
+    r = check_q1(tmp_path / "out", prepared)["CNN"]
+    assert r.passed and words in r.message
+
+
+def test_training_past_the_time_budget_is_explained(prepared, tmp_path):
+    _fake_outputs(tmp_path / "out", prepared, 0.95, 0.2, stopped=True)
+    r = check_q1(tmp_path / "out", prepared)["CNN"]
+    assert r.score == 0 and "budget" in r.message
+
+
+def test_a_projected_overrun_is_explained(prepared, tmp_path):
+    _fake_outputs(tmp_path / "out", prepared, 0.9, 0.2, stopped=True,
+                  cnn_facts={"projected_seconds": 9000.0})
+    r = check_q1(tmp_path / "out", prepared)["CNN"]
+    assert r.score == 0 and "would take about 9000 s" in r.message
+
+
+def test_every_dataset_and_profile_has_a_budget():
+    for dataset in DATASETS:
+        for profile in PROFILES:
+            b = Q1Config().budget(dataset, profile)
+            assert 0 <= b.margin < b.floor <= 1 and b.mlp_floor < b.floor
+            assert b.estimate == (dataset == "cifar10")
+    with pytest.raises(KeyError, match="no Q1 budget"):
+        Q1Config().budget("mnist", "cpu")
+
+
+def test_the_staff_log_names_an_estimated_budget(prepared, tmp_path):
+    from autograder.q1 import staff_log
+
+    _fake_outputs(tmp_path / "out", prepared, 0.9, 0.2)
+    assert "budget=measured" in staff_log(tmp_path / "out", prepared)
+    guessed = replace(prepared, budget=replace(prepared.budget, estimate=True))
+    assert "budget=ESTIMATE" in staff_log(tmp_path / "out", guessed)
+    assert staff_log(None, prepared) == ""
+
+
+# --- real training (slow) -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_reference_gets_full_marks_with_a_clear_report(prepared, tmp_path):
+    r = train(prepared, tmp_path / "out")
+    assert r.passed, r.message
+    for words in ("CNN ", "MLP ", "device cpu", "generated offline dataset", " s. Needed"):
+        assert words in r.message
+
+
+@pytest.mark.slow
+def test_same_seed_same_verdict(quick, tmp_path):
+    first = train(quick, tmp_path / "a")
+    second = train(quick, tmp_path / "b")
+    accuracies = first.message.split(":")[0]  # "CNN 41.5%, MLP 20.0%"
+    assert (first.score, first.mistake, accuracies) == \
+        (second.score, second.mistake, second.message.split(":")[0])
+    for name in ("CNN", "MLP"):
+        assert np.array_equal(np.load(tmp_path / "a" / f"pred_{name}.npy"),
+                              np.load(tmp_path / "b" / f"pred_{name}.npy"))
+
+
+@pytest.mark.slow
+def test_a_cnn_without_convolution_is_told_why(prepared, tmp_path):
+    r = train(prepared, tmp_path / "out", "cnn_no_conv")
+    assert r.score == 0 and r.mistake == "cnn_no_conv"
+    assert "no convolution layer" in r.message and "MLP " in r.message
+
+
+@pytest.mark.slow
+def test_a_functional_cnn_counts_as_a_cnn(prepared, tmp_path):
+    r = train(prepared, tmp_path / "out", "cnn_functional")
+    assert r.passed, r.message
+
+
+FAILURES = [
+    ("cnn_crash", "raised RuntimeError"),
+    ("cnn_wrong_shape", "expected (2, 10)"),
+    ("cnn_too_large", "trainable parameters, more than the 5,000,000"),
+    ("cnn_not_a_class", "should be a class deriving from nn.Module"),
+    ("cnn_required_args", "give c1, c2 a default value"),
+    ("cnn_bad_view", "x.view(x.size(0), -1)"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mistake, words", FAILURES, ids=[f[0] for f in FAILURES])
+def test_broken_cnns_get_a_clear_message(quick, tmp_path, mistake, words):
+    r = train(quick, tmp_path / "out", mistake)
+    assert r.score == 0 and r.mistake == "cnn_failed"
+    assert "could not be evaluated" in r.message and words in r.message
+
+
+@pytest.mark.slow
+def test_a_missing_mlp_leaves_the_comparison_undone(quick, tmp_path):
+    r = train(quick, tmp_path / "out", drop=("MLP",))
+    assert r.mistake == "mlp_failed" and "`MLP` is not defined" in r.message
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("give_up, words", [
+    (1e12, "did not finish within the 1e-09 s budget"),  # the cap itself
+    (3.0, "projected from its first steps"),             # given up after the first steps
+])
+def test_the_time_budget_stops_training(dataset, tmp_path, give_up, words):
+    budget = replace(BUDGETS[("synthetic", "cpu")], n_train=640, n_test=100, epochs=5,
+                     train_seconds=1e-9, give_up_factor=give_up)
+    slow = prepare_q1(tmp_path / "in", config=Q1Config(device="cpu"), dataset=dataset,
+                      data_note="test data", steps=TRAIN, budget=budget)
+    r = train(slow, tmp_path / "out")
+    assert r.score == 0 and words in r.message, r.message
+
+
+@pytest.mark.slow
+def test_softmax_and_cuda_in_forward_are_graded_and_told(quick, tmp_path):
+    """A CNN that calls .cuda() in forward and returns probabilities trains on the CPU grader
+    with the equivalent loss; the student is told about both habits."""
+    r = train(quick, tmp_path / "out", "softmax_cuda_cnn")
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["CNN"]["ok"] and report["CNN"]["probabilities"], report["CNN"]
+    assert report["CNN"]["cuda_requests"] > 0 and math.isfinite(report["CNN"]["last_loss"])
+    assert r.mistake != "cnn_failed", r.message
+    assert "asks for CUDA" in r.message and "softmax probabilities" in r.message
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ["tutorial_cnn", "bn_dropout_cnn"])
+def test_typical_student_cnns_get_full_marks(prepared, tmp_path, variant):
+    r = train(prepared, tmp_path / "out", variant)
+    assert r.passed, r.message
+
+
+@pytest.mark.slow
+def test_an_mlp_hiding_a_convolution_is_caught(quick, tmp_path):
+    r = train(quick, tmp_path / "out", "mlp_with_conv")
+    assert r.mistake == "mlp_not_mlp" and "a convolution (Conv2d)" in r.message
+
+
+def test_tampered_outputs_are_read_as_data(prepared, tmp_path):
+    _fake_outputs(tmp_path / "out", prepared, 0.9, 0.2)
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    report["CNN"]["train_seconds"] = "soon"
+    (tmp_path / "out" / "report.json").write_text(json.dumps(report))
+    np.save(tmp_path / "out" / "pred_MLP.npy", np.array(["a"] * len(prepared.test_labels)))
+    r = check_q1(tmp_path / "out", prepared)["CNN"]
+    assert r.mistake == "mlp_failed" and "no predictions" in r.message

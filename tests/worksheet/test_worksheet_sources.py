@@ -1,0 +1,106 @@
+"""The worksheet's three sources agree: worksheet.py (the truth), the catalogue of mistakes and the
+master notebook. Each broken copy must be reported, naming the entry or question."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from autograder import checks, worksheet
+from autograder.student import package
+from autograder.worksheet import mistakes
+from autograder.worksheet.mistakes import Mistake
+
+MASTER = Path(__file__).resolve().parents[2] / "solutions" / "master" / "dis05.ipynb"
+
+
+def test_the_real_catalogue_is_sound():
+    assert mistakes.structural_problems(mistakes.CATALOGUE) == []
+    assert checks.catalogue_problems() == []
+
+
+BROKEN_ENTRIES = {
+    "unknown variable": (Mistake("q2z_nothing", 7, "x", "m"), "unknown variable"),
+    "credit 1": (Mistake("q2a_out_dim", 5, "x", "m", 1.0), "not in [0, 1)"),
+    "negative credit": (Mistake("q2a_out_dim", 5, "x", "m", -0.5), "not in [0, 1)"),
+    "empty message": (Mistake("q2a_out_dim", 5, "x", " "), "must not be empty"),
+    "listed twice": (mistakes.CATALOGUE[0], "listed twice"),
+}
+
+
+@pytest.mark.parametrize("name", BROKEN_ENTRIES)
+def test_malformed_entries_are_named(name):
+    entry, expected = BROKEN_ENTRIES[name]
+    problems = mistakes.structural_problems((*mistakes.CATALOGUE, entry))
+    assert len(problems) == 1 and expected in problems[0]
+    assert f"entry {len(mistakes.CATALOGUE) + 1} ({entry.variable}, {entry.id})" in problems[0]
+
+
+WRONG_MEANING = {
+    "unreadable": (Mistake("q2a_first", "k1 x1 +", "typo", "m"), "unreadable"),
+    "the reference itself": (Mistake("q2a_first", "k3*x3 + k2*x2 + k1*x1", "same", "m"),
+                             "equals the reference"),
+    "shadowed by an earlier entry": (
+        Mistake("q2a_first", "k1*x3 + k2*x2 + k3*x1", "flipped-again", "m"),
+        "graded as 'flipped-kernel' instead"),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_MEANING)
+def test_entries_that_cannot_work_are_named(monkeypatch, name):
+    entry, expected = WRONG_MEANING[name]
+    monkeypatch.setattr(mistakes, "CATALOGUE", (*mistakes.CATALOGUE, entry))
+    problems = checks.catalogue_problems()
+    assert len(problems) == 1 and expected in problems[0], problems
+
+
+def test_the_master_notebook_agrees_with_the_worksheet():
+    assert package.master_problems(MASTER) == []
+
+
+def _edit(tmp_path: Path, change) -> Path:
+    nb = json.loads(MASTER.read_text())
+    for cell in nb["cells"]:
+        cell["source"] = change("".join(cell["source"]))
+    path = tmp_path / "master.ipynb"
+    path.write_text(json.dumps(nb))
+    return path
+
+
+MASTER_EDITS = {
+    "points differ": (lambda s: s.replace("name: q2c\npoints: 2", "name: q2c\npoints: 5"),
+                      "q2c: the notebook says 5 points, worksheet.py 2"),
+    "question missing": (lambda s: s.replace("name: q2i\n", "name: q2x\n"),
+                         "q2i: no '# BEGIN QUESTION' cell named q2i"),
+    "unknown question": (lambda s: s.replace("name: q2i\n", "name: q2x\n"),
+                         "q2x: a question of the notebook that worksheet.py does not know"),
+    "check of another question": (lambda s: s.replace('check_question("q2b", env)',
+                                                      'check_question("q2a", env)'),
+                                  'q2b: its tests cell does not call check_question("q2b", env)'),
+    "variable renamed": (lambda s: s.replace("q2e_params_same =", "q2e_same ="),
+                         "q2e: no cell of the question assigns `q2e_params_same`"),
+}
+
+
+@pytest.mark.parametrize("name", MASTER_EDITS)
+def test_a_master_that_disagrees_is_reported(tmp_path, name):
+    change, expected = MASTER_EDITS[name]
+    assert expected in package.master_problems(_edit(tmp_path, change))
+
+
+def test_assign_refuses_a_master_that_disagrees(tmp_path):
+    path = _edit(tmp_path, MASTER_EDITS["points differ"][0])
+    with pytest.raises(ValueError, match="q2c: the notebook says 5 points"):
+        package.assign(master=path, root=MASTER.parents[2], dest=tmp_path / "out")
+
+
+def test_points_come_from_the_worksheet():
+    """Totals are computed from worksheet.py everywhere; a changed weight changes them."""
+    q = worksheet.question("q2c")
+    heavier = replace(q, variables=tuple(replace(v, points=v.points * 2) for v in q.variables))
+    assert heavier.points == 2 * q.points
+    assert sum(x.points for x in worksheet.QUESTIONS) == sum(
+        v.points for v in map(worksheet.variable, worksheet.answer_variables()))
