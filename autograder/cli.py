@@ -15,9 +15,10 @@ from autograder import report
 from autograder.grading import classroom, intake, pipeline
 from autograder.grading.dask_engine import DaskEngine, EngineError
 from autograder.report import regrade_diff
-from autograder.report.results import SubmissionResult, to_gradescope
+from autograder.report.results import SubmissionResult, grader_failure, to_gradescope
+from autograder.report.staff_log import configure_console
 from autograder.settings.limits import Cluster, Limits, Machine
-from autograder.worksheet import NOTEBOOK, overrides
+from autograder.worksheet import NOTEBOOK, QUESTIONS, overrides
 
 
 def _limits(args: argparse.Namespace, base: Limits = Limits()) -> Limits:
@@ -153,7 +154,7 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
                     "\n".join(_problem_lines(found, found.problems))
         report.write_json(results_file, to_gradescope(result))
     except Exception:
-        result = pipeline.grader_error("submission", (), traceback.format_exc())
+        result = grader_failure("submission", QUESTIONS, traceback.format_exc())
         report.write_json(results_file, to_gradescope(result))
     print(f"score {result.score:g}/{result.max_score:g}, status {result.status}")
     return 0
@@ -239,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_console()
     return args.func(args)
 
 

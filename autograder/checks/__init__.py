@@ -3,7 +3,8 @@
 Each answer kind has a reader and a grader (plain functions, in the modules of this package).
 Checking runs three phases: read the answer (a problem is a format or type message), grade it,
 then write the feedback, which always starts with how the answer was read. A bug in the grader
-never escapes: it becomes a zero with stage "grader error" and a message to contact staff.
+never escapes: it becomes ``results.failed_check`` (the student is told to contact staff) and
+its traceback is logged, which puts it in the submission's staff log (``report/staff_log.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 from autograder.answers import MISSING
 from autograder.checks import choice, formula, matrix, scalar, shape
 from autograder.checks.common import Unreadable, to_plain
-from autograder.report.results import CheckResult
+from autograder.report.results import CheckResult, Stage, failed_check
 from autograder.worksheet import Variable, mistakes
 from autograder.worksheet import variable as worksheet_variable
 
@@ -32,10 +33,6 @@ KINDS = {
     "choices": (choice.read_choices, choice.grade_choices),
 }
 
-GRADER_ERROR = ("The autograder failed while checking this answer. This is not your fault: "
-                "please contact course staff.")
-
-
 def check_variable(variable: Variable, value) -> CheckResult:
     """The verdict on one answer. Raises ValueError only for a kind it does not check
     (``program`` is checked by running code elsewhere); never for a student's value."""
@@ -46,12 +43,12 @@ def check_variable(variable: Variable, value) -> CheckResult:
         return _check(variable, value)
     except Exception:
         log.exception("grader error while checking %s", variable.name)
-        return _result(variable, 0.0, "grader error", GRADER_ERROR)
+        return failed_check(variable.name, variable.points, hidden=variable.hidden)
 
 
 def _check(variable: Variable, value) -> CheckResult:
     if value is MISSING:
-        return _result(variable, 0.0, "missing", f"`{variable.name}` is not defined: assign your "
+        return _result(variable, 0.0, Stage.MISSING, f"`{variable.name}` is not defined: assign your "
                                                  f"answer to it in the answer cell.")
     read, grade = KINDS[variable.kind]
     try:
@@ -64,7 +61,7 @@ def _check(variable: Variable, value) -> CheckResult:
     return _result(variable, verdict.fraction, verdict.stage, message, verdict.mistake)
 
 
-def _result(variable: Variable, fraction: float, stage: str, message: str,
+def _result(variable: Variable, fraction: float, stage: Stage, message: str,
             mistake: str | None = None) -> CheckResult:
     return CheckResult(variable.name, round(fraction * variable.points, 6), variable.points,
                        message, stage=stage, mistake=mistake, hidden=variable.hidden)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 
 from autograder.checks.common import RIGHT, Reading, Unreadable, Verdict, type_error, wrong
+from autograder.report.results import Stage
 from autograder.worksheet import Variable
 
 
@@ -44,8 +45,8 @@ def read_choice(variable: Variable, value) -> Reading:
 
 def grade_choice(variable: Variable, reading: Reading) -> Verdict:
     if reading.value == _option(variable, variable.expected):
-        return Verdict(1.0, "exact", RIGHT)
-    return wrong(variable, repr(variable.expected), reading.shown, "exact")
+        return Verdict(1.0, Stage.EXACT, RIGHT)
+    return wrong(variable, repr(variable.expected), reading.shown, Stage.EXACT)
 
 
 def read_choices(variable: Variable, value) -> Reading:
@@ -65,11 +66,11 @@ def grade_choices(variable: Variable, reading: Reading) -> Verdict:
     hits, misses = len(picked & right), len(picked - right)
     fraction = max(0.0, (hits - misses) / len(right))
     if fraction == 1:
-        return Verdict(1.0, "exact", RIGHT)
+        return Verdict(1.0, Stage.EXACT, RIGHT)
     if variable.hidden:
-        return Verdict(fraction, "exact", f"Partly correct; re-derive {variable.description}.")
+        return Verdict(fraction, Stage.EXACT, f"Partly correct; re-derive {variable.description}.")
     message = f"{hits} of the {len(right)} right options picked"
     if misses:
         wrongs = ", ".join(repr(p) for p in sorted(picked - right))
         message += f", and {wrongs} {'is' if misses == 1 else 'are'} not among them"
-    return Verdict(fraction, "exact", message + " (credit: right minus wrong picks).")
+    return Verdict(fraction, Stage.EXACT, message + " (credit: right minus wrong picks).")

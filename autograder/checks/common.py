@@ -17,13 +17,14 @@ import sympy
 from autograder import answers
 from autograder.answers import Array, Sym, Unsupported
 from autograder.answers.parse import MAX_BITS, ParseError, error_message, parse
+from autograder.report.results import Stage
 from autograder.worksheet import Q2_SYMBOLS, Variable, mistakes
 
 
 class Unreadable(Exception):
     """The answer could not be read: a format error (bad text) or a type error (wrong kind)."""
 
-    def __init__(self, message: str, stage: str = "format"):
+    def __init__(self, message: str, stage: Stage = Stage.FORMAT):
         super().__init__(message)
         self.message = message
         self.stage = stage
@@ -43,7 +44,7 @@ class Verdict:
     """A graded answer: the fraction of the points, what decided, and the feedback."""
 
     fraction: float
-    stage: str
+    stage: Stage
     message: str
     mistake: str | None = None
 
@@ -92,8 +93,8 @@ def type_error(variable: Variable, value: Any, wanted: str) -> Unreadable:
     """The type message: what the answer is, and what the question wants."""
     what = describe(value)
     if what == "still the placeholder `...`":
-        return Unreadable(f"`{variable.name}` is {what}: replace it with {wanted}.", "type")
-    return Unreadable(f"`{variable.name}` is {what}; expected {wanted}.", "type")
+        return Unreadable(f"`{variable.name}` is {what}: replace it with {wanted}.", Stage.TYPE)
+    return Unreadable(f"`{variable.name}` is {what}; expected {wanted}.", Stage.TYPE)
 
 
 def read_expr(variable: Variable, value: Any, *, names: tuple[str, ...] | None = Q2_SYMBOLS,
@@ -103,7 +104,7 @@ def read_expr(variable: Variable, value: Any, *, names: tuple[str, ...] | None =
     if type(value) is int:
         if value.bit_length() > MAX_BITS:
             raise Unreadable(f"{where}The number has {value.bit_length()} bits; that is far too "
-                             f"large.", "type")
+                             f"large.", Stage.TYPE)
         return sympy.Integer(value), ()
     if type(value) is float:
         if not math.isfinite(value):
@@ -118,7 +119,7 @@ def read_expr(variable: Variable, value: Any, *, names: tuple[str, ...] | None =
             raise could_not_read(value, exc) from None
         return parsed.value, parsed.notes
     if where:
-        raise Unreadable(f"{where}{describe(value)} is not {wanted}.", "type")
+        raise Unreadable(f"{where}{describe(value)} is not {wanted}.", Stage.TYPE)
     raise type_error(variable, value, wanted)
 
 
@@ -168,12 +169,12 @@ def find_mistake(variable: Variable, read, same: Callable[[Reading], bool],
 
 
 def mistake_verdict(mistake: mistakes.Mistake, prefix: str = "") -> Verdict:
-    return Verdict(mistake.credit, "catalogue",
+    return Verdict(mistake.credit, Stage.CATALOGUE,
                    f"{prefix}Not correct, a known mistake ({mistake.id}): {mistake.message}",
                    mistake.id)
 
 
-def wrong(variable: Variable, expected_shown: str, shown: str, stage: str,
+def wrong(variable: Variable, expected_shown: str, shown: str, stage: Stage,
           detail: str = "") -> Verdict:
     """A wrong answer with no known mistake: "expected ..., got ..." when the variable is
     public, a neutral message when it is hidden."""
@@ -182,7 +183,7 @@ def wrong(variable: Variable, expected_shown: str, shown: str, stage: str,
     return Verdict(0.0, stage, f"Not correct: expected {expected_shown}, got {shown}.{detail}")
 
 
-def undecided(stage: str = "undecided") -> Verdict:
+def undecided(stage: Stage = Stage.UNDECIDED) -> Verdict:
     return Verdict(0.0, stage, "The grader could not decide whether this equals the expected "
                                "answer (the algebra was too hard or too slow); course staff "
                                "will review it.")

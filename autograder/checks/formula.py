@@ -32,6 +32,7 @@ from autograder.checks.common import (
     undecided,
     wrong,
 )
+from autograder.report.results import Stage
 from autograder.worksheet import Variable, mistakes
 
 FORMULA_SYMBOLS = ("W", "K", "p", "s")
@@ -181,24 +182,24 @@ def compare_formula(variable: Variable, reading: Reading, reference: Reading,
     names = {str(x) for x in student.free_symbols}
     foreign = sorted(names - set(FORMULA_SYMBOLS))
     if foreign:
-        return Verdict(0.0, "format", f"Not correct: the formula uses {', '.join(foreign)}; "
+        return Verdict(0.0, Stage.FORMAT, f"Not correct: the formula uses {', '.join(foreign)}; "
                                       f"it may only use W, K, p and s.")
     if student == target:
-        return Verdict(1.0, "exact", RIGHT)
+        return Verdict(1.0, Stage.EXACT, RIGHT)
     def known_mistake():
         return find_mistake(variable, read_formula, lambda m: _same_formula(student, m.value),
                             mistake_list=mistake_list)
 
     unused = sorted(names - {str(x) for x in target.free_symbols})
     if unused:
-        return known_mistake() or Verdict(0.0, "exact", f"Not correct: the formula uses "
+        return known_mistake() or Verdict(0.0, Stage.EXACT, f"Not correct: the formula uses "
                                               f"{', '.join(unused)}, which this part does not "
                                               f"have (no padding means p = 0, stride 1 s = 1).")
     if cas.expand_equal(student, target):
-        return Verdict(1.0, "cas", RIGHT)
+        return Verdict(1.0, Stage.CAS, RIGHT)
     enumerated = compare_on_domain(student, target)
     if enumerated and enumerated[0]:
-        return Verdict(1.0, "enumeration", RIGHT + " (checked on every valid input with "
+        return Verdict(1.0, Stage.ENUMERATION, RIGHT + " (checked on every valid input with "
                                            "W up to 40, p up to 5 and s up to 6)")
     found = known_mistake()
     if found:
@@ -206,16 +207,17 @@ def compare_formula(variable: Variable, reading: Reading, reference: Reading,
     if enumerated is None:
         same = cas.equal(student, target)
         if same:
-            return Verdict(1.0, "cas", RIGHT)
+            return Verdict(1.0, Stage.CAS, RIGHT)
         if same is None:
             return undecided()
-        return wrong(variable, reference.shown, reading.shown, "cas")
-    return wrong(variable, reference.shown, reading.shown, "enumeration", enumerated[1])
+        return wrong(variable, reference.shown, reading.shown, Stage.CAS)
+    return wrong(variable, reference.shown, reading.shown, Stage.ENUMERATION, enumerated[1])
 
 
 # --- formula_tuple ----------------------------------------------------------------------------
 
-_ORDER = ("cas", "exact", "enumeration", "catalogue", "format", "undecided")
+_ORDER = (Stage.CAS, Stage.EXACT, Stage.ENUMERATION, Stage.CATALOGUE, Stage.FORMAT,
+          Stage.UNDECIDED)
 
 
 def read_formula_tuple(variable: Variable, value) -> Reading:
@@ -230,7 +232,7 @@ def read_formula_tuple(variable: Variable, value) -> Reading:
     for i, item in enumerate(value):
         where = f"entry {i + 1}: " if len(value) > 1 else ""
         if isinstance(item, bool):
-            raise Unreadable(f"{where}a bool is not a formula.", "type")
+            raise Unreadable(f"{where}a bool is not a formula.", Stage.TYPE)
         expr, notes = read_expr(variable, item, wanted="a formula", where=where)
         items.append(Reading(expr, show(expr), notes))
     shown = "(" + ", ".join(r.shown for r in items) + ("," if len(items) == 1 else "") + ")"
@@ -245,7 +247,7 @@ def _split_text_tuple(variable: Variable, text: str) -> tuple:
     if not isinstance(parsed.value, tuple):
         raise Unreadable(f"Read your answer as the single formula {show(parsed.value)}; "
                          f"`{variable.name}` should be a tuple of formulas, like (H_out, W_out).",
-                         "type")
+                         Stage.TYPE)
     return tuple(Sym(show(v)) for v in parsed.value)
 
 
@@ -253,7 +255,7 @@ def grade_formula_tuple(variable: Variable, reading: Reading) -> Verdict:
     reference = expected(variable, read_formula_tuple)
     student, target = reading.value, reference.value
     if len(student) != len(target):
-        return Verdict(0.0, "type", f"Not correct: expected {len(target)} entries "
+        return Verdict(0.0, Stage.TYPE, f"Not correct: expected {len(target)} entries "
                                     f"(height, width), got {len(student)}.")
     # each entry is checked against the single-formula mistakes (see mistakes.SHARED)
     mistake_list = tuple(m for m in mistakes.for_variable(variable.name)

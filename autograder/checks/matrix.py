@@ -25,6 +25,7 @@ from autograder.checks.common import (
     read_expr,
     type_error,
 )
+from autograder.report.results import Stage
 from autograder.worksheet import Q2_SYMBOLS, Variable
 from autograder.worksheet.mistakes import for_variable
 
@@ -47,7 +48,7 @@ def _rows(variable: Variable, value) -> list[list]:
             row = row.rows
         if not isinstance(row, (list, tuple)):
             raise Unreadable(f"`{variable.name}` is a flat list; expected a list of rows "
-                             f"(a list of lists).", "type")
+                             f"(a list of lists).", Stage.TYPE)
         rows.append(list(row))
     lengths = [len(r) for r in rows]
     if len(set(lengths)) > 1:
@@ -62,14 +63,14 @@ def read_matrix(variable: Variable, value, names=Q2_SYMBOLS) -> Reading:
     n_rows, n_cols = len(rows), len(rows[0])
     if n_rows * n_cols > MAX_ENTRIES:
         raise Unreadable(f"`{variable.name}` has shape ({n_rows}, {n_cols}), far larger than "
-                         f"the question's matrix.", "type")
+                         f"the question's matrix.", Stage.TYPE)
     entries, notes = [], set()
     for r, row in enumerate(rows):
         parsed = []
         for c, item in enumerate(row):
             if isinstance(item, bool):
                 raise Unreadable(f"Entry ({r + 1}, {c + 1}) of `{variable.name}` is a bool.",
-                                 "type")
+                                 Stage.TYPE)
             expr, note = read_expr(variable, item, names=names, wanted="an expression",
                                    where=f"Entry ({r + 1}, {c + 1}) of `{variable.name}`: ")
             parsed.append(expr)
@@ -112,27 +113,27 @@ def grade_matrix(variable: Variable, reading: Reading) -> Verdict:
         if found:
             return found
         if got == want[::-1]:
-            return Verdict(0.0, "exact", prefix + "Did you transpose K? It has one row per output.")
+            return Verdict(0.0, Stage.EXACT, prefix + "Did you transpose K? It has one row per output.")
         for mistake, m in catalogue(variable, read_matrix):
             if _shape(m) == got:
-                return Verdict(0.0, "exact", prefix + f"That is the shape of a known mistake "
+                return Verdict(0.0, Stage.EXACT, prefix + f"That is the shape of a known mistake "
                                                       f"({mistake.id}): {mistake.message}")
-        return Verdict(0.0, "exact", prefix + "Count the outputs (rows) and inputs (columns).")
+        return Verdict(0.0, Stage.EXACT, prefix + "Count the outputs (rows) and inputs (columns).")
     diffs = _differences(reading.value, reference.value)
     if not diffs:
         exact = reading.value == reference.value
-        return Verdict(1.0, "exact" if exact else "cas", RIGHT)
+        return Verdict(1.0, Stage.EXACT if exact else Stage.CAS, RIGHT)
     found = find_mistake(variable, read_matrix, same)
     if found:
         return found
     total = want[0] * want[1]
     if variable.hidden:
-        return Verdict(0.0, "cas", f"Not correct: {len(diffs)} of {total} entries differ; "
+        return Verdict(0.0, Stage.CAS, f"Not correct: {len(diffs)} of {total} entries differ; "
                                    f"re-derive {variable.description}.")
     examples = "; ".join(
         f"({r}, {c}) is {reading.value[r - 1][c - 1]}, expected {reference.value[r - 1][c - 1]}"
         for r, c in diffs[:SHOWN_DIFFERENCES])
-    return Verdict(0.0, "cas", f"Not correct: {len(diffs)} of {total} entries differ (rows and "
+    return Verdict(0.0, Stage.CAS, f"Not correct: {len(diffs)} of {total} entries differ (rows and "
                                f"columns counted from 1), e.g. {examples}.")
 
 
@@ -150,20 +151,20 @@ def grade_free_band_matrix(variable: Variable, reading: Reading) -> Verdict:
         prefix = _shape_message(variable, got, want) + ". "
         hint = ("Did you transpose K? It has one row per output." if got == want[::-1]
                 else "Without padding there are 9 - 3 + 1 = 7 outputs (rows).")
-        return Verdict(0.0, "exact", prefix + hint)
+        return Verdict(0.0, Stage.EXACT, prefix + hint)
     entries = reading.value
     band = [(r, c) for r in range(n_rows) for c in range(r, r + width)]
     outside = [(r, c) for r in range(n_rows) for c in range(n_cols)
                if not r <= c < r + width and entries[r][c] != 0]
     if outside:
         listed = "; ".join(f"({r + 1}, {c + 1}) is {entries[r][c]}" for r, c in outside[:3])
-        return Verdict(0.0, "exact", f"Not correct: row r (from 1) has its {width} weights in "
+        return Verdict(0.0, Stage.EXACT, f"Not correct: row r (from 1) has its {width} weights in "
                                      f"columns r to r+{width - 1} and zeros elsewhere, but "
                                      f"{listed}.")
     not_symbols = [(r, c) for r, c in band if not entries[r][c].is_Symbol]
     if not_symbols:
         listed = "; ".join(f"({r + 1}, {c + 1}) is {entries[r][c]}" for r, c in not_symbols[:3])
-        return Verdict(0.0, "exact", f"Not correct: every band position needs its own weight, "
+        return Verdict(0.0, Stage.EXACT, f"Not correct: every band position needs its own weight, "
                                      f"a single symbol, but {listed}.")
     counts = Counter(entries[r][c] for r, c in band)
     repeated = [(s, n) for s, n in counts.items() if n > 1]
@@ -172,6 +173,6 @@ def grade_free_band_matrix(variable: Variable, reading: Reading) -> Verdict:
             if m.value == entries:
                 return mistake_verdict(mistake)
         listed = ", ".join(f"{s} appears {n} times" for s, n in repeated[:3])
-        return Verdict(0.0, "exact", f"Not correct: without weight sharing the {len(band)} band "
+        return Verdict(0.0, Stage.EXACT, f"Not correct: without weight sharing the {len(band)} band "
                                      f"weights are all different, but {listed}.")
-    return Verdict(1.0, "exact", RIGHT + f" ({len(band)} distinct weights in the band)")
+    return Verdict(1.0, Stage.EXACT, RIGHT + f" ({len(band)} distinct weights in the band)")

@@ -19,7 +19,7 @@ comparison of ``decision.py`` on the same test images: the interval of CNN - MLP
 from __future__ import annotations
 
 import json
-import traceback
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ import numpy as np
 from autograder.checks.q1_decision import compare
 from autograder.q1.prepare import Prepared, expected_translate
 from autograder.q1.probe import OP_WORDS, REPORT, reference_translate
-from autograder.report.results import CheckResult
+from autograder.report.results import CheckResult, Stage, failed_check
 from autograder.worksheet import Q1_QUESTIONS, Variable
 
 PROGRAM_VARIABLES = ("translate", "EquivariantNet", "PixelMLP", "CNN")
@@ -38,12 +38,14 @@ NOT_EQUIVARIANT_HINT = ("Layers that break equivariance: nn.Linear or flattening
                         "upsampling. Use only convolutions with stride 1 and 'same' padding, "
                         "per-channel biases and pointwise nonlinearities.")
 
+log = logging.getLogger(__name__)
+
 
 def _variable(name: str) -> Variable:
     return next(v for q in Q1_QUESTIONS for v in q.variables if v.name == name)
 
 
-def _result(name: str, fraction: float, message: str, *, stage: str = "run",
+def _result(name: str, fraction: float, message: str, *, stage: Stage = Stage.RUN,
             mistake: str | None = None) -> CheckResult:
     v = _variable(name)
     return CheckResult(variable=name, score=round(v.points * fraction, 6), max_score=v.points,
@@ -107,15 +109,14 @@ def check_q1(outputs: str | Path, prepared: Prepared) -> dict[str, CheckResult]:
         if rec is None:
             results[name] = _result(name, 0, "The Q1 checks did not get to this answer: your "
                                     "notebook's process stopped (time or memory limit, or a "
-                                    "crash) before it was probed.", stage="missing")
+                                    "crash) before it was probed.", stage=Stage.MISSING)
         else:
             try:
                 results[name] = check(rec, report, outputs, prepared)
             except Exception:  # a bug of ours: the student is told, staff get the traceback
-                results[name] = _result(name, 0, "The autograder failed while checking this "
-                                        "answer. This is not your fault: please tell course "
-                                        "staff.\n" + traceback.format_exc(limit=-3),
-                                        stage="grader error")
+                log.exception("grader error while checking %s", name)
+                variable = _variable(name)
+                results[name] = failed_check(name, variable.points, hidden=variable.hidden)
     return results
 
 

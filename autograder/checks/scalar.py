@@ -16,6 +16,7 @@ from autograder.checks.common import (
     undecided,
     wrong,
 )
+from autograder.report.results import Stage
 from autograder.worksheet import Variable
 
 
@@ -26,19 +27,19 @@ def read_integer(variable: Variable, value) -> Reading:
     number, notes = read_expr(variable, value, wanted="a whole number")
     if number.free_symbols:
         raise Unreadable(f"Read your answer as {show(number)}, which is a formula, not a number: "
-                         f"`{variable.name}` should be the number for this case.", "type")
+                         f"`{variable.name}` should be the number for this case.", Stage.TYPE)
     return Reading(number, show(number), notes)
 
 
 def grade_integer(variable: Variable, reading: Reading) -> Verdict:
     reference = expected(variable, read_integer)
     if reading.value == reference.value:
-        return Verdict(1.0, "exact", RIGHT)
+        return Verdict(1.0, Stage.EXACT, RIGHT)
     found = find_mistake(variable, read_integer, lambda m: m.value == reading.value)
     if found:
         return found
     detail = "" if reading.value.is_Integer else " The answer should be a whole number."
-    return wrong(variable, reference.shown, reading.shown, "exact", detail)
+    return wrong(variable, reference.shown, reading.shown, Stage.EXACT, detail)
 
 
 def read_expression(variable: Variable, value) -> Reading:
@@ -52,14 +53,14 @@ def read_expression(variable: Variable, value) -> Reading:
 def grade_expression(variable: Variable, reading: Reading) -> Verdict:
     reference = expected(variable, read_expression)
     if reading.value == reference.value:
-        return Verdict(1.0, "exact", RIGHT)
+        return Verdict(1.0, Stage.EXACT, RIGHT)
     same = cas.equal(reading.value, reference.value)
     if same:
-        return Verdict(1.0, "cas", RIGHT)
+        return Verdict(1.0, Stage.CAS, RIGHT)
     found = find_mistake(variable, read_expression,
                          lambda m: cas.equal(m.value, reading.value) is True)
     if found:
         return found
     if same is None:
         return undecided()
-    return wrong(variable, reference.shown, reading.shown, "cas")
+    return wrong(variable, reference.shown, reading.shown, Stage.CAS)

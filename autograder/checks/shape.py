@@ -17,6 +17,7 @@ from autograder.checks.common import (
     type_error,
     wrong,
 )
+from autograder.report.results import Stage
 from autograder.worksheet import Variable
 
 WANTED = "a tuple of whole numbers, like (3, 32, 32)"
@@ -33,7 +34,7 @@ def read_shape(variable: Variable, value) -> Reading:
     numbers = []
     for i, item in enumerate(value):
         if isinstance(item, bool):
-            raise Unreadable(f"Entry {i + 1} of `{variable.name}` is a bool, not a number.", "type")
+            raise Unreadable(f"Entry {i + 1} of `{variable.name}` is a bool, not a number.", Stage.TYPE)
         number, _ = read_expr(variable, item, names=(), wanted="a number",
                               where=f"Entry {i + 1} of `{variable.name}`: ")
         numbers.append(number)
@@ -48,7 +49,7 @@ def _text_tuple(variable: Variable, text: str):
         raise could_not_read(text, exc) from None
     if not isinstance(parsed.value, tuple):
         raise Unreadable(f"Read your answer as the single number {show(parsed.value)}; "
-                         f"`{variable.name}` should be {WANTED}.", "type")
+                         f"`{variable.name}` should be {WANTED}.", Stage.TYPE)
     return [int(v) if v.is_Integer else show(v) for v in parsed.value]
 
 
@@ -62,7 +63,7 @@ def grade_shape(variable: Variable, reading: Reading) -> Verdict:
     reference = expected(variable, _read_alternatives)
     accepted = reference.value
     if any(reading.value == a.value for a in accepted):
-        return Verdict(1.0, "exact", RIGHT)
+        return Verdict(1.0, Stage.EXACT, RIGHT)
     found = find_mistake(variable, read_shape, lambda m: m.value == reading.value)
     if found:
         return found
@@ -71,4 +72,4 @@ def grade_shape(variable: Variable, reading: Reading) -> Verdict:
         detail = " The numbers are right but in another order."
     elif not all(n.is_Integer for n in reading.value):
         detail = " The entries of a shape are whole numbers."
-    return wrong(variable, reference.shown, reading.shown, "exact", detail)
+    return wrong(variable, reference.shown, reading.shown, Stage.EXACT, detail)

@@ -120,7 +120,7 @@ class ExecutionCache:
             if execution.probe_dir is not None:
                 shutil.copytree(execution.probe_dir, tmp / "probe", symlinks=True)
             (tmp / "execution.json").write_text(json.dumps({
-                "format": FORMAT, "status": execution.status, "answers": execution.answers,
+                "format": FORMAT, "status": execution.status.text(execution.reason), "answers": execution.answers,
                 "log": execution.log, "seconds": execution.seconds,
                 "cells_run": execution.cells_run, "stopped_cells": execution.stopped_cells,
                 "notes": list(execution.notes), "probe": execution.probe_dir is not None,

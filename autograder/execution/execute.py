@@ -26,6 +26,7 @@ from autograder.execution import runner as runner_module
 from autograder.execution import sandbox
 from autograder.execution.budget import Budget, RunBudget
 from autograder.execution.machine import data_limit_mb, memory_cap_mb
+from autograder.report.results import Status
 from autograder.settings.limits import Limits
 
 MAX_SNAPSHOT_BYTES = 64 << 20
@@ -58,7 +59,7 @@ class Probe:
 class Execution:
     """What running one notebook produced."""
 
-    status: str  # ok | timeout | memory | crashed | invalid notebook: <why>
+    status: Status
     answers: dict  # variable name -> plain data from answers.encode (the last snapshot)
     log: str  # student's stdout/stderr, per-cell errors, notes of the sandbox (capped)
     seconds: float
@@ -71,6 +72,12 @@ class Execution:
     killed_after: float = 0.0  # seconds the cells before the stop took (for a rerun's budget)
     notebook_seconds: float = 0.0  # the run's notebook phase, for ``budget.Budget.charge``
     cells: list[int] = field(default_factory=list)  # the numbers of the cells that were run
+    reason: str = ""  # why, for an invalid notebook
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.status, Status):  # plain text: "ok", "invalid notebook: why"
+            self.status, reason = Status.parse(self.status)
+            self.reason = self.reason or reason
 
 
 # ----------------------------------------------------------------------------- reading
@@ -246,7 +253,7 @@ def execute_notebook(notebook: Path, *, variables: list[str], limits: Limits = D
         numbered = [(n, c) for n, c in runnable_cells(notebook, max_mb=limits.notebook_mb)
                     if n not in skip][:max_cells]
     except InvalidNotebook as exc:
-        return Execution(f"invalid notebook: {exc}", {}, "", time.monotonic() - start)
+        return Execution(Status.INVALID, {}, "", time.monotonic() - start, reason=str(exc))
     if budget is None:
         budget = Budget(limits, 0.0).first_run()
     python = limits.python or sys.executable
@@ -363,18 +370,18 @@ def _collect_probe(paths: dict[str, Path]) -> Path:
 MEMORY_SIGNS = ("MemoryError", "bad_alloc", "Cannot allocate memory", "out of memory")
 
 
-def decide_status(outcome: sandbox.Outcome, snapshot: dict) -> str:
+def decide_status(outcome: sandbox.Outcome, snapshot: dict) -> Status:
     """ok | timeout | memory | crashed, from how the process ended and its last snapshot."""
     if outcome.stopped == "memory" or outcome.oom_killed:
-        return "memory"
+        return Status.MEMORY
     if outcome.timed_out:
-        return "timeout"
+        return Status.TIMEOUT
     if outcome.returncode == 0 and snapshot.get("finished") is True:
-        return "ok"
+        return Status.OK
     tail = outcome.output[-5000:]
     if snapshot.get("memory_error") is True or any(sign in tail for sign in MEMORY_SIGNS):
-        return "memory"
-    return "crashed"
+        return Status.MEMORY
+    return Status.CRASHED
 
 
 def _where(snapshot: dict, numbered: list[tuple[int, str]]) -> str:

@@ -37,7 +37,7 @@ from autograder.grading import intake, pipeline
 from autograder.grading.intake import Submission
 from autograder.report import answer_groups, regrade_diff, review
 from autograder.report import html as html_report
-from autograder.report.results import SubmissionResult
+from autograder.report.results import SubmissionResult, grader_failure
 from autograder.worksheet import NOTEBOOK, overrides
 
 #: Modules that only present or transport results: changing them does not regrade anything.
@@ -237,7 +237,7 @@ def _summarise(done: ClassRun, run: pipeline.Run) -> None:
 
 def no_notebook_result(sub: Submission, run: pipeline.Run) -> SubmissionResult:
     """The row of a submission with nothing to run."""
-    return pipeline.nothing_to_run(sub.name, sub.problem or "invalid notebook: no notebook", run)
+    return pipeline.nothing_to_run(sub.name, sub.problem or "no notebook", run)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,7 +311,7 @@ def _grade_parallel(subs: list[Submission], run: pipeline.Run, jobs: int,
             continue
         if solo:
             sub, why = unfinished[0]
-            record(pipeline.grader_error(sub.name, run.questions,
+            record(grader_failure(sub.name, run.questions,
                                          f"the grading process died while grading this "
                                          f"submission: {why}"))
         else:
@@ -339,7 +339,7 @@ def _pool_pass(batch: list[Submission], run: pipeline.Run, jobs: int, context, q
                 except BrokenProcessPool as exc:
                     unfinished.append((sub, repr(exc)))
                 except Exception as exc:  # the result could not come back: still a row
-                    record(pipeline.grader_error(sub.name, run.questions, repr(exc)))
+                    record(grader_failure(sub.name, run.questions, repr(exc)))
             if on_wait:
                 on_wait()
     except BaseException:

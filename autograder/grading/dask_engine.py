@@ -27,7 +27,7 @@ from typing import Callable
 
 from autograder.grading import pipeline, remote
 from autograder.grading.intake import Submission
-from autograder.report.results import SubmissionResult
+from autograder.report.results import SubmissionResult, grader_failure
 from autograder.settings.limits import Cluster
 
 POLL_SECONDS = 0.5
@@ -162,22 +162,22 @@ class DaskEngine:
             try:
                 return future.result()
             except Exception:  # the result could not come back: still a row
-                return pipeline.grader_error(sub.name, run.questions, traceback.format_exc())
+                return grader_failure(sub.name, run.questions, traceback.format_exc())
         if future.status == "cancelled":
             if self.client.status != "running":
                 raise EngineError("lost the connection to the Dask scheduler; finished "
                                   "submissions are kept: rerun the same command to grade the rest")
-            return pipeline.grader_error(sub.name, run.questions,
+            return grader_failure(sub.name, run.questions,
                                          "the Dask scheduler cancelled this submission's task")
         exc = future.exception()
         if isinstance(exc, KilledWorker):
-            return pipeline.grader_error(
+            return grader_failure(
                 sub.name, run.questions,
                 f"not graded: the Dask scheduler gave up after {exc.allowed_failures + 1} "
                 f"workers died while grading this submission (the last was "
                 f"{exc.last_worker.address}; scheduler setting "
                 f"distributed.scheduler.allowed-failures = {exc.allowed_failures})")
-        return pipeline.grader_error(sub.name, run.questions, "".join(
+        return grader_failure(sub.name, run.questions, "".join(
             traceback.format_exception(type(exc), exc, future.traceback())))
 
 

@@ -9,7 +9,7 @@ Accepted inputs (any mix, in ``collect``):
     per submission, student names, emails and SIDs from the YAML.
 
 Every submission gets an entry, whether or not it holds a usable notebook: ``Submission.problem``
-then says why (``invalid notebook: ...``), and the class run still gives it a row.
+then says why (the reason of an ``invalid notebook`` status), and the class run still gives it a row.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class Submission:
 
     name: str  # unique and file-system safe: the folder name under OUT
     notebook: Path | None
-    problem: str | None = None  # why there is no notebook to run ("invalid notebook: ...")
+    problem: str | None = None  # why there is no notebook to run ("no files submitted")
     student: dict = field(default_factory=dict)  # IDENTITY_FIELDS, created_at, submitters
     source: str = ""  # where it came from, for staff
 
@@ -94,11 +94,11 @@ def choose_notebook(folder: Path, assignment: str) -> tuple[Path | None, str | N
     if len(notebooks) == 1:
         return notebooks[0], None
     if notebooks:
-        return None, (f"invalid notebook: {len(notebooks)} notebooks and none named {assignment} "
+        return None, (f"{len(notebooks)} notebooks and none named {assignment} "
                       f"({_listing(notebooks, folder)})")
     if files:
-        return None, f"invalid notebook: no .ipynb file in the submission ({_listing(files, folder)})"
-    return None, "invalid notebook: no files submitted"
+        return None, f"no .ipynb file in the submission ({_listing(files, folder)})"
+    return None, "no files submitted"
 
 
 def read_metadata(path: Path) -> dict[str, dict]:
@@ -141,7 +141,7 @@ def _from_export(root: Path, assignment: str) -> list[Submission]:
     for key in sorted(set(metadata) | set(folders)):
         folder = folders.get(key)
         if folder is None:
-            notebook, problem = None, "invalid notebook: no files submitted (folder missing from the export)"
+            notebook, problem = None, "no files submitted (folder missing from the export)"
         else:
             notebook, problem = choose_notebook(folder, assignment)
         subs.append(Submission(_safe(key), notebook, problem, identity(key, metadata.get(key, {})),

@@ -27,7 +27,15 @@ from autograder.execution.execute import (
     network_problem,
     runnable_cells,
 )
-from autograder.report.results import CheckResult, QuestionResult, SubmissionResult
+from autograder.report.results import (
+    CheckResult,
+    QuestionResult,
+    Stage,
+    Status,
+    SubmissionResult,
+    grader_failure,
+)
+from autograder.report.staff_log import capture_log
 from autograder.settings.limits import Limits, ReviewPolicy
 from autograder.worksheet import overrides
 
@@ -70,7 +78,7 @@ def run_notes(limits: Limits) -> tuple[str, ...]:
 
 def grade_submission(path: Path, run: Run, *, name: str | None = None,
                      cache=None) -> SubmissionResult:
-    """Grade one notebook file. Any failure of the grader itself becomes status 'grader error'.
+    """Grade one notebook file. Any failure of the grader itself becomes ``grader_failure``.
 
     With ``cache`` (an ``execution_cache.ExecutionCache``; default ``run.cache``), a notebook run
     before under the same execution settings is not run again: only its checks are."""
@@ -91,7 +99,7 @@ def grade_submission(path: Path, run: Run, *, name: str | None = None,
             if execution.probe_dir and not cached:
                 shutil.rmtree(execution.probe_dir, ignore_errors=True)
     except Exception:
-        result = grader_error(name, run.questions, traceback.format_exc())
+        result = grader_failure(name, run.questions, traceback.format_exc())
     result.seconds = time.monotonic() - start
     return result
 
@@ -104,13 +112,14 @@ def check_execution(name: str, execution: Execution, run: Run, *,
     asked = {v.name for q in run.questions for v in q.variables if v.kind != "program"}
     stopped = (_labels(path, execution) if path is not None
                else [f"code cell {n}" for n in execution.stopped_cells])
-    result = SubmissionResult(name, execution.status, log=execution.log,
+    result = SubmissionResult(name, execution.status, log=execution.log, reason=execution.reason,
                               details={"cells_run": execution.cells_run,
                                        "stopped_cells": stopped,
                                        "answers": {k: v for k, v in execution.answers.items()
                                                    if k in asked}})
-    result.questions = check_answers(execution.answers, run, _q1_checks(execution, run))
-    result.log += _q1_staff_log(execution, run)
+    with capture_log() as logged:
+        result.questions = check_answers(execution.answers, run, _q1_checks(execution, run))
+    result.log += logged.text() + _q1_staff_log(execution, run)
     return result
 
 
@@ -131,7 +140,7 @@ def _execute(path: Path, run: Run) -> Execution:
     budget = Budget(run.limits, run.probe_seconds if probe else 0.0)
     first = budget.first_run()
     if first is None:
-        return Execution("timeout", {}, "[grader] no time left to run the notebook\n", 0.0)
+        return Execution(Status.TIMEOUT, {}, "[grader] no time left to run the notebook\n", 0.0)
     execution = execute_notebook(path, variables=names, limits=run.limits, probe=probe,
                                  budget=first)
     budget.charge(execution.notebook_seconds)
@@ -166,7 +175,7 @@ def _execute(path: Path, run: Run) -> Execution:
 def _needs_probe_rerun(execution: Execution) -> bool:
     from autograder.q1 import probe_reached
 
-    return (execution.status != "ok" and not probe_reached(execution.probe_dir)
+    return (execution.status is not Status.OK and not probe_reached(execution.probe_dir)
             and execution.cells_run > 0)
 
 
@@ -287,22 +296,12 @@ def _check_memo(variable: worksheet.Variable, raw: Any, value: Any) -> CheckResu
 def _not_run(variable: worksheet.Variable) -> CheckResult:
     return CheckResult(variable.name, 0.0, variable.points,
                        "not checked: the notebook stopped before this code could be run "
-                       "(see the status above).", stage="missing")
+                       "(see the status above).", stage=Stage.MISSING)
 
 
-def nothing_to_run(name: str, status: str, run: Run) -> SubmissionResult:
-    """The result of a submission with no notebook to run: every answer missing, ``status`` why."""
-    result = SubmissionResult(name, status)
+def nothing_to_run(name: str, reason: str, run: Run) -> SubmissionResult:
+    """The result of a submission with no notebook to run: an invalid notebook, ``reason`` why,
+    every answer missing."""
+    result = SubmissionResult(name, Status.INVALID, reason=reason)
     result.questions = check_answers({}, run, {})
-    return result
-
-
-def grader_error(name: str, questions, trace: str) -> SubmissionResult:
-    """A result that tells the student to contact staff, and gives staff the traceback."""
-    result = SubmissionResult(name, "grader error", log=trace)
-    for q in questions:
-        qr = QuestionResult(q.id, q.title)
-        qr.checks = [CheckResult(v.name, 0.0, v.points, "not graded: the autograder failed; please "
-                                 "tell course staff.", stage="grader error") for v in q.variables]
-        result.questions.append(qr)
     return result

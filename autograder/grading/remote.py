@@ -27,7 +27,7 @@ from importlib import metadata
 from pathlib import Path
 
 from autograder.grading import pipeline
-from autograder.report.results import SubmissionResult
+from autograder.report.results import SubmissionResult, grader_failure
 
 #: Libraries whose version can change a verdict; workers must match the TA's machine.
 PINNED = ("numpy", "sympy", "torch")
@@ -106,12 +106,12 @@ def grade_task(name: str, filename: str, notebook: bytes, shipment: Shipment) ->
         where += (f"; the worker{'s' * (len(earlier) > 1)} {', '.join(earlier)} died while "
                   f"grading it before")
     if len(earlier) > shipment.retries:
-        return pipeline.grader_error(
+        return grader_failure(
             name, shipment.run.questions,
             f"not graded: {len(earlier)} workers died while grading this submission "
             f"({', '.join(earlier)}); the limit is {shipment.retries} retries (Cluster.retries)")
     if fingerprint() != shipment.fingerprint:
-        return pipeline.grader_error(
+        return grader_failure(
             name, shipment.run.questions,
             f"worker {worker.address} (host {socket.gethostname()}) runs a different grader "
             f"than the TA's machine (its code or its {', '.join(PINNED)} differ): install the "

@@ -9,9 +9,8 @@ import os
 from pathlib import Path
 
 from autograder.report.results import (
-    CheckResult,
-    QuestionResult,
     SubmissionResult,
+    result_from_dict,
     summary_message,
     to_gradescope,
 )
@@ -52,7 +51,7 @@ def csv_columns(question_ids: list[str]) -> list[str]:
 
 def csv_row(result: SubmissionResult) -> dict:
     return {"submission": result.submission, "total": f"{result.score:g}",
-            "max_total": f"{result.max_score:g}", "status": result.status,
+            "max_total": f"{result.max_score:g}", "status": result.status_text,
             **{q.question: f"{q.score:g}" for q in result.questions}}
 
 
@@ -101,7 +100,7 @@ def write_record(folder: Path, result: SubmissionResult, *, key: str, student: d
 def _plain_result(result: SubmissionResult) -> dict:
     """``result.to_dict()`` without its deep copies (the details are JSON data already): the
     same dictionary, several times faster for a class."""
-    return {"submission": result.submission, "status": result.status,
+    return {"submission": result.submission, "status": result.status_text,
             "questions": [{"question": q.question, "title": q.title,
                            "checks": [dict(vars(c)) for c in q.checks]}
                           for q in result.questions],
@@ -118,14 +117,6 @@ def read_record(path: Path) -> dict | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return data
-
-
-def result_from_dict(data: dict) -> SubmissionResult:
-    """The inverse of ``SubmissionResult.to_dict``."""
-    questions = [QuestionResult(q["question"], q["title"], [CheckResult(**c) for c in q["checks"]])
-                 for q in data["questions"]]
-    return SubmissionResult(data["submission"], data["status"], questions, data.get("seconds", 0.0),
-                            data.get("log", ""), data.get("details", {}))
 
 
 def read_records(out: Path) -> list[dict]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from autograder import answers
 from autograder.report import write_csv
-from autograder.report.results import CheckResult
+from autograder.report.results import CheckResult, Stage, Status
 from autograder.worksheet import overrides
 
 GROUPS_FILE = "answer_groups.csv"
@@ -71,13 +71,13 @@ class AnswerGroup:
 
 
 def verdict_of(check: CheckResult) -> str:
-    if check.stage == "override":
+    if check.stage is Stage.OVERRIDE:
         return "overridden"
-    if check.stage in ("undecided", "grader error"):
+    if check.stage in (Stage.UNDECIDED, Stage.GRADER_ERROR):
         return "undecided"
-    if check.stage == "missing":
+    if check.stage is Stage.MISSING:
         return "missing"
-    if check.stage in ("format", "type"):
+    if check.stage in (Stage.FORMAT, Stage.TYPE):
         return "unreadable"
     if check.passed:
         return "right"
@@ -119,7 +119,7 @@ def _variable_groups(question: str, variable, records: list[dict]) -> list[Answe
     buckets: dict[str, list[tuple[str, CheckResult, Any]]] = {}
     for record in records:
         result = record["result"]
-        if result.status == "grader error":
+        if result.status is Status.GRADER_ERROR:
             continue
         check = next((c for q in result.questions for c in q.checks
                       if c.variable == variable.name), None)

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
-from autograder.report.results import SubmissionResult
+from autograder.report.results import Stage, Status, SubmissionResult
 from autograder.worksheet import mistakes
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
@@ -115,7 +115,7 @@ def _template():
 def _summary(results: list[SubmissionResult]) -> list[tuple[str, str]]:
     totals = [r.score for r in results]
     max_total = max((r.max_score for r in results), default=0)
-    ok = sum(r.status == "ok" for r in results)
+    ok = sum(r.status is Status.OK for r in results)
     cards = [("submissions", len(results)), ("ran cleanly", ok), ("not ok", len(results) - ok),
              ("mean score", f"{statistics.fmean(totals):.1f} / {max_total:g}" if totals else "–"),
              ("median score", f"{statistics.median(totals):g}" if totals else "–"),
@@ -142,7 +142,7 @@ def _distribution(results: list[SubmissionResult], questions: list, plots: Plots
 def _mistakes(results: list[SubmissionResult], questions: list) -> list[dict]:
     """Per question: the catalogue mistakes seen, most common first, with their messages."""
     graded = [r for r in results
-              if r.status != "grader error" and not r.status.startswith("invalid notebook")]
+              if r.status not in (Status.GRADER_ERROR, Status.INVALID)]
     sections = []
     for q in questions:
         counts: Counter = Counter()
@@ -171,13 +171,13 @@ def _mistakes(results: list[SubmissionResult], questions: list) -> list[dict]:
 
 
 def _failures(results: list[SubmissionResult], students: dict[str, dict]) -> dict:
-    failed = [r for r in results if r.status != "ok"]
-    by_status = Counter(r.status.split(":")[0] for r in failed)
+    failed = [r for r in results if r.status is not Status.OK]
+    by_status = Counter(r.status.value for r in failed)
     rows = []
-    for r in sorted(failed, key=lambda r: (r.status, r.submission)):
+    for r in sorted(failed, key=lambda r: (r.status_text, r.submission)):
         rows.append({"submission": r.submission,
                      "student": students.get(r.submission, {}).get("name", ""),
-                     "status": r.status,
+                     "status": r.status_text,
                      "log": "\n".join(r.log.strip().splitlines()[-LOG_LINES:]),
                      "score": f"{r.score:g}", "seconds": f"{r.seconds:.1f}"})
     return {"by_status": by_status.most_common(), "rows": rows}
@@ -228,15 +228,15 @@ def draw_plots(results: list[SubmissionResult], questions: list) -> Plots:
 
 def _classify(check) -> tuple[str, str] | None:
     """``(variable, kind)`` for a check that lost points, or None for a right answer."""
-    if check.passed or check.stage == "grader error":
+    if check.passed or check.stage is Stage.GRADER_ERROR:
         return None
     if check.mistake:
         return check.variable, check.mistake
-    if check.stage == "missing":
+    if check.stage is Stage.MISSING:
         return check.variable, "(not answered)"
-    if check.stage == "format":
+    if check.stage is Stage.FORMAT:
         return check.variable, "(could not be read)"
-    if check.stage == "type":
+    if check.stage is Stage.TYPE:
         return check.variable, "(wrong type or placeholder)"
     return check.variable, "(other wrong answer)"
 

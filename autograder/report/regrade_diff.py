@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from autograder.report import write_csv
-from autograder.report.results import CheckResult, SubmissionResult
+from autograder.report.results import CheckResult, Stage, SubmissionResult
 
 CHANGES_FILE = "changes.csv"
 HISTORY_FOLDER = "history"
@@ -50,7 +50,8 @@ def diff(old_records: dict[str, dict], new: list[SubmissionResult]) -> list[Chan
             old_score = was.score if was else 0.0
             if abs(old_score - q.score) < 1e-9:  # same score (a new maximum alone is no change)
                 continue
-            why = _why(was.checks if was else [], q.checks, record["result"].status, result.status)
+            why = _why(was.checks if was else [], q.checks, record["result"].status_text,
+                       result.status_text)
             changes.append(Change(result.submission, student, q.question, old_score, q.score, why))
     return changes
 
@@ -74,9 +75,9 @@ def _why(old: list[CheckResult], new: list[CheckResult], old_status: str, new_st
 
 
 def _reason(was: CheckResult, now: CheckResult) -> str:
-    if now.stage == "override":
+    if now.stage is Stage.OVERRIDE:
         return f"override {now.mistake.removeprefix('override:')}"
-    if was.stage == "override":
+    if was.stage is Stage.OVERRIDE:
         return f"override {was.mistake.removeprefix('override:')} removed or changed"
     if now.mistake != was.mistake and (now.mistake or was.mistake):
         if now.mistake and was.mistake:

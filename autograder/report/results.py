@@ -1,14 +1,70 @@
 """The typed result model, and the one place it is serialised (Gradescope's results.json).
 
-A ``CheckResult`` is one answer variable's verdict; a ``QuestionResult`` groups a sub-question's
-checks (one Gradescope test, one CSV column); a ``SubmissionResult`` is a whole submission with
-its execution status. Scores are derived, never stored twice.
+A ``CheckResult`` is one answer variable's verdict, with the ``Stage`` that decided it; a
+``QuestionResult`` groups a sub-question's checks (one Gradescope test, one CSV column); a
+``SubmissionResult`` is a whole submission with its ``Status``. Scores are derived, never stored
+twice. A failure of the grader itself always becomes ``grader_failure`` (a whole submission) or
+``failed_check`` (one answer): the student reads ``GRADER_FAILED``, staff read the traceback.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
+
+
+class Status(StrEnum):
+    """How running a submission went: grades.csv's ``status`` column (``status_text``)."""
+
+    OK = "ok"
+    TIMEOUT = "timeout"
+    MEMORY = "memory"
+    CRASHED = "crashed"
+    INVALID = "invalid notebook"
+    GRADER_ERROR = "grader error"
+
+    def text(self, reason: str = "") -> str:
+        """The status as written in CSVs, records and logs: ``invalid notebook: <reason>``."""
+        return f"{self.value}: {reason}" if reason else self.value
+
+    @classmethod
+    def parse(cls, text: str) -> tuple[Status, str]:
+        """The inverse of ``text``: (status, reason)."""
+        head, _, reason = str(text).partition(": ")
+        return cls(head), reason
+
+
+class Stage(StrEnum):
+    """What decided one answer's verdict (results.json's ``extra_data``, the review queue)."""
+
+    NONE = ""
+    MISSING = "missing"
+    """the variable is not defined (or the notebook stopped before Q1's probe)"""
+    FORMAT = "format"
+    """the answer's text could not be read"""
+    TYPE = "type"
+    """the answer is the wrong kind of value"""
+    EXACT = "exact"
+    CAS = "cas"
+    ENUMERATION = "enumeration"
+    """a floor formula compared on every valid integer input"""
+    CATALOGUE = "catalogue"
+    """a known mistake"""
+    RUN = "run"
+    """Q1: measured by running the student's code"""
+    UNDECIDED = "undecided"
+    """the grader could not decide: scored by ``ReviewPolicy``, in the review queue"""
+    GRADER_ERROR = "grader error"
+    OVERRIDE = "override"
+    """course staff's decision (overrides.yaml)"""
+    NOT_RUN_HERE = "not run here"
+    """the student's own check of a program answer (only the autograder runs it)"""
+
+
+GRADER_FAILED = ("The autograder failed while checking this answer. This is not your fault: "
+                 "please tell course staff (they have the details).")
+"""what the student reads wherever the grader itself failed"""
 
 
 @dataclass
@@ -19,9 +75,12 @@ class CheckResult:
     score: float
     max_score: float
     message: str
-    stage: str = ""  # what decided: missing, format, exact, cas, enumeration, catalogue, run ...
+    stage: Stage = Stage.NONE
     mistake: str | None = None  # the catalogue id of a recognised mistake
     hidden: bool = False
+
+    def __post_init__(self) -> None:
+        self.stage = Stage(self.stage)  # plain text (a record, a test) becomes the typed stage
 
     @property
     def passed(self) -> bool:
@@ -44,15 +103,12 @@ class QuestionResult:
     def max_score(self) -> float:
         return sum(c.max_score for c in self.checks)
 
-    def feedback(self, *, include_hidden: bool = True) -> str:
+    def feedback(self) -> str:
         """The text a student reads for this question, one paragraph per variable."""
         parts = []
         for c in self.checks:
-            if c.hidden and not include_hidden:
-                parts.append(f"{c.variable}: graded after the deadline.")
-            else:
-                mark = "✔" if c.passed else ("◐" if c.score > 0 else "✘")
-                parts.append(f"{mark} {c.variable} ({_num(c.score)}/{_num(c.max_score)}): {c.message}")
+            mark = "✔" if c.passed else ("◐" if c.score > 0 else "✘")
+            parts.append(f"{mark} {c.variable} ({_num(c.score)}/{_num(c.max_score)}): {c.message}")
         return "\n".join(parts)
 
 
@@ -61,11 +117,21 @@ class SubmissionResult:
     """Everything known about one graded submission."""
 
     submission: str
-    status: str
+    status: Status
     questions: list[QuestionResult] = field(default_factory=list)
     seconds: float = 0.0
     log: str = ""  # for staff: what the execution printed, tracebacks of the grader
     details: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""  # why, for an invalid notebook ("not valid JSON ...")
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.status, Status):  # plain text: "ok", "invalid notebook: why"
+            self.status, reason = Status.parse(self.status)
+            self.reason = self.reason or reason
+
+    @property
+    def status_text(self) -> str:
+        return self.status.text(self.reason)
 
     @property
     def score(self) -> float:
@@ -79,37 +145,68 @@ class SubmissionResult:
         return {q.question: q.score for q in self.questions}
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Plain data (JSON's types); ``result_from_dict`` is the inverse."""
+        data = asdict(self)
+        data["status"] = self.status_text
+        del data["reason"]
+        return data
+
+
+def result_from_dict(data: dict) -> SubmissionResult:
+    """The inverse of ``SubmissionResult.to_dict`` (also reads records of earlier versions)."""
+    questions = [QuestionResult(q["question"], q["title"],
+                                [CheckResult(**c) for c in q["checks"]])
+                 for q in data["questions"]]
+    return SubmissionResult(data["submission"], data["status"], questions,
+                            data.get("seconds", 0.0), data.get("log", ""), data.get("details", {}))
+
+
+def failed_check(variable: str, points: float, *, hidden: bool = False) -> CheckResult:
+    """One answer the grader failed to check: no points, ``GRADER_FAILED``, in the review queue.
+    The caller logs the traceback (``logging``), which reaches the staff log."""
+    return CheckResult(variable, 0.0, points, GRADER_FAILED, stage=Stage.GRADER_ERROR,
+                       hidden=hidden)
+
+
+def grader_failure(name: str, questions, trace: str) -> SubmissionResult:
+    """A submission the grader failed on as a whole: every answer ``failed_check``, the
+    traceback (or what is known) in the staff log. ``questions`` are the worksheet's."""
+    result = SubmissionResult(name, Status.GRADER_ERROR, log=trace)
+    for q in questions:
+        qr = QuestionResult(q.id, q.title)
+        qr.checks = [failed_check(v.name, v.points, hidden=v.hidden) for v in q.variables]
+        result.questions.append(qr)
+    return result
 
 
 def _num(x: float) -> str:
     return f"{x:g}"
 
 
-def status_message(status: str) -> str:
+STATUS_MESSAGES = {
+    Status.OK: "Your notebook ran to the end.",
+    Status.TIMEOUT: "Your notebook hit the time limit; answers defined before that point were "
+                    "graded. Look for a cell that runs forever.",
+    Status.MEMORY: "Your notebook ran out of memory; answers defined before that point were "
+                   "graded. Look for a very large allocation.",
+    Status.CRASHED: "Your notebook's process stopped early (it exited or crashed); answers "
+                    "defined before that point were graded.",
+    Status.INVALID: "Your submission could not be read as a notebook ({text}). Resubmit a .ipynb "
+                    "file.",
+    Status.GRADER_ERROR: "The autograder itself failed on your submission. This is not your "
+                         "fault: please tell course staff (they have the details).",
+}
+"""the sentence a student reads about how running the notebook went"""
+
+
+def status_message(status: Status, reason: str = "") -> str:
     """A sentence for the student about how execution went."""
-    if status == "ok":
-        return "Your notebook ran to the end."
-    if status == "timeout":
-        return ("Your notebook hit the time limit; answers defined before that point were graded. "
-                "Look for a cell that runs forever.")
-    if status == "memory":
-        return ("Your notebook ran out of memory; answers defined before that point were graded. "
-                "Look for a very large allocation.")
-    if status == "crashed":
-        return ("Your notebook's process stopped early (it exited or crashed); answers defined "
-                "before that point were graded.")
-    if status.startswith("invalid notebook"):
-        return f"Your submission could not be read as a notebook ({status}). Resubmit a .ipynb file."
-    if status == "grader error":
-        return ("The autograder itself failed on your submission. This is not your fault: please "
-                "tell course staff (they have the details).")
-    return status
+    return STATUS_MESSAGES[status].format(text=status.text(reason))
 
 
 def summary_message(result: SubmissionResult) -> str:
     """How the run went, for the student: the status, and cells stopped by the per-cell limit."""
-    message = status_message(result.status)
+    message = status_message(result.status, result.reason)
     stopped = result.details.get("stopped_cells", 0)
     if isinstance(stopped, list):  # the stopped cells' names
         stopped = f"{len(stopped)} cell(s) ({', '.join(stopped)})" if stopped else 0
@@ -170,7 +267,7 @@ def to_gradescope(result: SubmissionResult) -> dict:
         "score": 0,
         "max_score": 0,
         "status": "passed",
-        "output": f"status: {result.status}\nseconds: {result.seconds:.1f}\n{result.log}"[-20_000:],
+        "output": f"status: {result.status_text}\nseconds: {result.seconds:.1f}\n{result.log}"[-20_000:],
         "output_format": "text",
         "visibility": "hidden",
     })
@@ -182,7 +279,7 @@ def to_gradescope(result: SubmissionResult) -> dict:
         "test_output_format": "md",
         "tests": tests,
         "extra_data": {
-            "status": result.status,
+            "status": result.status_text,
             "seconds": round(result.seconds, 3),
             # what decided each verdict (exact, cas, enumeration, catalogue, format, missing, ...)
             "checks": {c.variable: {"score": c.score, "stage": c.stage, "mistake": c.mistake}

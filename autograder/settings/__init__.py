@@ -16,6 +16,7 @@ import inspect
 import re
 import textwrap
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from autograder.settings.environment import ENVIRONMENT, env  # noqa: F401 (part of the tree)
@@ -104,6 +105,8 @@ def shown(value: Any) -> str:
         return "derived"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, tuple):  # StrEnum members shown as the strings they are
+        return repr(tuple(v.value if isinstance(v, Enum) else v for v in value))
     return repr(value) if isinstance(value, str) else str(value)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from autograder import answers, worksheet
 from autograder.checks import check_variable
-from autograder.report.results import CheckResult, QuestionResult
+from autograder.report.results import CheckResult, QuestionResult, Stage
 from autograder.student import versions
 
 #: Whether this session already showed the version note (it is said once, not at every check).
@@ -35,7 +35,7 @@ def _program_note(variable: worksheet.Variable, env: dict) -> CheckResult:
     defined = variable.name in env
     message = ("defined; the autograder runs and checks it when you submit."
                if defined else f"`{variable.name}` is not defined yet.")
-    return CheckResult(variable.name, 0.0, 0.0, message, stage="not run here")
+    return CheckResult(variable.name, 0.0, 0.0, message, stage=Stage.NOT_RUN_HERE)
 
 
 def version_note_once(note: str | None) -> str | None:

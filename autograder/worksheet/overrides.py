@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder.report.results import CheckResult
+from autograder.report.results import CheckResult, Stage
 from autograder.worksheet import QUESTIONS, Variable
 
 #: The file ``make grade`` and the Gradescope zip read (from the repository root / the zip's root).
@@ -193,7 +193,7 @@ def apply(variable: Variable, value: Any, result: CheckResult, overrides: Overri
         return result
     entry, shown = found
     return CheckResult(variable.name, round(entry.credit * variable.points, 6), variable.points,
-                       f"Read your answer as {shown}. {entry.message}", stage="override",
+                       f"Read your answer as {shown}. {entry.message}", stage=Stage.OVERRIDE,
                        mistake=entry.id, hidden=variable.hidden)
 
 

@@ -134,7 +134,7 @@ def test_grader_bug_becomes_a_grader_error(monkeypatch):
     monkeypatch.setitem(checks.KINDS, "integer", (checks.KINDS["integer"][0], broken))
     result = check_variable(VARIABLES["q2a_out_dim"], 7)
     assert result.score == 0 and result.stage == "grader error"
-    assert "contact course staff" in result.message
+    assert "tell course staff" in result.message
 
 
 def test_undecided_is_not_called_wrong(monkeypatch):

@@ -22,6 +22,7 @@ from autograder.execution.execute import (
     read_snapshot,
 )
 from autograder.execution.sandbox import Outcome
+from autograder.report.results import Status
 from autograder.settings.limits import Limits
 
 FAST = Limits(timeout=60, cell_timeout=30)  # ample on a loaded machine; limits have own tests
@@ -201,7 +202,8 @@ def test_invalid_notebooks_become_a_status(tmp_path, bad):
     with pytest.raises(InvalidNotebook, match=bad.reason):
         read_notebook(path)
     ex = execute_notebook(path, variables=["a"], limits=FAST)
-    assert ex.status.startswith("invalid notebook: ") and bad.reason in ex.status
+    assert ex.status is Status.INVALID and bad.reason in ex.reason
+    assert ex.status.text(ex.reason).startswith("invalid notebook: ")
     assert ex.answers == {} and ex.cells_run == 0
 
 

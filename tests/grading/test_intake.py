@@ -99,11 +99,10 @@ def test_a_gradescope_export_gives_one_submission_per_folder_with_identities(tmp
     assert subs["submission_1001"].notebook.name == "dis05.ipynb"
     assert subs["submission_1001"].problem is None
     assert subs["submission_1002"].notebook is None
-    assert subs["submission_1002"].problem.startswith(
-        "invalid notebook: 2 notebooks and none named dis05.ipynb")
+    assert subs["submission_1002"].problem.startswith("2 notebooks and none named dis05.ipynb")
     assert subs["submission_1003"].notebook is None
     assert subs["submission_1003"].problem == (
-        "invalid notebook: no .ipynb file in the submission (notes.txt)")
+        "no .ipynb file in the submission (notes.txt)")
     assert subs["submission_1004"].notebook.name == "my_work.ipynb"
     assert subs["submission_1005"].notebook is None
     assert "no files submitted" in subs["submission_1005"].problem
@@ -134,11 +133,11 @@ CHOICES = {
                                       "x.ipynb", None),
     "macOS debris is ignored": Choice(("__MACOSX/._dis05.ipynb", "mine.ipynb"), "mine.ipynb", None),
     "three, none named": Choice(("a.ipynb", "b.ipynb", "c.ipynb"), None,
-                                "invalid notebook: 3 notebooks and none named dis05.ipynb "
+                                "3 notebooks and none named dis05.ipynb "
                                 "(a.ipynb, b.ipynb, c.ipynb)"),
     "no notebook": Choice(("dis05.py",), None,
-                          "invalid notebook: no .ipynb file in the submission (dis05.py)"),
-    "nothing at all": Choice((), None, "invalid notebook: no files submitted"),
+                          "no .ipynb file in the submission (dis05.py)"),
+    "nothing at all": Choice((), None, "no files submitted"),
 }
 
 
