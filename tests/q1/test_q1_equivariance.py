@@ -180,3 +180,23 @@ def test_a_student_exit_is_an_error_record(prepared, tmp_path):
     r = check_q1(tmp_path / "out", prepared)
     assert r["translate"].score == 0 and "SystemExit" in r["translate"].message
     assert r["EquivariantNet"].passed
+
+
+def test_a_bug_in_a_q1_check_is_a_grader_error_with_the_traceback_for_staff_only(
+        prepared, tmp_path, monkeypatch):
+    from autograder.checks import q1 as q1_checks
+    from autograder.report.results import GRADER_FAILED, Stage
+    from autograder.report.staff_log import capture_log
+
+    def broken(*args):
+        raise RuntimeError("bug in the translate check")
+
+    monkeypatch.setattr(q1_checks, "check_translate", broken)
+    outputs = tmp_path / "outputs"
+    probe.probe(fx.namespace(), prepared.inputs, outputs)
+    with capture_log() as logged:
+        results = check_q1(outputs, prepared)
+    assert results["translate"].stage is Stage.GRADER_ERROR
+    assert results["translate"].message == GRADER_FAILED and results["translate"].score == 0
+    assert "Traceback" in logged.text() and "bug in the translate check" in logged.text()
+    assert results["PixelMLP"].passed  # the other checks still ran

@@ -1,0 +1,70 @@
+"""Logging reaches the staff log: a checker's traceback lands in the submission's log, never in
+the student's feedback, and is not printed a second time on the TA's terminal."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+
+from autograder import checks
+from autograder.execution.execute import Execution
+from autograder.grading import pipeline
+from autograder.report import staff_log
+from autograder.report.results import GRADER_FAILED, Stage, Status, to_gradescope
+from autograder.worksheet import Q2_QUESTIONS
+
+log = logging.getLogger("autograder.test")
+
+
+def test_the_capture_keeps_this_threads_records_only():
+    with staff_log.capture_log() as logged:
+        log.info("mine")
+        other = threading.Thread(target=lambda: log.info("another submission's"))
+        other.start()
+        other.join()
+    log.info("after the block")
+    assert logged.text() == "[grader] INFO autograder.test: mine\n"
+
+
+@pytest.fixture
+def broken_integer_checker(monkeypatch):
+    def broken(variable, reading):
+        raise RuntimeError("bug in the grader")
+
+    monkeypatch.setitem(checks.KINDS, "integer", (checks.KINDS["integer"][0], broken))
+    monkeypatch.setattr(pipeline, "_MEMO", {})
+
+
+def test_a_checker_bug_goes_to_the_staff_log_not_the_feedback(broken_integer_checker):
+    run = pipeline.Run(pipeline.Limits(), Q2_QUESTIONS)
+    execution = Execution(Status.OK, {"q2a_out_dim": {"t": "int", "v": "7"}}, "printed\n", 1.0)
+    result = pipeline.check_execution("s", execution, run)
+    check = next(c for q in result.questions for c in q.checks if c.variable == "q2a_out_dim")
+    assert check.stage is Stage.GRADER_ERROR and check.score == 0
+    assert check.message.startswith(GRADER_FAILED)  # plus the review policy's sentence
+    assert "Traceback" in result.log and "bug in the grader" in result.log
+    assert result.log.startswith("printed\n")
+    student = to_gradescope(result)
+    visible = [t["output"] for t in student["tests"] if t["visibility"] == "visible"]
+    assert not any("Traceback" in text or "bug in the grader" in text for text in visible)
+
+
+def test_captured_records_are_not_printed_again_on_the_console(broken_integer_checker, capsys):
+    root = logging.getLogger()
+    before = list(root.handlers)
+    try:
+        staff_log.configure_console()
+        staff_log.configure_console()  # idempotent: one handler
+        assert len(root.handlers) == len(before) + 1
+        run = pipeline.Run(pipeline.Limits(), Q2_QUESTIONS)
+        answers = {"q2a_out_dim": {"t": "int", "v": "7"}}
+        pipeline.check_execution("s", Execution(Status.OK, answers, "", 1.0), run)
+        log.warning("outside any submission")
+        err = capsys.readouterr().err
+    finally:
+        for handler in set(root.handlers) - set(before):
+            root.removeHandler(handler)
+    assert "outside any submission" in err
+    assert "bug in the grader" not in err
