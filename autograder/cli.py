@@ -123,7 +123,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _line(result: SubmissionResult) -> str:
-    return (f"{result.submission:30s} {result.score:6g}/{result.max_score:g}  {result.status}  "
+    return (f"{result.submission:30s} {result.score:6g}/{result.max_score:g}  {result.status_text}  "
             f"({result.seconds:.1f} s)")
 
 
@@ -156,7 +156,7 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
     except Exception:
         result = grader_failure("submission", QUESTIONS, traceback.format_exc())
         report.write_json(results_file, to_gradescope(result))
-    print(f"score {result.score:g}/{result.max_score:g}, status {result.status}")
+    print(f"score {result.score:g}/{result.max_score:g}, status {result.status_text}")
     return 0
 
 
