@@ -172,9 +172,9 @@ def read_snapshot(path: Path, variables: list[str]) -> dict:
     Opened without following symlinks and only if it is a regular file of sane size; each
     answer is kept only if ``answers.decode`` accepts it.
     """
-    text = _read_regular(path, MAX_SNAPSHOT_BYTES)
+    raw = _read_regular(path, MAX_SNAPSHOT_BYTES)
     try:
-        data = json.loads(text) if text is not None else {}
+        data = json.loads(raw.decode("utf-8", "replace")) if raw is not None else {}
     except (ValueError, RecursionError):
         data = {}
     if not isinstance(data, dict) or not data:
@@ -190,16 +190,19 @@ def read_snapshot(path: Path, variables: list[str]) -> dict:
     return {**data, "answers": kept}
 
 
-def _read_regular(path: Path, limit: int) -> str | None:
+def _read_regular(path: Path, limit: int) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes, else None. The
+    student's process wrote it: a symlink is not followed and a FIFO never blocks the read."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
     with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            return None
-        return f.read(limit).decode("utf-8", "replace")
+        data = f.read(limit + 1)
+    return data if len(data) <= limit else None
 
 
 def copy_outputs(source: Path, target: Path, budget: int = MAX_PROBE_BYTES) -> int:
@@ -210,27 +213,12 @@ def copy_outputs(source: Path, target: Path, budget: int = MAX_PROBE_BYTES) -> i
             dest.mkdir()
             budget = copy_outputs(Path(entry.path), dest, budget)
         elif entry.is_file(follow_symlinks=False):
-            text_fd = _open_regular(Path(entry.path))
-            if text_fd is None:
-                continue
-            with os.fdopen(text_fd, "rb") as f:
-                data = f.read(budget + 1)
-            if len(data) > budget:
+            data = _read_regular(Path(entry.path), budget)
+            if data is None:
                 continue
             budget -= len(data)
             dest.write_bytes(data)
     return budget
-
-
-def _open_regular(path: Path) -> int | None:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        return None
-    return fd
 
 
 # ----------------------------------------------------------------------------- running

@@ -296,3 +296,56 @@ def test_read_snapshot_ignores_symlinks_and_fifos(tmp_path):
 ])
 def test_cells_that_only_talk_to_otter_are_skipped(source, skipped):
     assert is_otter_cell(source) is skipped
+
+
+# --- reading what the student's process wrote ---------------------------------------------------
+
+
+def _regular(p):
+    p.write_bytes(b"12345")
+
+
+def _too_big(p):
+    p.write_bytes(b"x" * 6)
+
+
+def _symlink(p):
+    (p.parent / "target").write_bytes(b"12345")
+    p.symlink_to(p.parent / "target")
+
+
+def _fifo(p):
+    os.mkfifo(p)
+
+
+def _directory(p):
+    p.mkdir()
+
+
+OUTPUT_FILES = {"regular": (_regular, b"12345"), "too big": (_too_big, None),
+                "symlink": (_symlink, None), "fifo": (_fifo, None), "directory": (_directory, None),
+                "absent": (lambda p: None, None)}
+
+
+@pytest.mark.parametrize("make, expected", OUTPUT_FILES.values(), ids=OUTPUT_FILES.keys())
+def test_only_regular_files_within_the_limit_are_read_back(tmp_path, make, expected):
+    from autograder.execution.execute import _read_regular
+
+    make(tmp_path / "f")
+    assert _read_regular(tmp_path / "f", 5) == expected
+
+
+def test_copied_outputs_skip_links_pipes_and_what_exceeds_the_budget(tmp_path):
+    from autograder.execution.execute import copy_outputs
+
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    (src / "sub").mkdir(parents=True)
+    dst.mkdir()
+    (src / "a.npy").write_bytes(b"aaaa")
+    (src / "sub" / "b.npy").write_bytes(b"bbb")
+    (src / "big.npy").write_bytes(b"x" * 100)
+    (src / "link").symlink_to(src / "a.npy")
+    os.mkfifo(src / "pipe")
+    left = copy_outputs(src, dst, budget=10)
+    copied = sorted(p.relative_to(dst).as_posix() for p in dst.rglob("*") if p.is_file())
+    assert copied == ["a.npy", "sub/b.npy"] and left == 3
