@@ -47,6 +47,16 @@ def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess
     return proc
 
 
+@pytest.fixture
+def no_plots(monkeypatch):
+    """Stand-in PNGs for the report's plots: drawing them (matplotlib, seconds of a core) is the
+    slow part of a class run, and the plots have their own tests (test_html_report.py)."""
+    from autograder.report import html as html_report
+
+    for plot in ("_plot_totals", "_plot_questions", "_plot_seconds"):
+        monkeypatch.setattr(html_report, plot, lambda *args: b"png")
+
+
 @pytest.fixture(scope="session")
 def graded_examples(tmp_path_factory) -> dict[str, dict]:
     """Grade the reference, the blank notebook and the examples once (Q1 included), 2 jobs.

@@ -88,8 +88,9 @@ def fake_result(name: str, run: pipeline.Run, score_share: float = 1.0) -> Submi
 
 
 @pytest.fixture
-def counting_grader(monkeypatch):
-    """Replace the grading of one notebook with a counter; jobs=1 runs it in this process."""
+def counting_grader(monkeypatch, no_plots):
+    """Replace the grading of one notebook with a counter; jobs=1 runs it in this process.
+    (``no_plots``: stand-in plots, as these tests are about which submissions are graded.)"""
     calls: list[str] = []
 
     def grade(sub, run):
@@ -167,7 +168,7 @@ def test_new_identities_are_kept_without_regrading(tmp_path, q2_run, counting_gr
     assert names["submission_1001"] == "Ada King"
 
 
-def test_a_dying_worker_costs_only_its_own_submission(tmp_path, q2_run, monkeypatch):
+def test_a_dying_worker_costs_only_its_own_submission(tmp_path, q2_run, monkeypatch, no_plots):
     def grade(sub, run):
         if sub.notebook.read_text() == "die":
             os._exit(3)  # the grading process itself dies (e.g. killed for memory)

@@ -16,7 +16,6 @@ from autograder import cli, worksheet
 from autograder.execution import cache as execution_cache
 from autograder.execution.execute import Execution
 from autograder.grading import classroom, pipeline
-from autograder.report import html as html_report
 from autograder.settings.q1 import BUDGETS
 from autograder.worksheet import mistakes, overrides
 from tests.after_grading_fixtures import ROOT, cached_class
@@ -35,11 +34,7 @@ OVERRIDE = """\
 """
 
 
-@pytest.fixture(autouse=True)
-def no_plots(monkeypatch):
-    """The report's plots (tested in test_html_report.py) are the slow part of a class run."""
-    for plot in ("_plot_totals", "_plot_questions", "_plot_seconds"):
-        monkeypatch.setattr(html_report, plot, lambda *args: b"png")
+pytestmark = pytest.mark.usefixtures("no_plots")  # conftest.py: the plots are tested elsewhere
 
 
 @pytest.fixture
