@@ -369,7 +369,7 @@ def test_q1_on_the_cluster_matches_the_local_run(start_cluster, tmp_path):
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
     for address in ("tcp://127.0.0.1:9", str(tmp_path / "missing-scheduler.json")):
         with pytest.raises(EngineError, match="cannot reach the Dask scheduler at"):
-            DaskEngine.connect(Cluster(scheduler=address, connect_seconds=1))
+            DaskEngine.connect(Cluster(scheduler=address, connect_seconds=0.2))
 
 
 def test_the_scheduler_comes_from_the_standard_environment_variable(monkeypatch):
