@@ -13,7 +13,7 @@ import pytest
 from autograder import answers
 from autograder.checks import check_variable
 from autograder.report.results import CheckResult
-from autograder.worksheet import QUESTIONS
+from autograder.worksheet import QUESTIONS, mistakes
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "solutions" / "dis05.ipynb"
@@ -28,6 +28,14 @@ VARIABLES = {v.name: v for q in QUESTIONS for v in q.variables}
 def check(name: str, value) -> CheckResult:
     """The verdict on ``value`` as the answer to variable ``name``."""
     return check_variable(VARIABLES[name], value)
+
+
+def promised_score(name: str, mistake_id: str) -> float:
+    """The score the catalogue promises for mistake ``mistake_id`` in variable ``name``: the
+    entry's credit times the variable's points (the entries sharing that id must agree)."""
+    credits = {m.credit for m in mistakes.for_variable(name) if m.id == mistake_id}
+    assert len(credits) == 1, f"{name}: {mistake_id!r} has credits {credits or 'none'}"
+    return credits.pop() * VARIABLES[name].points
 
 
 def via_json(value):
