@@ -30,11 +30,13 @@ def check(name: str, value) -> CheckResult:
     return check_variable(VARIABLES[name], value)
 
 
-def promised_score(name: str, mistake_id: str) -> float:
+def promised_score(name: str, mistake_id: str, answer=None) -> float:
     """The score the catalogue promises for mistake ``mistake_id`` in variable ``name``: the
-    entry's credit times the variable's points (the entries sharing that id must agree)."""
-    credits = {m.credit for m in mistakes.for_variable(name) if m.id == mistake_id}
-    assert len(credits) == 1, f"{name}: {mistake_id!r} has credits {credits or 'none'}"
+    entry's credit times the variable's points. Entries sharing an id may differ in credit:
+    ``answer`` (the entry's own, as the catalogue writes it) then picks one."""
+    credits = {m.credit for m in mistakes.for_variable(name)
+               if m.id == mistake_id and (answer is None or m.answer == answer)}
+    assert len(credits) == 1, f"{name}: {mistake_id!r} {answer or ''} has credits {credits or 'none'}"
     return credits.pop() * VARIABLES[name].points
 
 
