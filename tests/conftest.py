@@ -57,6 +57,20 @@ def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess
     return proc
 
 
+def read_csv(path: Path) -> list[dict]:
+    """The rows of a CSV the grader wrote (grades.csv, gradebook.csv, changes.csv ...)."""
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def q2_run():
+    """The grading run of Q2 only (no Q1 training), as `make grade Q1=0` prepares it."""
+    from autograder.grading import pipeline
+
+    return pipeline.prepare_run(grade_q1=False)
+
+
 @pytest.fixture
 def no_plots(monkeypatch):
     """Stand-in PNGs for the report's plots: drawing them (matplotlib, seconds of a core) is the
