@@ -13,7 +13,7 @@ import pytest
 from autograder import answers
 from autograder.checks import check_variable
 from autograder.report.results import CheckResult
-from autograder.worksheet import QUESTIONS
+from autograder.worksheet import QUESTIONS, mistakes
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "solutions" / "dis05.ipynb"
@@ -28,6 +28,16 @@ VARIABLES = {v.name: v for q in QUESTIONS for v in q.variables}
 def check(name: str, value) -> CheckResult:
     """The verdict on ``value`` as the answer to variable ``name``."""
     return check_variable(VARIABLES[name], value)
+
+
+def promised_score(name: str, mistake_id: str, answer=None) -> float:
+    """The score the catalogue promises for mistake ``mistake_id`` in variable ``name``: the
+    entry's credit times the variable's points. Entries sharing an id may differ in credit:
+    ``answer`` (the entry's own, as the catalogue writes it) then picks one."""
+    credits = {m.credit for m in mistakes.for_variable(name)
+               if m.id == mistake_id and (answer is None or m.answer == answer)}
+    assert len(credits) == 1, f"{name}: {mistake_id!r} {answer or ''} has credits {credits or 'none'}"
+    return credits.pop() * VARIABLES[name].points
 
 
 def via_json(value):
@@ -45,6 +55,30 @@ def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
+
+
+def read_csv(path: Path) -> list[dict]:
+    """The rows of a CSV the grader wrote (grades.csv, gradebook.csv, changes.csv ...)."""
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def q2_run():
+    """The grading run of Q2 only (no Q1 training), as `make grade Q1=0` prepares it."""
+    from autograder.grading import pipeline
+
+    return pipeline.prepare_run(grade_q1=False)
+
+
+@pytest.fixture
+def no_plots(monkeypatch):
+    """Stand-in PNGs for the report's plots: drawing them (matplotlib, seconds of a core) is the
+    slow part of a class run, and the plots have their own tests (test_html_report.py)."""
+    from autograder.report import html as html_report
+
+    for plot in ("_plot_totals", "_plot_questions", "_plot_seconds"):
+        monkeypatch.setattr(html_report, plot, lambda *args: b"png")
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import sympy
 
 from autograder.answers import MISSING
 from autograder.checks import check_variable
-from tests.conftest import TRANSPORTS, VARIABLES, check
+from tests.conftest import TRANSPORTS, VARIABLES, check, promised_score
 
 k1, k2, k3 = sympy.symbols("k1 k2 k3", real=True)
 x = sympy.symbols("x1:10", integer=True)
@@ -81,14 +81,17 @@ MISTAKES = {
 @pytest.mark.parametrize("name, value, mistake", MISTAKES.values(), ids=MISTAKES.keys())
 def test_known_mistakes_lose_marks_and_are_named(name, value, mistake):
     result = check(name, value)
-    assert result.score < result.max_score
     assert result.mistake == mistake
+    assert result.score == pytest.approx(promised_score(name, mistake))
+    assert result.score < result.max_score
     assert result.stage == "catalogue"
     assert f"({mistake})" in result.message
 
 
 def test_flipped_kernel_keeps_half():
-    assert check("q2a_first", "k3*x1 + k2*x2 + k1*x3").score == 0.5
+    """The credit policy (worksheet/mistakes.py): a right idea in another convention keeps half."""
+    result = check("q2a_first", "k3*x1 + k2*x2 + k1*x3")
+    assert result.score == result.max_score / 2 == VARIABLES["q2a_first"].points / 2
 
 
 WRONG = {

@@ -27,7 +27,12 @@ def smallest_winning_b(discordant: int, confidence: float) -> int:
     """The fewest CNN-only images (of ``discordant``) for which McNemar's exact one-sided test
     rejects "no difference" at level (1 - confidence) / 2."""
     alpha = Fraction(1 - confidence).limit_denominator(10**6) / 2
-    return next(b for b in range(discordant + 1) if exact_tail(b, discordant) < alpha)
+    outcomes, tail = 2 ** discordant, 2 ** discordant  # tail: the outcomes with X >= b
+    for b in range(discordant + 1):
+        if Fraction(tail, outcomes) < alpha:  # = exact_tail(b, discordant), summed once
+            return b
+        tail -= comb(discordant, b)
+    raise AssertionError(f"no b of {discordant} wins at confidence {confidence}")
 
 
 def paired(n: int, both: int, cnn_only: int, mlp_only: int):

@@ -223,7 +223,7 @@ def test_student_code_cannot_reach_a_listener_on_loopback(tmp_path, listener):
 
 
 def test_when_the_network_cannot_be_cut_the_log_says_so_once(tmp_path, listener, monkeypatch,
-                                                              capsys):
+                                                              capsys, no_plots):
     monkeypatch.setattr(sandbox, "_network", {"why": "simulated: unshare not permitted"})
     port, accepted = listener
     ex = run(tmp_path, [CONNECT.format(port=port)], ["reached"])

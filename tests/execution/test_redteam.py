@@ -246,6 +246,7 @@ def test_dying_after_a_memory_error_is_status_memory(tmp_path):
     assert ex.status == "memory" and values(ex) == {"a": 1}
 
 
+@pytest.mark.slow  # torch's import in a sandboxed notebook: seconds, like the notebook runs
 def test_torch_imports_under_the_default_memory_cap(tmp_path):
     ex = run(tmp_path, ["import torch\nt = torch.ones(3) @ torch.ones(3)"], ["t"],
              limits=Limits(timeout=60, cell_timeout=60))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 from dataclasses import replace
@@ -13,27 +12,15 @@ import pytest
 from autograder import report
 from autograder.grading import classroom, pipeline
 from autograder.report.results import CheckResult, QuestionResult, SubmissionResult
+from tests.conftest import BLANK, REFERENCE, read_csv
 from tests.grading.test_intake import build_export, zip_folder
 
-ROOT = Path(__file__).resolve().parents[2]
-SOLUTIONS = ROOT / "solutions" / "dis05.ipynb"
-BLANK = ROOT / "assignment" / "dis05.ipynb"
-
-
-@pytest.fixture(scope="module")
-def q2_run():
-    return pipeline.prepare_run(grade_q1=False)
-
-
-def read_csv(path: Path) -> list[dict]:
-    with path.open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.mark.slow
 def test_grading_a_gradescope_export_zip(tmp_path, q2_run):
     export = build_export(tmp_path / "export")
-    shutil.copy(SOLUTIONS, export / "submission_1001" / "dis05.ipynb")
+    shutil.copy(REFERENCE, export / "submission_1001" / "dis05.ipynb")
     shutil.copy(BLANK, export / "submission_1004" / "my_work.ipynb")
     archive = zip_folder(export, tmp_path / "export.zip", prefix="assignment_5_export/")
     out = tmp_path / "out"
@@ -88,8 +75,9 @@ def fake_result(name: str, run: pipeline.Run, score_share: float = 1.0) -> Submi
 
 
 @pytest.fixture
-def counting_grader(monkeypatch):
-    """Replace the grading of one notebook with a counter; jobs=1 runs it in this process."""
+def counting_grader(monkeypatch, no_plots):
+    """Replace the grading of one notebook with a counter; jobs=1 runs it in this process.
+    (``no_plots``: stand-in plots, as these tests are about which submissions are graded.)"""
     calls: list[str] = []
 
     def grade(sub, run):
@@ -167,7 +155,7 @@ def test_new_identities_are_kept_without_regrading(tmp_path, q2_run, counting_gr
     assert names["submission_1001"] == "Ada King"
 
 
-def test_a_dying_worker_costs_only_its_own_submission(tmp_path, q2_run, monkeypatch):
+def test_a_dying_worker_costs_only_its_own_submission(tmp_path, q2_run, monkeypatch, no_plots):
     def grade(sub, run):
         if sub.notebook.read_text() == "die":
             os._exit(3)  # the grading process itself dies (e.g. killed for memory)

@@ -29,11 +29,8 @@ import pytest
 from autograder.grading import classroom, pipeline, remote
 from autograder.grading.dask_engine import DaskEngine, EngineError, read_capped
 from autograder.settings.limits import Cluster, Limits
+from tests.conftest import EXAMPLES, REFERENCE, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-SOLUTIONS = ROOT / "solutions" / "dis05.ipynb"
-BLANK = ROOT / "assignment" / "dis05.ipynb"
-EXAMPLES = ROOT / "examples" / "submissions"
 DASK = Path(sys.executable).with_name("dask")
 #: Generous: the machine is shared, and a worker imports torch-free grading code only.
 START_SECONDS = 120
@@ -117,7 +114,7 @@ def start_cluster(tmp_path):
 
 # ----------------------------------------------------------------------------- comparing runs
 
-CLASS = [SOLUTIONS, EXAMPLES / "carol-exits-midway.ipynb", EXAMPLES / "dave-truncated-upload.ipynb"]
+CLASS = [REFERENCE, EXAMPLES / "carol-exits-midway.ipynb", EXAMPLES / "dave-truncated-upload.ipynb"]
 VOLATILE_KEYS = {"seconds", "execution_time", "graded_at", "key", "execution_cached"}
 """timings, and the resume key and cache flag, which also cover the run's settings (`make grade`
 reads overrides.yaml; the local run here does not)"""
@@ -145,11 +142,6 @@ def outputs(out: Path) -> dict:
         for name in ("results.json", "checks.json"):
             files[f"{folder.name}/{name}"] = _stable(json.loads((folder / name).read_text()))
     return files
-
-
-@pytest.fixture(scope="module")
-def q2_run():
-    return pipeline.prepare_run(grade_q1=False)
 
 
 @pytest.fixture(scope="module")
@@ -327,7 +319,7 @@ def test_workers_running_another_grader_are_refused(start_cluster, tmp_path, q2_
 
     with Client(scheduler_file=str(cluster.scheduler_file), timeout=START_SECONDS) as client:
         engine = DaskEngine(client, Cluster(scheduler=str(cluster.scheduler_file)))
-        done = classroom.grade_class([SOLUTIONS], tmp_path / "out", q2_run, engine=engine)
+        done = classroom.grade_class([REFERENCE], tmp_path / "out", q2_run, engine=engine)
     [result] = done.results
     assert result.status == "grader error"
     assert "runs a different grader than the TA's machine" in result.log
@@ -338,7 +330,7 @@ def test_q1_on_the_cluster_matches_the_local_run(start_cluster, tmp_path):
     """Q1's probe inputs reach the workers through Dask, not through this machine's disk."""
     cluster = start_cluster(1)
     run = pipeline.prepare_run(grade_q1=True, workdir=tmp_path / "work")
-    classroom.grade_class([SOLUTIONS], tmp_path / "local", run, jobs=1)
+    classroom.grade_class([REFERENCE], tmp_path / "local", run, jobs=1)
     inputs = run.q1.inputs
     # The workers must not read the TA's copy: hide it while they grade.
     hidden = inputs.with_name("hidden")
@@ -346,7 +338,7 @@ def test_q1_on_the_cluster_matches_the_local_run(start_cluster, tmp_path):
     try:
         with DaskEngine.connect(Cluster(scheduler=str(cluster.scheduler_file))) as engine:
             run_remote = replace(run, q1=replace(run.q1, inputs=hidden))
-            classroom.grade_class([SOLUTIONS], tmp_path / "dask", run_remote, engine=engine)
+            classroom.grade_class([REFERENCE], tmp_path / "dask", run_remote, engine=engine)
     finally:
         hidden.rename(inputs)
     local, remote_out = outputs(tmp_path / "local"), outputs(tmp_path / "dask")
@@ -369,7 +361,7 @@ def test_q1_on_the_cluster_matches_the_local_run(start_cluster, tmp_path):
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
     for address in ("tcp://127.0.0.1:9", str(tmp_path / "missing-scheduler.json")):
         with pytest.raises(EngineError, match="cannot reach the Dask scheduler at"):
-            DaskEngine.connect(Cluster(scheduler=address, connect_seconds=1))
+            DaskEngine.connect(Cluster(scheduler=address, connect_seconds=0.2))
 
 
 def test_the_scheduler_comes_from_the_standard_environment_variable(monkeypatch):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from autograder import worksheet
+from autograder.settings.q1 import Q1Config
+from tests.conftest import VARIABLES, promised_score
 
 pytestmark = pytest.mark.slow
 QUESTION_IDS = [q.id for q in worksheet.QUESTIONS]
@@ -47,21 +49,77 @@ def test_results_json_has_one_test_per_question_and_a_hidden_staff_log(graded_ex
         assert test["status"] == "passed" and test["number"]
 
 
-@pytest.mark.parametrize("submission, question, max_expected, phrase", [
-    ("alice-flipped-kernel", "q2a", 2.5, "flipped"),
-    ("alice-flipped-kernel", "q2c", 1.5, "flipped"),
-    ("alice-flipped-kernel", "q2f", 2.5, "floor"),
-    ("alice-flipped-kernel", "q2h", 1.5, "channels"),
-    ("alice-flipped-kernel", "q1a", 3.5, "wrap"),
-    ("bob-forgot-padding", "q2b", 0.0, "padding"),
-    ("bob-forgot-padding", "q2d", 0.0, "padding"),
-    ("bob-forgot-padding", "q2i", 2.5, "biases"),
-    ("bob-forgot-padding", "q1b", 1.0, "convolution"),
-])
-def test_known_mistakes_lose_marks_and_are_named(graded_examples, submission, question,
-                                                 max_expected, phrase):
+NO_FLOOR = "(W + 2*p - K)/s + 1"
+MISTAKES = {
+    # submission: {variable: the mistake its answer makes (None: wrong, recognised by no entry;
+    # (id, answer): the catalogue's entry of that id and answer)}; every other variable is right
+    "alice-flipped-kernel": {
+        "translate": "translate_wraps", "q1b_reasons": None,
+        "q2a_first": "flipped-kernel", "q2a_last": "flipped-kernel", "q2c_K": "flipped-kernel",
+        "q2f_out_dim_general": ("missing-floor", NO_FLOOR),
+        "q2g_out_shape_general": ("missing-floor", NO_FLOOR),
+        "q2h_input_shape": "channels-last", "q2h_kernel_shape": "channels-last"},
+    "bob-forgot-padding": {
+        "CNN": "cnn_no_conv",
+        "q2b_out_dim": "padding-forgotten", "q2b_first": "padding-forgotten",
+        "q2b_last": None,  # k_1: a format error
+        "q2d_K": "padding-forgotten", "q2e_params_same": "padding-weights-counted",
+        "q2i_output_shape": "rounded-up", "q2i_conv_params": "biases-counted"},
+}
+Q1_CREDIT = {"translate_wraps": 0.0,  # wrong inside the image: nothing (checks/q1.py)
+             "cnn_no_conv": Q1Config().credit.no_conv}
+"""the credit of Q1's program mistakes (not in the catalogue: they come from running the code)"""
+
+
+def promised(name: str, mistake: str | tuple | None) -> float:
+    """The score a wrong answer keeps: the catalogue's (or Q1's) credit times the points."""
+    if mistake is None:
+        return 0.0
+    if mistake in Q1_CREDIT:
+        return Q1_CREDIT[mistake] * VARIABLES[name].points
+    return promised_score(name, *(mistake if isinstance(mistake, tuple) else (mistake,)))
+
+
+def mistake_id(mistake: str | tuple | None) -> str | None:
+    return mistake[0] if isinstance(mistake, tuple) else mistake
+
+
+def expected_scores(submission: str) -> dict[str, float]:
+    """Each question's score: full points for the right answers, what each mistake keeps."""
+    wrong = MISTAKES[submission]
+    return {q.id: sum(promised(v.name, wrong[v.name]) if v.name in wrong else v.points
+                      for v in q.variables) for q in worksheet.QUESTIONS}
+
+
+@pytest.mark.parametrize("submission", MISTAKES)
+def test_each_example_scores_exactly_what_its_mistakes_keep(graded_examples, submission):
     entry = graded_examples[submission]
-    assert scores(entry)[question] <= max_expected
+    want = expected_scores(submission)
+    assert scores(entry) == pytest.approx(want)
+    assert float(entry["row"]["total"]) == pytest.approx(sum(want.values()))
+    assert sum(want.values()) < sum(q.points for q in worksheet.QUESTIONS)
+    checks = entry["results"]["extra_data"]["checks"]
+    for name, mistake in MISTAKES[submission].items():
+        assert checks[name]["mistake"] == mistake_id(mistake), name
+        assert checks[name]["score"] == pytest.approx(promised(name, mistake)), name
+
+
+@pytest.mark.parametrize("submission, question, phrase", [
+    ("alice-flipped-kernel", "q2a", "flipped"),
+    ("alice-flipped-kernel", "q2c", "flipped"),
+    ("alice-flipped-kernel", "q2f", "floor"),
+    ("alice-flipped-kernel", "q2h", "channels"),
+    ("alice-flipped-kernel", "q1a", "wrap"),
+    ("bob-forgot-padding", "q2b", "padding"),
+    ("bob-forgot-padding", "q2d", "padding"),
+    ("bob-forgot-padding", "q2i", "biases"),
+    ("bob-forgot-padding", "q1b", "convolution"),
+])
+def test_known_mistakes_lose_marks_and_are_named(graded_examples, submission, question, phrase):
+    entry = graded_examples[submission]
+    points = next(q.points for q in worksheet.QUESTIONS if q.id == question)
+    assert scores(entry)[question] == pytest.approx(expected_scores(submission)[question])
+    assert scores(entry)[question] < points
     section = entry["feedback"].split(f"## {question}:")[1].split("\n## ")[0]
     assert phrase in section.lower()
 

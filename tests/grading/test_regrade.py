@@ -3,7 +3,6 @@ earlier grades, dry runs, and the Gradescope entry point with an overrides file.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import shutil
@@ -16,10 +15,10 @@ from autograder import cli, worksheet
 from autograder.execution import cache as execution_cache
 from autograder.execution.execute import Execution
 from autograder.grading import classroom, pipeline
-from autograder.report import html as html_report
 from autograder.settings.q1 import BUDGETS
 from autograder.worksheet import mistakes, overrides
 from tests.after_grading_fixtures import ROOT, cached_class
+from tests.conftest import read_csv
 
 CLASS = {
     "ada": {"q2a_out_dim": 7, "q2a_first": "k1*x1 + k2*x2 + k3*x3", "q2a_last": "k1*x7 + k2*x8"},
@@ -35,11 +34,7 @@ OVERRIDE = """\
 """
 
 
-@pytest.fixture(autouse=True)
-def no_plots(monkeypatch):
-    """The report's plots (tested in test_html_report.py) are the slow part of a class run."""
-    for plot in ("_plot_totals", "_plot_questions", "_plot_seconds"):
-        monkeypatch.setattr(html_report, plot, lambda *args: b"png")
+pytestmark = pytest.mark.usefixtures("no_plots")  # conftest.py: the plots are tested elsewhere
 
 
 @pytest.fixture
@@ -60,13 +55,8 @@ def _no_execution(path, run):
     raise AssertionError(f"{path.name} was run again; its cached execution should be used")
 
 
-def rows(path: Path) -> list[dict]:
-    with path.open() as f:
-        return list(csv.DictReader(f))
-
-
 def scores(out: Path) -> dict[str, str]:
-    return {r["submission"]: r["q2a"] for r in rows(out / "grades.csv")}
+    return {r["submission"]: r["q2a"] for r in read_csv(out / "grades.csv")}
 
 
 def test_an_override_changes_exactly_its_group_and_says_why(graded):
@@ -77,11 +67,11 @@ def test_an_override_changes_exactly_its_group_and_says_why(graded):
     assert [(c.submission, c.question, c.old, c.new) for c in done.changes] == \
            [("bob", "q2a", 2.0, 2.5), ("cy", "q2a", 1.0, 1.5)]  # cy wrote it another way
     assert all("q2a_first: override overrides.yaml:1" in c.why for c in done.changes)
-    assert [r["submission"] for r in rows(graded.out / "changes.csv")] == ["bob", "cy"]
+    assert [r["submission"] for r in read_csv(graded.out / "changes.csv")] == ["bob", "cy"]
     assert scores(graded.out) == {**before, "bob": "2.5", "cy": "1.5"}
     # the earlier grades are kept, not overwritten
     [kept] = list((graded.out / "history").iterdir())
-    assert {r["submission"]: r["q2a"] for r in rows(kept / "grades.csv")} == before
+    assert {r["submission"]: r["q2a"] for r in read_csv(kept / "grades.csv")} == before
     assert json.loads((kept / "bob" / "checks.json").read_text())["result"]["questions"]
     assert done.override_problems == []
 
@@ -127,11 +117,11 @@ def test_an_unchanged_rerun_reuses_results_and_reports_no_change(graded):
 
 def test_the_class_outputs_include_groups_review_and_the_report_sections(graded):
     out = graded.out
-    groups = rows(out / "answer_groups.csv")
+    groups = read_csv(out / "answer_groups.csv")
     first = [g for g in groups if g["variable"] == "q2a_first"]
     assert [(g["verdict"], g["size"]) for g in first] == [("unrecognised wrong", "2"),
                                                         ("right", "2")]
-    assert rows(out / "review.csv") == []
+    assert read_csv(out / "review.csv") == []
     page = (out / "report.html").read_text()
     for section in ("Answer groups", "Review queue"):
         assert f"<h2>{section}</h2>" in page

@@ -25,6 +25,12 @@ def generated(tmp_path_factory) -> Path:
     return synthetic.ensure(tmp_path_factory.mktemp("gen"), n_train=N_TRAIN, n_test=N_TEST)
 
 
+@pytest.fixture(scope="module")
+def archive(generated, tmp_path_factory) -> tuple[Path, str]:
+    """The generated set as an official-looking archive, and its md5 (built once: gzip is slow)."""
+    return _archive(generated, tmp_path_factory.mktemp("archive"))
+
+
 def _copy(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst
@@ -138,8 +144,8 @@ def test_without_cifar_the_generated_set_is_used(tmp_path):
 # --- download ---------------------------------------------------------------------------------
 
 
-def test_download_from_a_local_url_verifies_and_caches(tmp_path, generated):
-    archive, md5 = _archive(generated, tmp_path)
+def test_download_from_a_local_url_verifies_and_caches(tmp_path, generated, archive):
+    archive, md5 = archive
     cache = tmp_path / "cache"
     table = _table(generated)
     final = cifar.download_cifar(cache, url=archive.as_uri(), archive_md5=md5, md5_table=table)
@@ -182,8 +188,8 @@ def _fails(exc: Exception):
     (lambda data: lambda url: _Response(data[: len(data) // 2]), "partial or wrong download"),
     (lambda data: lambda url: _Response(b"<html>not found</html>"), "partial or wrong download"),
 ], ids=["unreachable", "reset", "short-with-length", "short-no-length", "wrong-file"])
-def test_a_failed_download_leaves_no_cache(tmp_path, generated, make_opener, message):
-    archive, md5 = _archive(generated, tmp_path)
+def test_a_failed_download_leaves_no_cache(tmp_path, generated, archive, make_opener, message):
+    archive, md5 = archive
     cache = tmp_path / "cache"
     with pytest.raises(cifar.DataError, match=message):
         cifar.download_cifar(cache, url="https://example.invalid/c.tar.gz",

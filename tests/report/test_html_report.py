@@ -44,15 +44,16 @@ def class_records() -> tuple[list[dict], tuple]:
     return [{"result": r, "student": students.get(r.submission, {})} for r in results], run.questions
 
 
-def render() -> str:
+@pytest.fixture(scope="module")
+def page() -> str:
+    """The class page of ``class_records``, rendered once (drawing its plots takes seconds)."""
     records, questions = class_records()
     return html_report.render(records, questions=questions, title="Class report",
                               run_info=html_report.RunInfo(seconds=12.0, jobs=2, graded=4,
                                                            reused=2, total=6))
 
 
-def test_the_report_has_every_section_and_counts_mistakes():
-    page = render()
+def test_the_report_has_every_section_and_counts_mistakes(page):
     for heading in SECTIONS:
         assert f"<h2>{heading}</h2>" in page
     flip = next(m for m in mistakes.for_variable("q2a_first") if m.id == "flipped-kernel")
@@ -66,8 +67,7 @@ def test_the_report_has_every_section_and_counts_mistakes():
     assert "4 graded and 2 unchanged" in page and "2 parallel jobs" in page
 
 
-def test_the_report_is_self_contained_and_escapes_student_text():
-    page = render()
+def test_the_report_is_self_contained_and_escapes_student_text(page):
     assert "<script>" not in page  # the student's name is text, not markup
     assert "Carol &lt;script&gt;alert(1)&lt;/script&gt;" in page
     sources = re.findall(r"src='([^']*)'", page) + re.findall(r'href="([^"]*)"', page)
@@ -134,7 +134,7 @@ def after_grading_page_parts():
     return recs, questions, extras
 
 
-def test_the_after_grading_sections_list_groups_review_and_changes():
+def test_the_after_grading_sections_list_groups_review_and_changes(no_plots):
     recs, questions, extras = after_grading_page_parts()
     page = html_report.render(recs, questions=questions, title="r",
                               run_info=html_report.RunInfo(), extras=extras)
