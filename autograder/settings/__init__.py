@@ -193,6 +193,11 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
 """every flag of ``grade`` and ``gradescope``, by command (on Gradescope ``--timeout`` sets
 ``Machine.notebook_seconds``, which becomes ``Limits.timeout`` there)"""
 
+def option(command: str, flag: str) -> Option:
+    """The declaration of one of a command's flags."""
+    return next(o for o in OPTIONS[command] if o.flag == flag)
+
+
 KNOBS: tuple[Option, ...] = tuple(o for o in OPTIONS["grade"] if o.make)
 """`make grade`'s variables, in README's order"""
 
