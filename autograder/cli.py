@@ -8,13 +8,13 @@ import sys
 import tempfile
 import time
 import traceback
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from autograder import report, settings
-from autograder.grading import classroom, intake, pipeline
-from autograder.grading.dask_engine import DaskEngine, EngineError
+from autograder.grading import intake, pipeline, session
+from autograder.grading.dask_engine import EngineError
+from autograder.grading.session import problem_lines as _problem_lines
 from autograder.report import regrade_diff
 from autograder.report.results import SubmissionResult, to_gradescope
 from autograder.settings.limits import Cluster, Limits, Machine
@@ -32,19 +32,10 @@ def _overrides(args: argparse.Namespace) -> overrides.Overrides:
     return overrides.load(args.overrides) if args.overrides else overrides.NONE
 
 
-def _problem_lines(found: overrides.Overrides, problems) -> list[str]:
-    return [f"{found.path}:{p.line}: {p.message}" for p in problems]
-
-
 def cmd_grade(args: argparse.Namespace) -> int:
     """Grade a class: notebooks, folders, Gradescope export zips or folders (see intake.py)."""
-    from autograder.checks import catalogue_problems
     from autograder.report.progress import Progress
 
-    if problems := catalogue_problems():
-        print("error: the catalogue of mistakes (autograder/worksheet/mistakes.py) needs fixing before "
-              "grading:\n  " + "\n  ".join(problems), file=sys.stderr)
-        return 2
     out = Path(args.out)
     bar: Progress | None = None
 
@@ -62,49 +53,34 @@ def cmd_grade(args: argparse.Namespace) -> int:
         elif result.status != "ok" and not reused:
             bar.note(_line(result))
 
-    found = _overrides(args)
-    if found.problems:  # grading with a half-read overrides file could publish wrong grades
-        for line in _problem_lines(found, found.problems):
+    try:
+        graded = session.grade(
+            [Path(p) for p in args.submissions], out, limits=_set(args, "limits", Limits()),
+            cluster=_set(args, "cluster", Cluster()), overrides_file=args.overrides,
+            grade_q1=not args.no_q1, data_dir=args.data_dir, jobs=args.jobs, force=args.force,
+            rerun=args.rerun, dry_run=args.dry_run, on_start=on_start, on_result=on_result,
+            on_wait=lambda: bar and bar.draw(),
+            on_engine=lambda scheduler, slots: print(
+                f"grading on the Dask cluster at {scheduler} ({slots} worker threads)", flush=True),
+            on_note=lambda note: print(f"note: {note}", file=sys.stderr, flush=True))
+    except KeyboardInterrupt:
+        print(f"interrupted: finished submissions are kept in {out}; rerun the same command "
+              f"to grade the rest", file=sys.stderr)
+        return 130
+    except (session.NotGraded, intake.IntakeError, EngineError) as exc:
+        for line in getattr(exc, "lines", [str(exc)]):
             print(f"error: {line}", file=sys.stderr)
-        print("error: fix the overrides file (or pass --overrides '') and rerun", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="dis05-run-") as work, ExitStack() as stack:
-        engine = None
-        cluster = _set(args, "cluster", Cluster())
-        try:
-            if cluster.scheduler:
-                engine = stack.enter_context(DaskEngine.connect(cluster))
-                print(f"grading on the Dask cluster at {cluster.scheduler} "
-                      f"({engine.slots()} worker threads)", flush=True)
-            run = pipeline.prepare_run(limits=_set(args, "limits", Limits()), grade_q1=not args.no_q1,
-                                       workdir=Path(work), data_dir=args.data_dir)
-            for note in run.notes:
-                print(f"note: {note}", file=sys.stderr, flush=True)
-            run = dataclasses.replace(run, overrides=found)
-            done = classroom.grade_class([Path(p) for p in args.submissions], out, run,
-                                         jobs=args.jobs, force=args.force, on_start=on_start,
-                                         on_result=on_result, on_wait=lambda: bar and bar.draw(),
-                                         dry_run=args.dry_run, rerun=args.rerun,
-                                         engine=engine)
-        except KeyboardInterrupt:
-            print(f"interrupted: finished submissions are kept in {out}; rerun the same command "
-                  f"to grade the rest", file=sys.stderr)
-            return 130
-        except intake.IntakeError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        except EngineError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        finally:
-            if bar:
-                bar.close()
+    finally:
+        if bar:
+            bar.close()
+    done = graded.done
     failed = sum(r.status != "ok" for r in done.results)
     print(f"{len(done.results)} submissions ({len(done.graded)} graded, of which "
           f"{len(done.checked_only)} from cached runs; {len(done.reused)} unchanged) in "
           f"{done.seconds:.1f} s with {done.jobs} job{'s' * (done.jobs != 1)}; {failed} not ok")
     regrade_diff.print_changes(done.changes)
-    for line in _problem_lines(found, done.override_problems):
+    for line in _problem_lines(graded.overrides, done.override_problems):
         print(f"warning: {line}")
     if done.review:
         print(f"{len(done.review)} undecided answer(s) wait for review ({out / 'review.csv'})")
@@ -190,9 +166,7 @@ def _add_options(parser: argparse.ArgumentParser, command: str) -> None:
         elif o.switch:
             parser.add_argument(o.flag, action="store_true", help=o.help_text())
         else:
-            parser.add_argument(o.flag, default=o.value, help=o.help_text(),
-                                type=settings.kind(o.setting) if o.setting else
-                                type(o.value) if o.value is not None else None)
+            parser.add_argument(o.flag, default=o.value, help=o.help_text(), type=o.parse)
 
 
 def build_parser() -> argparse.ArgumentParser:

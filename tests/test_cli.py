@@ -64,6 +64,17 @@ def test_a_settings_flag_sets_its_setting(command, option):
     assert cli._set(parse(command), group, base) == base  # unset: the tree's default
 
 
+VALUED = [(c, o) for c, o in CASES if o.flag.startswith("-") and not o.switch]
+
+
+@pytest.mark.parametrize(("command", "option"), VALUED, ids=[ids(c) for c in VALUED])
+def test_a_flag_parses_to_its_declared_type(command, option):
+    value = getattr(parse(command, option.flag, VALUE[option.parse]), option.dest)
+    assert type(value) is option.parse
+    default = getattr(parse(command), option.dest)
+    assert default == option.value and (option.setting == "" or default is None)
+
+
 @pytest.mark.parametrize(("flags", "notebook_seconds", "timeout"), [
     ((), settings.Machine().notebook_seconds, settings.Machine().notebook_seconds),
     (("--timeout", "42"), 42.0, 42.0),
@@ -79,3 +90,37 @@ def test_the_makefile_passes_every_knob_by_its_flag():
     grade_flags = makefile.split("GRADE_FLAGS :=", 1)[1].split("PYTEST_FLAGS", 1)[0]
     passed = set(re.findall(r"(--[a-z0-9-]+)", grade_flags))
     assert passed == {k.flag for k in settings.KNOBS if k.flag.startswith("-")}
+
+
+def broken_overrides(tmp_path, monkeypatch):
+    (tmp_path / "overrides.yaml").write_text("[not: valid\n")
+    return [str(tmp_path / "absent.ipynb"), "--overrides", str(tmp_path / "overrides.yaml")], [
+        f"error: {tmp_path / 'overrides.yaml'}:2: not valid YAML",
+        "error: fix the overrides file (or pass --overrides '') and rerun"]
+
+
+def broken_catalogue(tmp_path, monkeypatch):
+    import autograder.checks
+
+    monkeypatch.setattr(autograder.checks, "catalogue_problems", lambda: ["q2a: two entries"])
+    return [str(tmp_path / "absent.ipynb")], [
+        "error: the catalogue of mistakes (autograder/worksheet/mistakes.py) needs fixing before "
+        "grading:\n  q2a: two entries"]
+
+
+def missing_submission(tmp_path, monkeypatch):
+    return [str(tmp_path / "absent.ipynb")], [
+        f"error: no such submission file or folder: {tmp_path / 'absent.ipynb'}"]
+
+
+@pytest.mark.parametrize("case", [broken_overrides, broken_catalogue, missing_submission])
+def test_grade_refuses_with_an_error_and_exit_code_2(case, tmp_path, monkeypatch, capsys):
+    """Each refusal is said on stderr, one error after another, before anything is written."""
+    args, expected = case(tmp_path, monkeypatch)
+    code = cli.main(["grade", "--out", str(tmp_path / "out"), "--no-q1", "--overrides", "",
+                     *args])
+    errors = re.split(r"^(?=error: )", capsys.readouterr().err, flags=re.M)[1:]
+    assert code == 2
+    assert len(errors) == len(expected)
+    assert [e for e, want in zip(errors, expected) if not e.startswith(want)] == []
+    assert not (tmp_path / "out").exists()

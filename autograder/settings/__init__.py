@@ -103,10 +103,17 @@ class Option:
     value: Any = None
     """the parsed default of a flag that sets no setting (a setting's flag defaults to None:
     the tree's default)"""
+    value_type: type = str
+    """what a flag that sets no setting parses to (a setting's flag parses to its field's type)"""
     make: str = ""
     """the `make grade` variable that passes the flag ("" if none)"""
     switch: str = ""
     """for an on/off flag, the value of ``make`` that passes it (``FORCE=1``)"""
+
+    @property
+    def parse(self) -> type:
+        """What the flag's value parses to."""
+        return kind(self.setting) if self.setting else self.value_type
 
     @property
     def dest(self) -> str:
@@ -169,7 +176,7 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
                "<submission>/results.json and feedback.md go", shown_default="grades/",
                value="grades", make="OUT"),
         Option("--jobs", help="submissions graded in parallel", shown_default="number of cores",
-               make="JOBS"),
+               value_type=int, make="JOBS"),
         *RUN_OPTIONS,
         Option("--force", help="regrade every submission, even those unchanged since the last "
                "run", shown_default="0", make="FORCE", switch="1"),
