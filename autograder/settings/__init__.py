@@ -200,6 +200,7 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
 """every flag of ``grade`` and ``gradescope``, by command (on Gradescope ``--timeout`` sets
 ``Machine.notebook_seconds``, which becomes ``Limits.timeout`` there)"""
 
+
 def option(command: str, flag: str) -> Option:
     """The declaration of one of a command's flags."""
     return next(o for o in OPTIONS[command] if o.flag == flag)
