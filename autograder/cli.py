@@ -8,12 +8,13 @@ import sys
 import tempfile
 import time
 import traceback
-from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
-from autograder import report
-from autograder.grading import classroom, intake, pipeline
-from autograder.grading.dask_engine import DaskEngine, EngineError
+from autograder import report, settings
+from autograder.grading import intake, pipeline, session
+from autograder.grading.dask_engine import EngineError
+from autograder.grading.session import problem_lines as _problem_lines
 from autograder.report import regrade_diff
 from autograder.report.results import SubmissionResult, grader_failure, to_gradescope
 from autograder.report.staff_log import configure_console
@@ -21,34 +22,21 @@ from autograder.settings.limits import Cluster, Limits, Machine
 from autograder.worksheet import NOTEBOOK, QUESTIONS, overrides
 
 
-def _limits(args: argparse.Namespace, base: Limits = Limits()) -> Limits:
-    given = {"timeout": args.timeout, "memory_mb": args.memory_mb,
-             "cell_timeout": args.cell_timeout}
+def _set(args: argparse.Namespace, group: str, base: Any) -> Any:
+    """``base`` (a group of the settings tree) with what the command's flags set in ``group``."""
+    given = {o.setting.removeprefix(f"{group}."): getattr(args, o.dest)
+             for o in settings.OPTIONS[args.command] if o.setting.startswith(f"{group}.")}
     return dataclasses.replace(base, **{k: v for k, v in given.items() if v is not None})
-
-
-def _machine(args: argparse.Namespace) -> Machine:
-    given = {"seconds": args.machine_seconds, "safety_margin": args.safety_margin}
-    return dataclasses.replace(Machine(), **{k: v for k, v in given.items() if v is not None})
 
 
 def _overrides(args: argparse.Namespace) -> overrides.Overrides:
     return overrides.load(args.overrides) if args.overrides else overrides.NONE
 
 
-def _problem_lines(found: overrides.Overrides, problems) -> list[str]:
-    return [f"{found.path}:{p.line}: {p.message}" for p in problems]
-
-
 def cmd_grade(args: argparse.Namespace) -> int:
     """Grade a class: notebooks, folders, Gradescope export zips or folders (see intake.py)."""
-    from autograder.checks import catalogue_problems
     from autograder.report.progress import Progress
 
-    if problems := catalogue_problems():
-        print("error: the catalogue of mistakes (autograder/worksheet/mistakes.py) needs fixing before "
-              "grading:\n  " + "\n  ".join(problems), file=sys.stderr)
-        return 2
     out = Path(args.out)
     bar: Progress | None = None
 
@@ -66,50 +54,34 @@ def cmd_grade(args: argparse.Namespace) -> int:
         elif result.status != "ok" and not reused:
             bar.note(_line(result))
 
-    found = _overrides(args)
-    if found.problems:  # grading with a half-read overrides file could publish wrong grades
-        for line in _problem_lines(found, found.problems):
+    try:
+        graded = session.grade(
+            [Path(p) for p in args.submissions], out, limits=_set(args, "limits", Limits()),
+            cluster=_set(args, "cluster", Cluster()), overrides_file=args.overrides,
+            grade_q1=not args.no_q1, data_dir=args.data_dir, jobs=args.jobs, force=args.force,
+            rerun=args.rerun, dry_run=args.dry_run, on_start=on_start, on_result=on_result,
+            on_wait=lambda: bar and bar.draw(),
+            on_engine=lambda scheduler, slots: print(
+                f"grading on the Dask cluster at {scheduler} ({slots} worker threads)", flush=True),
+            on_note=lambda note: print(f"note: {note}", file=sys.stderr, flush=True))
+    except KeyboardInterrupt:
+        print(f"interrupted: finished submissions are kept in {out}; rerun the same command "
+              f"to grade the rest", file=sys.stderr)
+        return 130
+    except (session.NotGraded, intake.IntakeError, EngineError) as exc:
+        for line in getattr(exc, "lines", [str(exc)]):
             print(f"error: {line}", file=sys.stderr)
-        print("error: fix the overrides file (or pass --overrides '') and rerun", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="dis05-run-") as work, ExitStack() as stack:
-        engine = None
-        cluster = dataclasses.replace(Cluster(), **{k: v for k, v in {
-            "scheduler": args.scheduler, "retries": args.retries}.items() if v is not None})
-        try:
-            if cluster.scheduler:
-                engine = stack.enter_context(DaskEngine.connect(cluster))
-                print(f"grading on the Dask cluster at {cluster.scheduler} "
-                      f"({engine.slots()} worker threads)", flush=True)
-            run = pipeline.prepare_run(limits=_limits(args), grade_q1=not args.no_q1,
-                                       workdir=Path(work), data_dir=args.data_dir)
-            for note in run.notes:
-                print(f"note: {note}", file=sys.stderr, flush=True)
-            run = dataclasses.replace(run, overrides=found)
-            done = classroom.grade_class([Path(p) for p in args.submissions], out, run,
-                                         jobs=args.jobs, force=args.force, on_start=on_start,
-                                         on_result=on_result, on_wait=lambda: bar and bar.draw(),
-                                         dry_run=args.dry_run, rerun=args.rerun,
-                                         engine=engine)
-        except KeyboardInterrupt:
-            print(f"interrupted: finished submissions are kept in {out}; rerun the same command "
-                  f"to grade the rest", file=sys.stderr)
-            return 130
-        except intake.IntakeError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        except EngineError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        finally:
-            if bar:
-                bar.close()
+    finally:
+        if bar:
+            bar.close()
+    done = graded.done
     failed = sum(r.status != "ok" for r in done.results)
     print(f"{len(done.results)} submissions ({len(done.graded)} graded, of which "
           f"{len(done.checked_only)} from cached runs; {len(done.reused)} unchanged) in "
           f"{done.seconds:.1f} s with {done.jobs} job{'s' * (done.jobs != 1)}; {failed} not ok")
     regrade_diff.print_changes(done.changes)
-    for line in _problem_lines(found, done.override_problems):
+    for line in _problem_lines(graded.overrides, done.override_problems):
         print(f"warning: {line}")
     if done.review:
         print(f"{len(done.review)} undecided answer(s) wait for review ({out / 'review.csv'})")
@@ -127,17 +99,22 @@ def _line(result: SubmissionResult) -> str:
             f"({result.seconds:.1f} s)")
 
 
+def _gradescope_settings(args: argparse.Namespace) -> tuple[Machine, Limits]:
+    """The machine and the limits there: ``--timeout`` sets ``Machine.notebook_seconds``."""
+    machine = _set(args, "machine", Machine())
+    return machine, _set(args, "limits", Limits(timeout=machine.notebook_seconds))
+
+
 def cmd_gradescope(args: argparse.Namespace) -> int:
     """Gradescope's entry point: grade ``ROOT/submission`` into ``ROOT/results/results.json``."""
     start = time.monotonic()
     root = Path(args.root)
     results_file = root / "results" / "results.json"
     try:
-        machine = _machine(args)
-        base = Limits(timeout=machine.notebook_seconds)
+        machine, limits = _gradescope_settings(args)
         notebook, problem = intake.choose_notebook(root / "submission", NOTEBOOK)
         with tempfile.TemporaryDirectory(prefix="dis05-gs-") as work:
-            run = pipeline.prepare_run(limits=_limits(args, base), grade_q1=not args.no_q1,
+            run = pipeline.prepare_run(limits=limits, grade_q1=not args.no_q1,
                                        workdir=Path(work), data_dir=args.data_dir)
             # The machine's whole limit, less the margin, less what start-up already used.
             total = machine.total_seconds - (time.monotonic() - start)
@@ -182,49 +159,28 @@ def cmd_fetch_cifar(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_options(parser: argparse.ArgumentParser, command: str) -> None:
+    """The command's flags, as declared in ``settings.OPTIONS`` (help, default, type)."""
+    for o in settings.OPTIONS[command]:
+        if not o.flag.startswith("-"):
+            parser.add_argument(o.flag, nargs="+", help=o.help_text())
+        elif o.switch:
+            parser.add_argument(o.flag, action="store_true", help=o.help_text())
+        else:
+            parser.add_argument(o.flag, default=o.value, help=o.help_text(), type=o.parse)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def limits_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--timeout", type=float, help=f"seconds per notebook (default {Limits.timeout:g})")
-        p.add_argument("--cell-timeout", type=float,
-                       help=f"seconds per cell (default {Limits.cell_timeout:g})")
-        p.add_argument("--memory-mb", type=int, help="memory cap of the student's processes "
-                       "(default: the machine's memory less a reserve for the grader)")
-        p.add_argument("--no-q1", action="store_true", help="skip Q1's programs (no training)")
-        p.add_argument("--data-dir", help="CIFAR-10 cache (default: $DIS05_DATA_DIR or ~/.cache/dis05)")
-        p.add_argument("--overrides", default=overrides.DEFAULT_FILE,
-                       help=f"course staff's overrides file (default {overrides.DEFAULT_FILE}; "
-                       f"absent: none; '' to ignore it)")
-
     grade = sub.add_parser("grade", help="grade a class; write OUT/grades.csv, gradebook.csv, "
                            "report.html and per-submission feedback")
-    grade.add_argument("submissions", nargs="+",
-                       help="notebooks, folders of them (a sub-folder is one submission), or a "
-                       "Gradescope export (its zip or unpacked folder)")
-    grade.add_argument("--out", default="grades", help="output folder (default grades/)")
-    grade.add_argument("--jobs", type=int, help="parallel submissions (default: cores)")
-    grade.add_argument("--force", action="store_true",
-                       help="regrade every submission, even those unchanged since the last run")
-    grade.add_argument("--rerun", action="store_true",
-                       help="run every notebook again (implies --force; ignores cached runs)")
-    grade.add_argument("--dry-run", action="store_true",
-                       help="grade and show the regrade diff, but write nothing to OUT")
-    grade.add_argument("--scheduler", help="grade on this Dask scheduler (tcp://host:8786 or a "
-                       "scheduler file .json; default $DASK_SCHEDULER_ADDRESS, else the local pool)")
-    grade.add_argument("--retries", type=int, help="restarts of a submission whose Dask worker "
-                       f"died (default {Cluster.retries})")
-    limits_options(grade)
+    _add_options(grade, "grade")
     grade.set_defaults(func=cmd_grade)
 
     gs = sub.add_parser("gradescope", help="Gradescope's entry point (run_autograder)")
-    gs.add_argument("--root", default="/autograder")
-    gs.add_argument("--machine-seconds", type=float,
-                    help=f"the machine's limit for the whole run (default {Machine.seconds:g})")
-    gs.add_argument("--safety-margin", type=float, help="seconds kept back from it (default "
-                    f"{Machine.safety_margin:g})")
-    limits_options(gs)
+    _add_options(gs, "gradescope")
     gs.set_defaults(func=cmd_gradescope)
 
     assign = sub.add_parser("assign", help="otter assign: student notebook, solutions, zip")

@@ -31,7 +31,6 @@ from autograder.q1.probe import OP_WORDS, REPORT, reference_translate
 from autograder.report.results import CheckResult, Stage, failed_check
 from autograder.worksheet import Q1_QUESTIONS, Variable
 
-PROGRAM_VARIABLES = ("translate", "EquivariantNet", "PixelMLP", "CNN")
 MAX_ARRAY_BYTES = 200 * 2**20
 NOT_EQUIVARIANT_HINT = ("Layers that break equivariance: nn.Linear or flattening, a bias or "
                         "parameter with one value per pixel, pooling or strides followed by "

@@ -1,10 +1,10 @@
 """The settings tree: every limit, budget, threshold, knob and environment variable, once.
 
 Each group is a frozen dataclass whose fields carry a default and a docstring (the string right
-under the field), declared in its own module (``Limits`` in ``config.py``, Q1's in
-``q1/config.py``). This module gathers them into one tree, lists the Makefile knobs and the
-environment variables, and renders README's reference tables and the CLI's ``--help`` text from
-those same declarations, so a description is written exactly once.
+under the field), declared in its own module (``Limits`` in ``limits.py``, Q1's in ``q1.py``). This module
+gathers them into one tree, declares the command-line flags (``OPTIONS``; the Makefile knobs are
+some of them) and renders README's reference tables and the CLI's ``--help`` text from those same
+declarations, so a description is written exactly once.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import functools
 import inspect
 import re
 import textwrap
+import typing
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from autograder.settings.environment import ENVIRONMENT, env  # noqa: F401 (part of the tree)
 from autograder.settings.limits import Cluster, Limits, Machine, ReviewPolicy
 from autograder.settings.q1 import BUDGETS, Budget, Credit, Q1Config
+from autograder.worksheet.overrides import DEFAULT_FILE
 
 
 @dataclass(frozen=True)
@@ -76,27 +78,69 @@ def default(path: str) -> Any:
     return value
 
 
-@dataclass(frozen=True)
-class Knob:
-    """One `make grade` variable: the CLI flag it becomes and the setting it sets."""
+def kind(path: str) -> type:
+    """The type a field holds, by its dotted path (``int`` for ``int | None``)."""
+    *groups, name = path.split(".")
+    group: Any = Settings()
+    for head in groups:
+        group = getattr(group, head)
+    hint = typing.get_type_hints(type(group))[name]
+    return next((a for a in typing.get_args(hint) if a is not type(None)), hint)
 
-    make: str
+
+@dataclass(frozen=True)
+class Option:
+    """One command-line flag (or the positional arguments), declared once: the setting it sets,
+    or its own help where it sets none. The CLI's ``--help`` and README's knob table are both
+    rendered from it, and the CLI maps parsed flags onto the tree through ``setting``."""
+
     flag: str
     setting: str = ""
-    """dotted path in the tree ("" for knobs that choose what to grade rather than how)"""
+    """dotted path in the tree ("" for flags that choose what to grade rather than how)"""
     help: str = ""
     """the description when ``setting`` is empty"""
     shown_default: str = ""
     """the default as a TA reads it, when it is not a setting's"""
+    value: Any = None
+    """the parsed default of a flag that sets no setting (a setting's flag defaults to None:
+    the tree's default)"""
+    value_type: type = str
+    """what a flag that sets no setting parses to (a setting's flag parses to its field's type)"""
+    make: str = ""
+    """the `make grade` variable that passes the flag ("" if none)"""
+    switch: str = ""
+    """for an on/off flag, the value of ``make`` that passes it (``FORCE=1``)"""
+
+    @property
+    def parse(self) -> type:
+        """What the flag's value parses to."""
+        return kind(self.setting) if self.setting else self.value_type
+
+    @property
+    def dest(self) -> str:
+        """The attribute argparse stores it in."""
+        return self.flag.lstrip("-").replace("-", "_")
+
+    @property
+    def shown_flag(self) -> str:
+        if not self.flag.startswith("-"):
+            return "(arguments)"
+        return f"{self.flag} ({self.make}={self.switch})" if self.switch else self.flag
 
     def description(self) -> str:
-        """The knob's help, else the first sentence of its setting's docstring."""
+        """The flag's help, else the first sentence of its setting's docstring."""
         return self.help or re.split(r"[.;]\s| \(", describe(self.setting), maxsplit=1)[0]
 
     def default_text(self) -> str:
         if self.shown_default or not self.setting:
-            return self.shown_default
+            return self.shown_default or ("" if self.value is None else str(self.value))
         return shown(default(self.setting))
+
+    def help_text(self) -> str:
+        """``--help``'s line: the description and the default (not for a switch or the positional
+        arguments, whose shown default is the Makefile's)."""
+        shown_default = self.default_text() if self.flag.startswith("-") and not self.switch else ""
+        return self.description() + (f" (default: {shown_default})" if shown_default else "")
 
 
 def shown(value: Any) -> str:
@@ -110,28 +154,63 @@ def shown(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-KNOBS: tuple[Knob, ...] = (
-    Knob("SUBMISSIONS", "(arguments)", help="notebook files, folders of them, or a Gradescope "
-         "export (zip or folder)", shown_default="the reference, the blank notebook and "
-         "examples/submissions/"),
-    Knob("OUT", "--out", help="where grades.csv, gradebook.csv, report.html and "
-         "<submission>/results.json and feedback.md go", shown_default="grades/"),
-    Knob("JOBS", "--jobs", help="submissions graded in parallel", shown_default="number of cores"),
-    Knob("TIMEOUT", "--timeout", "limits.timeout"),
-    Knob("MEMORY_MB", "--memory-mb", "limits.memory_mb"),
-    Knob("Q1", "--no-q1 (Q1=0)", help="Q1=0 skips training the students' models (Q2 only, "
-         "about 2 s a notebook)", shown_default="1"),
-    Knob("FORCE", "--force (FORCE=1)", help="regrade every submission, even those unchanged "
-         "since the last run", shown_default="0"),
-    Knob("RERUN", "--rerun (RERUN=1)", help="run every notebook again instead of reusing its "
-         "cached run (a checks-only regrade is the default)", shown_default="0"),
-    Knob("DRY_RUN", "--dry-run (DRY_RUN=1)", help="print the regrade diff and write nothing",
-         shown_default="0"),
-    Knob("SCHEDULER", "--scheduler", "cluster.scheduler", shown_default="local pool"),
-    Knob("RETRIES", "--retries", "cluster.retries"),
-    Knob("OVERRIDES", "--overrides", help="course staff's overrides file (docs/grading-a-class.md)",
-         shown_default="overrides.yaml"),
+_DATA_DIR = next(v for v in ENVIRONMENT if v.name == "DIS05_DATA_DIR")
+_ROOT = next(v for v in ENVIRONMENT if v.name == "DIS05_GRADESCOPE_ROOT")
+
+RUN_OPTIONS: tuple[Option, ...] = (
+    Option("--timeout", "limits.timeout", make="TIMEOUT"),
+    Option("--cell-timeout", "limits.cell_timeout"),
+    Option("--memory-mb", "limits.memory_mb", make="MEMORY_MB"),
+    Option("--no-q1", help="skip Q1: no training of the students' models (Q2 only, about 2 s a "
+           "notebook)", shown_default="1", make="Q1", switch="0"),
+    Option("--data-dir", help=_DATA_DIR.description,
+           shown_default=f"$DIS05_DATA_DIR, else {_DATA_DIR.default}"),
+    Option("--overrides", help="course staff's overrides file (docs/grading-a-class.md; none if "
+           "absent, '' ignores it)", value=DEFAULT_FILE, make="OVERRIDES"),
 )
+"""the flags of both ways to grade: how one submission runs"""
+
+OPTIONS: dict[str, tuple[Option, ...]] = {
+    "grade": (
+        Option("submissions", help="notebook files, folders of them, or a Gradescope export (zip "
+               "or folder)", shown_default="the reference, the blank notebook and "
+               "examples/submissions/", make="SUBMISSIONS"),
+        Option("--out", help="where grades.csv, gradebook.csv, report.html and "
+               "<submission>/results.json and feedback.md go", shown_default="grades/",
+               value="grades", make="OUT"),
+        Option("--jobs", help="submissions graded in parallel", shown_default="number of cores",
+               value_type=int, make="JOBS"),
+        *RUN_OPTIONS,
+        Option("--force", help="regrade every submission, even those unchanged since the last "
+               "run", shown_default="0", make="FORCE", switch="1"),
+        Option("--rerun", help="run every notebook again instead of reusing its cached run (a "
+               "checks-only regrade is the default)", shown_default="0", make="RERUN", switch="1"),
+        Option("--dry-run", help="print the regrade diff and write nothing", shown_default="0",
+               make="DRY_RUN", switch="1"),
+        Option("--scheduler", "cluster.scheduler", shown_default="$DASK_SCHEDULER_ADDRESS, else "
+               "the local pool", make="SCHEDULER"),
+        Option("--retries", "cluster.retries", make="RETRIES"),
+    ),
+    "gradescope": (
+        Option("--root", help=_ROOT.description.removesuffix(" (run_autograder)"),
+               value=_ROOT.default),
+        Option("--machine-seconds", "machine.seconds"),
+        Option("--safety-margin", "machine.safety_margin"),
+        Option("--timeout", "machine.notebook_seconds"),
+        *(o for o in RUN_OPTIONS if o.flag != "--timeout"),
+    ),
+}
+"""every flag of ``grade`` and ``gradescope``, by command (on Gradescope ``--timeout`` sets
+``Machine.notebook_seconds``, which becomes ``Limits.timeout`` there)"""
+
+
+def option(command: str, flag: str) -> Option:
+    """The declaration of one of a command's flags."""
+    return next(o for o in OPTIONS[command] if o.flag == flag)
+
+
+KNOBS: tuple[Option, ...] = tuple(o for o in OPTIONS["grade"] if o.make)
+"""`make grade`'s variables, in README's order"""
 
 
 def cell(text: str) -> str:
@@ -142,7 +221,7 @@ def cell(text: str) -> str:
 def knobs_markdown() -> str:
     """README's generated tables: `make grade`'s knobs and the environment variables."""
     lines = ["| knob | flag | default | meaning |", "|---|---|---|---|"]
-    lines += [f"| `{k.make}` | `{k.flag}` | {k.default_text()} | {cell(k.description())} |"
+    lines += [f"| `{k.make}` | `{k.shown_flag}` | {k.default_text()} | {cell(k.description())} |"
               for k in KNOBS]
     lines += ["", "| environment variable | default | meaning |", "|---|---|---|"]
     lines += [f"| `{v.name}` | {v.default} | {v.description} |" for v in ENVIRONMENT]
@@ -170,7 +249,7 @@ def settings_markdown() -> str:
 
 GENERATED = {"README.md": knobs_markdown, "docs/settings.md": settings_markdown}
 """files with a generated section (between the markers below), and what fills it"""
-BEGIN, END = "<!-- generated from autograder/settings.py: make goldens -->", "<!-- end generated -->"
+BEGIN, END = "<!-- generated from autograder/settings: make goldens -->", "<!-- end generated -->"
 
 
 def refreshed(text: str, render) -> str:

@@ -65,10 +65,11 @@ class Machine:
     seconds: float = 600.0
     """the machine's limit for the whole run (Gradescope's default is 10 minutes)"""
     safety_margin: float = 60.0
-    """seconds kept back from ``seconds``: starting Python and the grader, loading the Q1 data,
-    checking the answers and writing results.json, and the harness's own overhead"""
+    """seconds kept back from the machine's limit (starting Python and the grader, loading the Q1
+    data, checking the answers and writing results.json, and the harness's own overhead)"""
     notebook_seconds: float = 180.0
-    """the notebook's budget there (``Limits.timeout``); Q1's probe gets its own on top"""
+    """the notebook's budget on Gradescope (``Limits.timeout`` there); Q1's probe gets its own
+    on top"""
 
     @property
     def total_seconds(self) -> float:

@@ -20,7 +20,9 @@ from pathlib import Path
 
 import yaml
 
-from autograder import worksheet
+from autograder import settings, worksheet
+from autograder.settings import shown
+from autograder.settings.limits import Limits, Machine
 from autograder.worksheet import NOTEBOOK
 
 ZIP_NAME = "dis05-autograder.zip"
@@ -31,13 +33,16 @@ RUNTIME_REQUIREMENTS = "requirements-gradescope.txt"
 """exact pins of what grading needs at run time (no otter, pytest, ruff, playwright, docs)"""
 ENV_PYTHON = "/root/miniforge3/envs/dis05/bin"
 
+_MACHINE, _LIMITS = Machine(), Limits()
 RUN_AUTOGRADER = f"""\
 #!/usr/bin/env bash
 # Grades the submission with the same pipeline as `make grade` (not otter's default runner).
-# Time: every phase's budget is computed and enforced by the grader (autograder/execution/budget.py);
-# DIS05_MACHINE_SECONDS is the machine's limit for the whole run (Gradescope's default 600).
+# Time: every phase's budget is computed and enforced by the grader (autograder/execution/budget.py).
+# Defaults, from autograder/settings: the machine's limit for the whole run is {shown(_MACHINE.seconds)} s
+# (DIS05_MACHINE_SECONDS), less {shown(_MACHINE.safety_margin)} s kept back; one submission may use {shown(_MACHINE.total_seconds)} s,
+# its notebook {shown(_MACHINE.notebook_seconds)} s (DIS05_TIMEOUT) and one cell {shown(_LIMITS.cell_timeout)} s (DIS05_CELL_TIMEOUT).
 set -u
-ROOT="${{DIS05_GRADESCOPE_ROOT:-/autograder}}"
+ROOT="${{DIS05_GRADESCOPE_ROOT:-{settings.option("gradescope", "--root").value}}}"
 if [ -x {ENV_PYTHON}/python ]; then
     export PATH={ENV_PYTHON}:$PATH
 fi

@@ -60,3 +60,15 @@ def test_environment_values_are_read(monkeypatch):
     assert settings.Settings().q1.profile == "gradescope"
     monkeypatch.setenv("DIS05_Q1_PROFILE", "")
     assert settings.Settings().q1.profile is None
+
+
+def test_the_gradescope_scripts_numbers_are_the_trees_defaults():
+    from autograder.student.package import RUN_AUTOGRADER
+
+    comments = "\n".join(line for line in RUN_AUTOGRADER.splitlines() if line.startswith("# "))
+    machine, limits = settings.Machine(), settings.Limits()
+    expected = [machine.seconds, machine.safety_margin, machine.total_seconds,
+                machine.notebook_seconds, limits.cell_timeout]
+    assert re.findall(r"\b(\d+(?:\.\d+)?) s\b", comments) == [settings.shown(v) for v in expected]
+    assert f"DIS05_GRADESCOPE_ROOT:-{settings.option('gradescope', '--root').value}}}" \
+        in RUN_AUTOGRADER
