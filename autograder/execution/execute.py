@@ -27,6 +27,7 @@ from autograder.execution import sandbox
 from autograder.execution.budget import Budget, RunBudget
 from autograder.execution.machine import data_limit_mb, memory_cap_mb
 from autograder.report.results import Status
+from autograder.settings.environment import declared
 from autograder.settings.limits import Limits
 
 MAX_SNAPSHOT_BYTES = 64 << 20
@@ -337,7 +338,7 @@ def child_env(python: str, paths: dict[str, Path], extra: dict[str, str] | None)
         "HOME": str(paths["work"]), "USER": "student", "LOGNAME": "student",
         "TMPDIR": str(paths["state"] / "tmp"), "LANG": "C.UTF-8",
         "IPYTHONDIR": str(paths["state"] / "ipython"), "MPLCONFIGDIR": str(paths["state"] / "mpl"),
-        "MPLBACKEND": "Agg", "DIS05_GRADING": "1", "MALLOC_ARENA_MAX": "2",
+        "MPLBACKEND": "Agg", declared("DIS05_GRADING"): "1", "MALLOC_ARENA_MAX": "2",
         **(extra or {}),
     }
 

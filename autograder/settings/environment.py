@@ -38,8 +38,13 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
 )
 
 
-def env(name: str) -> str | None:
-    """The value of one of the declared environment variables (None when unset or empty)."""
+def declared(name: str) -> str:
+    """``name``, once checked against the declarations (a typo fails loudly, not silently)."""
     if name not in {v.name for v in ENVIRONMENT}:
         raise KeyError(f"{name} is not declared in settings.ENVIRONMENT")
-    return os.environ.get(name) or None
+    return name
+
+
+def env(name: str) -> str | None:
+    """The value of one of the declared environment variables (None when unset or empty)."""
+    return os.environ.get(declared(name)) or None

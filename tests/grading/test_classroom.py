@@ -16,7 +16,6 @@ from tests.conftest import BLANK, REFERENCE, read_csv
 from tests.grading.test_intake import build_export, zip_folder
 
 
-
 @pytest.mark.slow
 def test_grading_a_gradescope_export_zip(tmp_path, q2_run):
     export = build_export(tmp_path / "export")

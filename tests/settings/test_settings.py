@@ -9,6 +9,7 @@ import re
 import pytest
 
 from autograder import settings
+from autograder.settings import environment
 from tests.conftest import ROOT
 
 
@@ -52,6 +53,9 @@ def test_every_environment_variable_the_code_uses_is_declared():
 def test_undeclared_environment_variables_are_refused():
     with pytest.raises(KeyError, match="not declared"):
         settings.env("DIS05_SOMETHING_ELSE")
+    with pytest.raises(KeyError, match="not declared"):
+        environment.declared("DIS05_GRADNIG")
+    assert environment.declared("DIS05_GRADING") == "DIS05_GRADING"
 
 
 def test_environment_values_are_read(monkeypatch):
