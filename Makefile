@@ -33,15 +33,9 @@ PYTEST_FLAGS := $(if $(filter 0,$(SLOW)),-m "not slow")
 .PHONY: help venv grade test assign autograder goldens lint bench clean
 
 help:
-	@echo "make grade      grade SUBMISSIONS (default: bundled examples) into OUT (default grades/)"
-	@echo "                SUBMISSIONS: notebooks, folders, or a Gradescope export (zip or folder)"
-	@echo "                knobs: SUBMISSIONS=... OUT=dir TIMEOUT=s JOBS=n MEMORY_MB=n Q1=0 FORCE=1"
-	@echo "                RERUN=1 DRY_RUN=1 OVERRIDES=file (default overrides.yaml)"
-	@echo "                reruns grade only new or changed submissions unless FORCE=1; a"
-	@echo "                regrade reuses cached notebook runs (checks only) unless RERUN=1;"
-	@echo "                DRY_RUN=1 prints the regrade diff and writes nothing"
-	@echo "                SCHEDULER=tcp://host:8786 (or \$$DASK_SCHEDULER_ADDRESS) grades on a Dask"
-	@echo "                cluster, RETRIES=n restarts after a worker dies (docs/dask-and-slurm.md)"
+	@echo "make grade      grade SUBMISSIONS (default: the bundled examples) into OUT (default grades/)"
+	@echo "                its knobs (TIMEOUT=s JOBS=n FORCE=1 RERUN=1 DRY_RUN=1 ...) are described once,"
+	@echo "                in the settings tree: README's table, or $(PY) -m autograder grade --help"
 	@echo "make test       run the test suite (SLOW=0 skips notebook/training/otter tests)"
 	@echo "make assign     regenerate assignment/ and solutions/ notebooks and the Gradescope zip"
 	@echo "make autograder build autograder/dist/dis05-autograder.zip"

@@ -16,7 +16,7 @@ from autograder.grading import intake, pipeline, session
 from autograder.grading.dask_engine import EngineError
 from autograder.grading.session import problem_lines as _problem_lines
 from autograder.report import regrade_diff
-from autograder.report.results import SubmissionResult, grader_failure, to_gradescope
+from autograder.report.results import Status, SubmissionResult, grader_failure, to_gradescope
 from autograder.report.staff_log import configure_console
 from autograder.settings.limits import Cluster, Limits, Machine
 from autograder.worksheet import NOTEBOOK, QUESTIONS, overrides
@@ -48,10 +48,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
         bar.draw()
 
     def on_result(result: SubmissionResult, reused: bool) -> None:
-        bar.advance(ok=result.status == "ok", reused=reused)
+        bar.advance(ok=result.status is Status.OK, reused=reused)
         if not bar.enabled and not reused:
             print(_line(result), flush=True)
-        elif result.status != "ok" and not reused:
+        elif result.status is not Status.OK and not reused:
             bar.note(_line(result))
 
     try:
@@ -76,7 +76,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         if bar:
             bar.close()
     done = graded.done
-    failed = sum(r.status != "ok" for r in done.results)
+    failed = sum(r.status is not Status.OK for r in done.results)
     print(f"{len(done.results)} submissions ({len(done.graded)} graded, of which "
           f"{len(done.checked_only)} from cached runs; {len(done.reused)} unchanged) in "
           f"{done.seconds:.1f} s with {done.jobs} job{'s' * (done.jobs != 1)}; {failed} not ok")
