@@ -235,7 +235,8 @@ def execute_notebook(notebook: Path, *, variables: list[str], limits: Limits = D
     sandbox directory is made (default: the system's temporary directory); ``max_cells`` runs
     only the first code cells (to probe the code defined before a cell that crashed); ``skip``
     leaves out cells by number (cells the supervisor killed in an earlier run); ``budget``
-    (default: a first run within ``limits``) bounds each phase.
+    (default: a first run within ``limits``, a probe given ``Limits.timeout``; the pipeline
+    passes Q1's own) bounds each phase.
     """
     start = time.monotonic()
     try:
@@ -243,8 +244,8 @@ def execute_notebook(notebook: Path, *, variables: list[str], limits: Limits = D
                     if n not in skip][:max_cells]
     except InvalidNotebook as exc:
         return Execution(Status.INVALID, {}, "", time.monotonic() - start, reason=str(exc))
-    if budget is None:
-        budget = Budget(limits, 0.0).first_run()
+    if budget is None:  # a probe without a budget of its own may take as long as the cells
+        budget = Budget(limits, limits.timeout if probe else 0.0).first_run()
     python = limits.python or sys.executable
     memory = memory_cap_mb(limits)
     with sandbox.Sandbox(python=python, parent=workdir, imports=runner_module.IMPORTS) as box:
