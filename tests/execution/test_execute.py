@@ -139,6 +139,10 @@ def probe(ns, inputs, outputs):
 def failing(ns, inputs, outputs):
     (outputs / "partial.txt").write_text("before")
     raise RuntimeError("probe trouble")
+def slow(ns, inputs, outputs):
+    import time
+    time.sleep(1.0)
+    (outputs / "done.txt").write_text("yes")
 '''
 
 
@@ -160,6 +164,12 @@ def test_probe_runs_after_the_cells_and_returns_its_outputs(tmp_path, probe_file
     finally:
         import shutil
         shutil.rmtree(ex.probe_dir)
+
+
+def test_a_probe_without_a_budget_of_its_own_is_not_stopped_at_once(tmp_path, probe_files):
+    ex = run(tmp_path, ["a = 1"], ["a"], probe=Probe(probe_files / "probe.py", "slow",
+                                                    probe_files / "inputs"))
+    assert ex.status == "ok" and (ex.probe_dir / "done.txt").read_text() == "yes"
 
 
 def test_a_failing_probe_is_logged(tmp_path, probe_files):
