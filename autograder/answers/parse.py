@@ -19,12 +19,13 @@ from dataclasses import dataclass
 import sympy
 
 from autograder.answers import notation
+from autograder.settings.limits import Checking
 from autograder.worksheet import Q2_SYMBOLS
 
-MAX_LENGTH = 1000  # characters of text, after normalisation
-MAX_EXPONENT = 32  # largest power of a non-numeric base (keeps expansion cheap)
-MAX_BITS = 10_000  # largest number a power of numbers may produce
-MAX_DEPTH = 60  # nesting of the expression tree
+MAX_LENGTH = Checking().answer_characters
+MAX_EXPONENT = Checking().exponent
+MAX_BITS = Checking().number_bits
+MAX_DEPTH = Checking().expression_depth
 
 #: Functions a student may call, by the names they may use.
 FUNCTIONS = {

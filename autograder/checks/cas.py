@@ -11,7 +11,9 @@ import threading
 
 import sympy
 
-CAS_TIMEOUT = 2.0  # seconds for one CAS call
+from autograder.settings.limits import Checking
+
+CAS_TIMEOUT = Checking().cas_seconds
 
 
 class CasTimeout(Exception):

@@ -33,11 +33,12 @@ from autograder.checks.common import (
     wrong,
 )
 from autograder.report.results import Stage
+from autograder.settings.limits import Checking
 from autograder.worksheet import Variable, mistakes
 
 FORMULA_SYMBOLS = ("W", "K", "p", "s")
 DOMAIN = {"W": (1, 40), "p": (0, 5), "s": (1, 6)}  # inclusive ranges; K runs over 1..W+2p
-_LIMIT = 2**30  # larger numerators or denominators: the formula is not enumerated
+_LIMIT = Checking().enumeration_bound
 
 
 class _CannotEvaluate(Exception):

@@ -26,10 +26,11 @@ from autograder.checks.common import (
     type_error,
 )
 from autograder.report.results import Stage
+from autograder.settings.limits import Checking
 from autograder.worksheet import Q2_SYMBOLS, Variable
 from autograder.worksheet.mistakes import for_variable
 
-MAX_ENTRIES = 400
+MAX_ENTRIES = Checking().matrix_entries
 SHOWN_DIFFERENCES = 3
 
 

@@ -20,11 +20,6 @@ from typing import Callable
 
 from autograder.settings.limits import Limits
 
-MIN_RUN_SECONDS = 5.0
-"""a run with less than this left is not started (the interpreter alone needs a few seconds)"""
-EXIT_SECONDS = 5.0
-"""after its last phase the process may take this long to exit before it is killed"""
-
 
 @dataclass(frozen=True)
 class RunBudget:
@@ -75,13 +70,13 @@ class Budget:
         probe = self.probe_seconds
         left = self.total_left()
         if left is not None:
-            if left < MIN_RUN_SECONDS:
+            if left < self.limits.min_run_seconds:
                 return None
             notebook = min(notebook, max(left - probe, left / 2))
             probe = min(probe, left - notebook)
-            hard = min(left, notebook + probe + EXIT_SECONDS)
+            hard = min(left, notebook + probe + self.limits.exit_seconds)
         else:
-            hard = notebook + probe + EXIT_SECONDS
+            hard = notebook + probe + self.limits.exit_seconds
         limits = self.limits
         return RunBudget(notebook=notebook, cell_alarm=min(limits.cell_timeout, notebook),
                          cell_kill=min(limits.cell_timeout + limits.cell_grace, notebook),

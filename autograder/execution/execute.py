@@ -30,10 +30,6 @@ from autograder.report.results import Status
 from autograder.settings.environment import declared
 from autograder.settings.limits import Limits
 
-MAX_SNAPSHOT_BYTES = 64 << 20
-"""a larger snapshot file is ignored (answers.encode caps each answer far below this)"""
-MAX_PROBE_BYTES = 64 << 20
-"""probe outputs copied back, in total"""
 DEFAULT_LIMITS = Limits()
 
 
@@ -167,13 +163,15 @@ def is_otter_cell(source: str) -> bool:
     return bool(code) and all(OTTER_LINE.fullmatch(line) for line in lines)
 
 
-def read_snapshot(path: Path, variables: list[str]) -> dict:
+def read_snapshot(path: Path, variables: list[str], *, limit_mb: int = DEFAULT_LIMITS.snapshot_mb
+                  ) -> dict:
     """The snapshot the runner wrote, as plain data; {} when absent or unreadable.
 
-    Opened without following symlinks and only if it is a regular file of sane size; each
-    answer is kept only if ``answers.decode`` accepts it.
+    Opened without following symlinks and only if it is a regular file of at most ``limit_mb``
+    (``answers.encode`` caps each answer far below it); each answer is kept only if
+    ``answers.decode`` accepts it.
     """
-    raw = _read_regular(path, MAX_SNAPSHOT_BYTES)
+    raw = _read_regular(path, limit_mb << 20)
     try:
         data = json.loads(raw.decode("utf-8", "replace")) if raw is not None else {}
     except (ValueError, RecursionError):
@@ -206,7 +204,7 @@ def _read_regular(path: Path, limit: int) -> bytes | None:
     return data if len(data) <= limit else None
 
 
-def copy_outputs(source: Path, target: Path, budget: int = MAX_PROBE_BYTES) -> int:
+def copy_outputs(source: Path, target: Path, budget: int) -> int:
     """Copy the regular files under ``source`` (no symlinks, FIFOs, devices); return bytes left."""
     for entry in sorted(os.scandir(source), key=lambda e: e.name):
         dest = target / entry.name
@@ -267,8 +265,9 @@ def execute_notebook(notebook: Path, *, variables: list[str], limits: Limits = D
                     "cell_kill": budget.cell_kill, "probe": budget.probe},
             rss_mb=memory, isolate_network=limits.isolate_network and not network_problem())
         _check_started(outcome, limits.output_bytes)
-        snapshot = read_snapshot(paths["state"] / "answers.json", list(variables))
-        probe_dir = _collect_probe(paths) if probe else None
+        snapshot = read_snapshot(paths["state"] / "answers.json", list(variables),
+                                 limit_mb=limits.snapshot_mb)
+        probe_dir = _collect_probe(paths, limits.probe_output_mb) if probe else None
     killed = _killed_cell(outcome, numbered)
     stopped = [n for n in _numbers(snapshot.get("stopped_cells"))]
     return Execution(
@@ -351,9 +350,10 @@ def _check_started(outcome: sandbox.Outcome, output_bytes: int) -> None:
         raise sandbox.SandboxError(f"the runner did not start:\n{outcome.output[-3000:]}")
 
 
-def _collect_probe(paths: dict[str, Path]) -> Path:
+def _collect_probe(paths: dict[str, Path], limit_mb: int) -> Path:
+    """The probe's outputs, copied out of the sandbox (``limit_mb`` in all)."""
     target = Path(tempfile.mkdtemp(prefix="dis05-probe-"))
-    copy_outputs(paths["outputs"], target)
+    copy_outputs(paths["outputs"], target, limit_mb << 20)
     return target
 
 

@@ -23,9 +23,11 @@ from typing import Iterable
 
 import yaml
 
+from autograder.settings.limits import Limits
+
 METADATA_FILE = "submission_metadata.yml"
 IDENTITY_FIELDS = ("name", "email", "sid", "submission_id")
-MAX_EXTRACT_BYTES = 4 << 30
+MAX_EXTRACT_BYTES = Limits().export_gb << 30
 """an export zip that would unpack to more than this is refused (a zip bomb, not a class)"""
 
 

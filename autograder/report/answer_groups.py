@@ -19,11 +19,12 @@ from typing import Any
 from autograder import answers
 from autograder.report import write_csv
 from autograder.report.results import CheckResult, Stage, Status
+from autograder.settings.limits import ReportLayout
 from autograder.worksheet import overrides
 
 GROUPS_FILE = "answer_groups.csv"
-SHOWN_MEMBERS = 5
-MAX_PAIRWISE = 60  # more key-distinct groups than this: merge by canonical key only
+SHOWN_MEMBERS = ReportLayout().group_members_shown
+MAX_PAIRWISE = ReportLayout().pairwise_groups
 COLUMNS = ("question", "variable", "size", "reading", "verdict", "credit", "stage", "mistake",
            "message", "members", "entry")
 

@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Iterable
 
 from autograder.report.results import Stage, Status, SubmissionResult
+from autograder.settings.limits import ReportLayout
 from autograder.worksheet import mistakes
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 TEMPLATE = "report.html.j2"
-TOP_MISTAKES = 8
-SLOWEST = 5
-LOG_LINES = 12
+TOP_MISTAKES = ReportLayout().top_mistakes
+SLOWEST = ReportLayout().slowest
+LOG_LINES = ReportLayout().log_lines
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,14 @@ from enum import Enum
 from typing import Any
 
 from autograder.settings.environment import ENVIRONMENT, env  # noqa: F401 (part of the tree)
-from autograder.settings.limits import Cluster, Limits, Machine, ReviewPolicy
+from autograder.settings.limits import (
+    Checking,
+    Cluster,
+    Limits,
+    Machine,
+    ReportLayout,
+    ReviewPolicy,
+)
 from autograder.settings.q1 import BUDGETS, Budget, Credit, Q1Config
 from autograder.worksheet.overrides import DEFAULT_FILE
 
@@ -38,12 +45,16 @@ class Settings:
     """where a class is graded: the local process pool or a Dask cluster"""
     review: ReviewPolicy = field(default_factory=ReviewPolicy)
     """how answers the grader could not decide score until course staff settle them"""
+    checking: Checking = field(default_factory=Checking)
+    """how far the checks go with one answer"""
+    report: ReportLayout = field(default_factory=ReportLayout)
+    """how much the class report shows"""
     q1: Q1Config = field(default_factory=Q1Config)
     """how Q1's models are probed, trained and judged"""
 
 
-GROUPS: tuple[type, ...] = (Settings, Limits, Machine, Cluster, ReviewPolicy, Q1Config, Credit,
-                             Budget)
+GROUPS: tuple[type, ...] = (Settings, Limits, Machine, Cluster, ReviewPolicy, Checking,
+                             ReportLayout, Q1Config, Credit, Budget)
 """every settings dataclass, for the reference page and its staleness test"""
 
 

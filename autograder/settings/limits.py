@@ -56,6 +56,20 @@ class Limits:
     by an unprivileged user, or the submission runs as root (the log then says so)"""
     isolate_network: bool = True
     """cut the student's network (a new network namespace) where the grader can (root)"""
+    min_run_seconds: float = 5.0
+    """a (re)run with less than this left of ``total`` is not started (the interpreter alone
+    needs a few seconds)"""
+    exit_seconds: float = 5.0
+    """after its last phase the student's process may take this long to exit before it is
+    killed"""
+    snapshot_mb: int = 64
+    """largest answers snapshot read back from the student's process, in MiB (larger: no
+    answers)"""
+    probe_output_mb: int = 64
+    """Q1's probe outputs read back from the student's process, in MiB (files beyond it are
+    left out)"""
+    export_gb: int = 4
+    """largest Gradescope export zip a class run unpacks, in GiB"""
 
 
 @dataclass(frozen=True)
@@ -105,3 +119,42 @@ class Cluster:
     gpu_resource: str = "GPU"
     """Dask resource name of GPU workers (``dask worker --resources GPU=1``); when Q1 trains on
     CUDA, every submission asks for one unit of it"""
+
+
+@dataclass(frozen=True)
+class Checking:
+    """How far the checks go with one answer, in the grading process."""
+
+    cas_seconds: float = 2.0
+    """seconds for one SymPy call (expand, simplify, solve); a slower comparison is undecided
+    (``ReviewPolicy``)"""
+    answer_characters: int = 1000
+    """longest answer text, after normalisation; a longer one is a format error"""
+    exponent: int = 32
+    """largest power of a non-numeric base in an answer (keeps expansion cheap)"""
+    number_bits: int = 10_000
+    """largest number, in bits, an answer may hold or a power of numbers in it may produce"""
+    expression_depth: int = 60
+    """deepest nesting of an answer's expression tree"""
+    matrix_entries: int = 400
+    """largest matrix answer read, in entries"""
+    enumeration_bound: int = 2**30
+    """a floor formula with larger numerators or denominators on its domain is not enumerated
+    (the CAS decides)"""
+
+
+@dataclass(frozen=True)
+class ReportLayout:
+    """How much the class report and the answer groups show."""
+
+    top_mistakes: int = 8
+    """mistakes listed per question in report.html, most common first"""
+    slowest: int = 5
+    """slowest submissions listed in report.html's timing section"""
+    log_lines: int = 12
+    """last lines of a failed submission's staff log shown in report.html"""
+    group_members_shown: int = 5
+    """submissions named per answer group (then "and N more")"""
+    pairwise_groups: int = 60
+    """up to this many distinct answers of one variable are compared pairwise for equivalence;
+    beyond it only by canonical form"""

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import pytest
 
 from autograder.execution import execute, machine, sandbox
-from autograder.execution.budget import EXIT_SECONDS, MIN_RUN_SECONDS, Budget
+from autograder.execution.budget import Budget
 from autograder.execution.execute import decide_status
 from autograder.execution.sandbox import Outcome
 from autograder.grading import pipeline
@@ -69,7 +69,7 @@ def test_each_phase_gets_its_budget(plan):
     assert (first.notebook, first.probe) == (plan.notebook, plan.probe_after)
     assert first.cell_kill <= first.notebook and first.cell_alarm <= first.cell_kill
     left = budget.total_left()
-    assert first.hard <= (left if left is not None else first.notebook + first.probe + EXIT_SECONDS)
+    assert first.hard <= (left if left is not None else first.notebook + first.probe + Limits().exit_seconds)
 
 
 def test_a_rerun_gets_only_what_is_left():
@@ -86,7 +86,7 @@ def test_a_rerun_gets_only_what_is_left():
 def test_no_run_without_time_left():
     clock = Clock()
     budget = Budget(Limits(total=100), 50, clock=clock)
-    clock.now += 100 - MIN_RUN_SECONDS / 2
+    clock.now += 100 - Limits().min_run_seconds / 2
     assert budget.first_run() is None and budget.rerun(before=1) is None
 
 
@@ -130,7 +130,7 @@ def test_forged_phase_reports_cannot_extend_the_budget(tmp_path):
     ex = run(tmp_path, ["a = 1", forge, "b = 2"], ["a", "b"],
              limits=Limits(timeout=4, cell_timeout=1, cell_grace=1))
     assert ex.status == "timeout" and values(ex) == {"a": 1}
-    assert time.monotonic() - start < 4 + EXIT_SECONDS + 20
+    assert time.monotonic() - start < 4 + Limits().exit_seconds + 20
 
 
 # ----------------------------------------------------------------------------- memory

@@ -20,7 +20,6 @@ import pytest
 
 from autograder import answers
 from autograder.execution import runner, sandbox
-from autograder.execution.budget import EXIT_SECONDS
 from autograder.execution.execute import execute_notebook
 from autograder.execution.machine import memory_cap_mb
 from autograder.settings.limits import Limits
@@ -382,7 +381,7 @@ def test_nothing_is_left_behind_by_a_hostile_run(tmp_path, sandbox_python):
 
 def test_a_grader_that_gives_up_on_its_supervisor_still_kills_everything(tmp_path, monkeypatch):
     # wait 1 s for a supervisor allowed 3 s (plus the time it may take to exit)
-    monkeypatch.setattr(sandbox, "GRACE_S", -2.0 - EXIT_SECONDS)
+    monkeypatch.setattr(sandbox, "GRACE_S", -2.0 - Limits().exit_seconds)
     with pytest.raises(sandbox.SandboxError):
         run_escape(tmp_path, "while True:\n    pass", limits(timeout=3, cell_timeout=3))
     pids = [int(p) for p in _last_pids]
