@@ -1,7 +1,9 @@
 """Autograder for EECS 182 Discussion 5, "Principles of CNN".
 
-Grading is four phases, each a module: ``execute`` (run the submission in a limited process)
--> ``answers`` (its answers as plain data) -> ``checks`` (one verdict per answer variable)
--> ``report`` (results.json, CSV, feedback). ``worksheet`` and ``mistakes`` hold the worksheet
-as data; ``pipeline`` drives the phases; ``cli`` is a thin layer over it.
+Grading is four phases, each a folder: ``execution/`` (run the submission in a limited process)
+-> ``answers/`` (its answers as plain data, parsed safely) -> ``checks/`` (one verdict per answer
+variable, Q1's and Q2's) -> ``report/`` (results.json, CSVs, feedback, the class report).
+``worksheet/`` holds the worksheet as data, ``settings/`` every limit and knob, ``q1/`` Q1's
+data and probe, ``grading/`` drives the phases for one submission and a class, ``student/`` is
+what students run; ``cli`` is a thin layer over it. Map: docs/maintainers.md.
 """

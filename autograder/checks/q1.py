@@ -6,7 +6,7 @@ in ``prepared``, and returns one ``CheckResult`` per program variable of Q1: tra
 EquivariantNet, PixelMLP and CNN (CNN's check also covers the class MLP it is compared with).
 
 q1b credit (fractions of CNN's points, ``config.Credit``). "Clearly wins" is the paired exact
-comparison of ``decision.py`` on the same test images: the interval of CNN - MLP at
+comparison of ``checks/q1_decision.py`` on the same test images: the interval of CNN - MLP at
 ``Q1Config.confidence`` lies wholly above ``Budget.margin`` (0 by default).
   full         CNN >= floor, clearly wins, and the MLP learnt something (>= mlp_floor)
   floor_only   CNN >= floor but does not clearly win, or the MLP failed or learnt nothing

@@ -6,7 +6,7 @@ run more than once: after a cell was killed at the cell limit (rerun without it,
 still run) or after an early stop before the probe (rerun up to the stop, for Q1). A rerun gets
 only what is left: the time its cells took the first time plus ``Limits.rerun_slack``, plus the
 notebook budget not yet used. ``Limits.total`` caps everything (Gradescope: the machine's limit
-minus a safety margin, ``config.Machine``); when it is short, the notebook keeps what the
+minus a safety margin, ``settings.limits.Machine``); when it is short, the notebook keeps what the
 probe's budget leaves, or up to half of what is left if that is more, and the probe the rest.
 
 The supervisor (``sandbox.py``) enforces each ``RunBudget`` from outside the student's process.

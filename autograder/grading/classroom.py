@@ -9,7 +9,7 @@ holds; one bad submission never stops the run, and a grading process that dies s
 row for the submission it was grading.
 
 Regrading: what running each notebook produced is kept in ``OUT/.cache/executions``
-(``execution_cache``), so a change to checkers, the catalogue, overrides or points reruns only the
+(``execution/cache.py``), so a change to checkers, the catalogue, overrides or points reruns only the
 checks (identical answers are checked once per grading process). Before anything in OUT is
 replaced, the previous outputs are copied to ``OUT/history/<time>/``; every run over an existing
 OUT computes the regrade diff (``OUT/changes.csv``); ``dry_run`` computes it and writes nothing.
@@ -36,7 +36,7 @@ from autograder.execution.cache import ExecutionCache, execution_fingerprint
 from autograder.grading import intake, pipeline
 from autograder.grading.intake import Submission
 from autograder.report import answer_groups, regrade_diff, review
-from autograder.report import html as html_report
+from autograder.report import html as html_report  # (the module, not the standard library)
 from autograder.report.results import SubmissionResult, grader_failure
 from autograder.worksheet import NOTEBOOK, overrides
 

@@ -51,7 +51,7 @@ class Run:
     notes: tuple[str, ...] = ()  # for the staff, once per run (e.g. the network is not cut)
     overrides: overrides.Overrides = overrides.NONE
     review: ReviewPolicy = ReviewPolicy()
-    cache: Any = None  # execution_cache.ExecutionCache: earlier runs of the same notebooks
+    cache: Any = None  # execution.cache.ExecutionCache: earlier runs of the same notebooks
 
 
 def prepare_run(*, limits: Limits = Limits(), grade_q1: bool = True, workdir: Path | None = None,
@@ -80,7 +80,7 @@ def grade_submission(path: Path, run: Run, *, name: str | None = None,
                      cache=None) -> SubmissionResult:
     """Grade one notebook file. Any failure of the grader itself becomes ``grader_failure``.
 
-    With ``cache`` (an ``execution_cache.ExecutionCache``; default ``run.cache``), a notebook run
+    With ``cache`` (an ``execution.cache.ExecutionCache``; default ``run.cache``), a notebook run
     before under the same execution settings is not run again: only its checks are."""
     name = name or Path(path).stem
     cache = cache if cache is not None else run.cache

@@ -1,5 +1,7 @@
-"""Write what a grading run produced: per-submission results.json, feedback.md and checks.json;
-grades.csv and gradebook.csv for the class."""
+"""Reporting: write what a grading run produced (per-submission results.json, feedback.md and
+records; grades.csv and gradebook.csv for the class). The typed result model is ``results.py``;
+the class report ``html.py``; the after-grading files ``answer_groups.py``, ``review.py`` and
+``regrade_diff.py``."""
 
 from __future__ import annotations
 

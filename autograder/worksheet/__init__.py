@@ -2,7 +2,7 @@
 
 To change how a sub-question is graded, edit its entry here; to add a known wrong answer with its
 own message and credit, edit ``mistakes.py``. Reference answers are written as text in the same
-syntax a student may use and are parsed with the same safe parser (``parse.py``).
+syntax a student may use and are parsed with the same safe parser (``answers/parse.py``).
 
 Answer kinds (each has a checker in ``checks/``):
   integer          an exact integer                               (7, 196608*508032)
