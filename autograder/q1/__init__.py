@@ -10,10 +10,11 @@ Flow, for the pipeline:
    ``probe(namespace, inputs, outputs)`` (``probe.py``, self-contained). The notebook's time
    limit must leave ``probe_seconds(prepared)`` for it.
 3. Per submission, in the grading process: ``check_q1(outputs_dir, prepared)`` returns
-   ``{"translate": CheckResult, "EquivariantNet": ..., "PixelMLP": ..., "CNN": ...}``.
+   ``{"translate": CheckResult, "EquivariantNet": ..., "PixelMLP": ..., "CNN": ...}``
+   (``checks/q1.py``, re-exported here).
 
 Data: real CIFAR-10 from the cache when present (``cifar.download_cifar`` fetches it once),
-otherwise the generated offline set (``synthetic``). Options: ``config.Q1Config``.
+otherwise the generated offline set (``synthetic``). Options: ``settings.q1.Q1Config``.
 """
 
 from __future__ import annotations
