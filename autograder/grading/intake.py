@@ -23,6 +23,7 @@ from typing import Iterable
 
 import yaml
 
+from autograder.report.regrade_diff import HISTORY_FOLDER
 from autograder.settings.limits import Limits
 
 METADATA_FILE = "submission_metadata.yml"
@@ -170,8 +171,9 @@ def _from_file(path: Path) -> Submission:
 
 
 def _unique_names(subs: list[Submission]) -> list[Submission]:
-    """Names clash when two inputs hold the same stem: prefix the parent folder, then number."""
-    seen: set[str] = set()
+    """Names clash when two inputs hold the same stem: prefix the parent folder, then number.
+    A name the output folder uses itself (``history/``) is numbered too."""
+    seen: set[str] = {HISTORY_FOLDER}
     counts: dict[str, int] = {}
     for s in subs:
         counts[s.name] = counts.get(s.name, 0) + 1

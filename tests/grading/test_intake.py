@@ -168,6 +168,15 @@ def test_plain_folders_files_and_subfolders(tmp_path):
     assert all(s.student == {} for s in subs)
 
 
+def test_a_submission_never_takes_the_output_folders_own_names(tmp_path):
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "history.ipynb").write_text("{}")  # OUT/history/ keeps earlier grades
+    (tmp_path / "class" / ".cache.ipynb").write_text("{}")  # hidden: not a submission
+    names = [s.name for s in collect([tmp_path / "class"], assignment="dis05.ipynb",
+                                     extract_to=tmp_path / "x")]
+    assert names == ["history-2"]
+
+
 def test_missing_input_and_broken_zip_are_errors(tmp_path):
     with pytest.raises(IntakeError, match="no such submission"):
         collect([tmp_path / "nope"], assignment="dis05.ipynb", extract_to=tmp_path)
