@@ -286,11 +286,14 @@ def _check_memo(variable: worksheet.Variable, raw: Any, value: Any) -> CheckResu
     # (mistakes.CATALOGUE is a tuple, replaced whole) gets fresh checks
     key = (variable.name, variable.kind, variable.points, variable.hidden, repr(variable.expected),
            id(mistakes.CATALOGUE), id(mistakes.SHARED), text)
-    if key not in _MEMO:
-        if len(_MEMO) >= MEMO_SIZE:
-            _MEMO.clear()
-        _MEMO[key] = check_variable(variable, value)
-    return replace(_MEMO[key])
+    if key in _MEMO:
+        return replace(_MEMO[key])
+    if len(_MEMO) >= MEMO_SIZE:
+        _MEMO.clear()
+    result = check_variable(variable, value)
+    if result.stage is not Stage.GRADER_ERROR:  # a failure is retried, and logged each time
+        _MEMO[key] = result
+    return replace(result)
 
 
 def _not_run(variable: worksheet.Variable) -> CheckResult:

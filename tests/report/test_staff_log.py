@@ -51,6 +51,14 @@ def test_a_checker_bug_goes_to_the_staff_log_not_the_feedback(broken_integer_che
     assert not any("Traceback" in text or "bug in the grader" in text for text in visible)
 
 
+def test_every_submission_with_the_failing_answer_gets_the_traceback(broken_integer_checker):
+    run = pipeline.Run(pipeline.Limits(), Q2_QUESTIONS)
+    plain = {"q2a_out_dim": {"t": "int", "v": "7"}}
+    logs = [pipeline.check_execution(name, Execution(Status.OK, plain, "", 1.0), run).log
+            for name in ("first", "second")]
+    assert all("bug in the grader" in log for log in logs)
+
+
 def test_captured_records_are_not_printed_again_on_the_console(broken_integer_checker, capsys):
     root = logging.getLogger()
     before = list(root.handlers)
