@@ -7,3 +7,15 @@ variable, Q1's and Q2's) -> ``report/`` (results.json, CSVs, feedback, the class
 data and probe, ``grading/`` drives the phases for one submission and a class, ``student/`` is
 what students run; ``cli`` is a thin layer over it. Map: docs/maintainers.md.
 """
+
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).parent
+"""this package's folder"""
+
+
+def source_files() -> dict[str, Path]:
+    """The package's modules by their path in it (``checks/cas.py``), sorted: what the grader's
+    version, the execution cache's key and a Dask worker's fingerprint hash."""
+    return {p.relative_to(PACKAGE_DIR).as_posix(): p for p in sorted(PACKAGE_DIR.rglob("*.py"))
+            if not {"__pycache__", "dist"} & set(p.relative_to(PACKAGE_DIR).parts)}

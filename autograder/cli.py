@@ -29,10 +29,6 @@ def _set(args: argparse.Namespace, group: str, base: Any) -> Any:
     return dataclasses.replace(base, **{k: v for k, v in given.items() if v is not None})
 
 
-def _overrides(args: argparse.Namespace) -> overrides.Overrides:
-    return overrides.load(args.overrides) if args.overrides else overrides.NONE
-
-
 def cmd_grade(args: argparse.Namespace) -> int:
     """Grade a class: notebooks, folders, Gradescope export zips or folders (see intake.py)."""
     from autograder.report.progress import Progress
@@ -95,8 +91,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _line(result: SubmissionResult) -> str:
-    return (f"{result.submission:30s} {result.score:6g}/{result.max_score:g}  {result.status_text}  "
-            f"({result.seconds:.1f} s)")
+    return (f"{result.submission:30s} {result.score:6g}/{result.max_score:g}  "
+            f"{result.status_text}  ({result.seconds:.1f} s)")
 
 
 def _gradescope_settings(args: argparse.Namespace) -> tuple[Machine, Limits]:
@@ -119,7 +115,7 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
             # The machine's whole limit, less the margin, less what start-up already used.
             total = machine.total_seconds - (time.monotonic() - start)
             run = dataclasses.replace(run, limits=dataclasses.replace(run.limits, total=total))
-            found = _overrides(args)  # invalid entries are left out (the staff log says so)
+            found = overrides.load(args.overrides)  # invalid entries are left out (staff log)
             run = dataclasses.replace(run, overrides=found)
             if notebook is None:
                 result = pipeline.nothing_to_run("submission", problem, run)

@@ -36,7 +36,8 @@ def promised_score(name: str, mistake_id: str, answer=None) -> float:
     ``answer`` (the entry's own, as the catalogue writes it) then picks one."""
     credits = {m.credit for m in mistakes.for_variable(name)
                if m.id == mistake_id and (answer is None or m.answer == answer)}
-    assert len(credits) == 1, f"{name}: {mistake_id!r} {answer or ''} has credits {credits or 'none'}"
+    assert len(credits) == 1, \
+        f"{name}: {mistake_id!r} {answer or ''} has credits {credits or 'none'}"
     return credits.pop() * VARIABLES[name].points
 
 

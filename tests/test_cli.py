@@ -124,3 +124,33 @@ def test_grade_refuses_with_an_error_and_exit_code_2(case, tmp_path, monkeypatch
     assert len(errors) == len(expected)
     assert [e for e, want in zip(errors, expected) if not e.startswith(want)] == []
     assert not (tmp_path / "out").exists()
+
+
+def test_a_grading_line_names_the_status_with_its_reason():
+    from autograder.report.results import Status, SubmissionResult
+
+    line = cli._line(SubmissionResult("dave", Status.INVALID, reason="not valid JSON"))
+    assert line.split()[:2] == ["dave", "0/0"] and "invalid notebook: not valid JSON" in line
+
+
+def test_the_gradescope_entry_point_turns_its_own_failure_into_a_row_per_question(
+        tmp_path, monkeypatch, capsys):
+    import json
+
+    from autograder.grading import intake
+    from autograder.report.results import GRADER_FAILED
+    from autograder.worksheet import QUESTIONS
+
+    def broken(*args):
+        raise RuntimeError("bug in the entry point")
+
+    monkeypatch.setattr(intake, "choose_notebook", broken)
+    assert cli.main(["gradescope", "--root", str(tmp_path), "--no-q1", "--overrides", ""]) == 0
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    visible = [t for t in results["tests"] if t["visibility"] == "visible"]
+    staff = next(t for t in results["tests"] if t["name"] == "Staff log")["output"]
+    assert len(visible) == len(QUESTIONS) and results["score"] == 0
+    assert all(GRADER_FAILED in t["output"] for t in visible)
+    assert "bug in the entry point" in staff
+    assert "bug in the entry point" not in json.dumps(visible) + results["output"]
+    assert "status grader error" in capsys.readouterr().out

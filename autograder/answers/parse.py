@@ -22,10 +22,11 @@ from autograder.answers import notation
 from autograder.settings.limits import Checking
 from autograder.worksheet import Q2_SYMBOLS
 
-MAX_LENGTH = Checking().answer_characters
-MAX_EXPONENT = Checking().exponent
-MAX_BITS = Checking().number_bits
-MAX_DEPTH = Checking().expression_depth
+_LIMITS = Checking()
+MAX_LENGTH = _LIMITS.answer_characters
+MAX_EXPONENT = _LIMITS.exponent
+MAX_BITS = _LIMITS.number_bits
+MAX_DEPTH = _LIMITS.expression_depth
 
 #: Functions a student may call, by the names they may use.
 FUNCTIONS = {

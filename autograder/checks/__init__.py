@@ -43,13 +43,14 @@ def check_variable(variable: Variable, value) -> CheckResult:
         return _check(variable, value)
     except Exception:
         log.exception("grader error while checking %s", variable.name)
-        return failed_check(variable.name, variable.points, hidden=variable.hidden)
+        return failed_check(variable)
 
 
 def _check(variable: Variable, value) -> CheckResult:
     if value is MISSING:
-        return _result(variable, 0.0, Stage.MISSING, f"`{variable.name}` is not defined: assign your "
-                                                 f"answer to it in the answer cell.")
+        return _result(variable, 0.0, Stage.MISSING,
+                       f"`{variable.name}` is not defined: assign your answer to it in the answer "
+                       f"cell.")
     read, grade = KINDS[variable.kind]
     try:
         reading = read(variable, to_plain(value))

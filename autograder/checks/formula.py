@@ -184,7 +184,7 @@ def compare_formula(variable: Variable, reading: Reading, reference: Reading,
     foreign = sorted(names - set(FORMULA_SYMBOLS))
     if foreign:
         return Verdict(0.0, Stage.FORMAT, f"Not correct: the formula uses {', '.join(foreign)}; "
-                                      f"it may only use W, K, p and s.")
+                                          f"it may only use W, K, p and s.")
     if student == target:
         return Verdict(1.0, Stage.EXACT, RIGHT)
     def known_mistake():
@@ -257,7 +257,7 @@ def grade_formula_tuple(variable: Variable, reading: Reading) -> Verdict:
     student, target = reading.value, reference.value
     if len(student) != len(target):
         return Verdict(0.0, Stage.TYPE, f"Not correct: expected {len(target)} entries "
-                                    f"(height, width), got {len(student)}.")
+                                        f"(height, width), got {len(student)}.")
     # each entry is checked against the single-formula mistakes (see mistakes.SHARED)
     mistake_list = tuple(m for m in mistakes.for_variable(variable.name)
                          if isinstance(m.answer, str))

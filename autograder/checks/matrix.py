@@ -114,7 +114,8 @@ def grade_matrix(variable: Variable, reading: Reading) -> Verdict:
         if found:
             return found
         if got == want[::-1]:
-            return Verdict(0.0, Stage.EXACT, prefix + "Did you transpose K? It has one row per output.")
+            return Verdict(0.0, Stage.EXACT,
+                           prefix + "Did you transpose K? It has one row per output.")
         for mistake, m in catalogue(variable, read_matrix):
             if _shape(m) == got:
                 return Verdict(0.0, Stage.EXACT, prefix + f"That is the shape of a known mistake "
@@ -130,12 +131,12 @@ def grade_matrix(variable: Variable, reading: Reading) -> Verdict:
     total = want[0] * want[1]
     if variable.hidden:
         return Verdict(0.0, Stage.CAS, f"Not correct: {len(diffs)} of {total} entries differ; "
-                                   f"re-derive {variable.description}.")
+                                       f"re-derive {variable.description}.")
     examples = "; ".join(
         f"({r}, {c}) is {reading.value[r - 1][c - 1]}, expected {reference.value[r - 1][c - 1]}"
         for r, c in diffs[:SHOWN_DIFFERENCES])
     return Verdict(0.0, Stage.CAS, f"Not correct: {len(diffs)} of {total} entries differ (rows and "
-                               f"columns counted from 1), e.g. {examples}.")
+                                   f"columns counted from 1), e.g. {examples}.")
 
 
 # --- free_band_matrix -------------------------------------------------------------------------
@@ -160,13 +161,13 @@ def grade_free_band_matrix(variable: Variable, reading: Reading) -> Verdict:
     if outside:
         listed = "; ".join(f"({r + 1}, {c + 1}) is {entries[r][c]}" for r, c in outside[:3])
         return Verdict(0.0, Stage.EXACT, f"Not correct: row r (from 1) has its {width} weights in "
-                                     f"columns r to r+{width - 1} and zeros elsewhere, but "
-                                     f"{listed}.")
+                                         f"columns r to r+{width - 1} and zeros elsewhere, but "
+                                         f"{listed}.")
     not_symbols = [(r, c) for r, c in band if not entries[r][c].is_Symbol]
     if not_symbols:
         listed = "; ".join(f"({r + 1}, {c + 1}) is {entries[r][c]}" for r, c in not_symbols[:3])
         return Verdict(0.0, Stage.EXACT, f"Not correct: every band position needs its own weight, "
-                                     f"a single symbol, but {listed}.")
+                                         f"a single symbol, but {listed}.")
     counts = Counter(entries[r][c] for r, c in band)
     repeated = [(s, n) for s, n in counts.items() if n > 1]
     if repeated:
@@ -174,6 +175,6 @@ def grade_free_band_matrix(variable: Variable, reading: Reading) -> Verdict:
             if m.value == entries:
                 return mistake_verdict(mistake)
         listed = ", ".join(f"{s} appears {n} times" for s, n in repeated[:3])
-        return Verdict(0.0, Stage.EXACT, f"Not correct: without weight sharing the {len(band)} band "
-                                     f"weights are all different, but {listed}.")
+        return Verdict(0.0, Stage.EXACT, f"Not correct: without weight sharing the {len(band)} "
+                                         f"band weights are all different, but {listed}.")
     return Verdict(1.0, Stage.EXACT, RIGHT + f" ({len(band)} distinct weights in the band)")

@@ -114,8 +114,7 @@ def check_q1(outputs: str | Path, prepared: Prepared) -> dict[str, CheckResult]:
                 results[name] = check(rec, report, outputs, prepared)
             except Exception:  # a bug of ours: the student is told, staff get the traceback
                 log.exception("grader error while checking %s", name)
-                variable = _variable(name)
-                results[name] = failed_check(name, variable.points, hidden=variable.hidden)
+                results[name] = failed_check(_variable(name))
     return results
 
 

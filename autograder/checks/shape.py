@@ -34,7 +34,8 @@ def read_shape(variable: Variable, value) -> Reading:
     numbers = []
     for i, item in enumerate(value):
         if isinstance(item, bool):
-            raise Unreadable(f"Entry {i + 1} of `{variable.name}` is a bool, not a number.", Stage.TYPE)
+            raise Unreadable(f"Entry {i + 1} of `{variable.name}` is a bool, not a number.",
+                             Stage.TYPE)
         number, _ = read_expr(variable, item, names=(), wanted="a number",
                               where=f"Entry {i + 1} of `{variable.name}`: ")
         numbers.append(number)

@@ -22,6 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder import source_files
 from autograder.execution.execute import Execution
 
 FORMAT = 1
@@ -36,29 +37,20 @@ CHECK_ONLY = frozenset({
     "report/regrade_diff.py", "report/review.py", "grading/classroom.py", "grading/intake.py",
     "execution/cache.py",
 })
-CHECK_ONLY_FOLDERS = ("checks/", "report/templates/")
+CHECK_ONLY_FOLDERS = ("checks/",)
 
 
-def execution_sources() -> list[Path]:
-    """The package's modules that affect what running a notebook produces."""
-    package = Path(__file__).parents[1]  # the autograder package
-    chosen = []
-    for path in sorted(package.rglob("*.py")):
-        rel = path.relative_to(package).as_posix()
-        if "__pycache__" in rel or "dist/" in rel:
-            continue
-        if rel in CHECK_ONLY or rel.startswith(CHECK_ONLY_FOLDERS):
-            continue
-        chosen.append(path)
-    return chosen
+def execution_sources() -> dict[str, Path]:
+    """The package's modules that affect what running a notebook produces, by their path in it."""
+    return {name: path for name, path in source_files().items()
+            if name not in CHECK_ONLY and not name.startswith(CHECK_ONLY_FOLDERS)}
 
 
 def execution_fingerprint(run) -> str:
     """A hash of everything besides the notebook that decides what running it produces."""
     digest = hashlib.sha256(f"format {FORMAT}\0{sys.version}\0".encode())
-    package = Path(__file__).parents[1]  # the autograder package
-    for path in execution_sources():
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    for name, path in execution_sources().items():
+        digest.update(name.encode() + b"\0" + path.read_bytes())
     digest.update(repr(run.limits).encode())
     names = [v.name for q in run.questions for v in q.variables if v.kind != "program"]
     digest.update(repr(names).encode())
@@ -120,7 +112,8 @@ class ExecutionCache:
             if execution.probe_dir is not None:
                 shutil.copytree(execution.probe_dir, tmp / "probe", symlinks=True)
             (tmp / "execution.json").write_text(json.dumps({
-                "format": FORMAT, "status": execution.status.text(execution.reason), "answers": execution.answers,
+                "format": FORMAT, "status": execution.status.text(execution.reason),
+                "answers": execution.answers,
                 "log": execution.log, "seconds": execution.seconds,
                 "cells_run": execution.cells_run, "stopped_cells": execution.stopped_cells,
                 "notes": list(execution.notes), "probe": execution.probe_dir is not None,

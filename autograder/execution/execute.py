@@ -26,7 +26,7 @@ from autograder.execution import runner as runner_module
 from autograder.execution import sandbox
 from autograder.execution.budget import Budget, RunBudget
 from autograder.execution.machine import data_limit_mb, memory_cap_mb
-from autograder.report.results import Status
+from autograder.report.results import Status, typed_status
 from autograder.settings.environment import declared
 from autograder.settings.limits import Limits
 
@@ -72,9 +72,7 @@ class Execution:
     reason: str = ""  # why, for an invalid notebook
 
     def __post_init__(self) -> None:
-        if not isinstance(self.status, Status):  # plain text: "ok", "invalid notebook: why"
-            self.status, reason = Status.parse(self.status)
-            self.reason = self.reason or reason
+        self.status, self.reason = typed_status(self.status, self.reason)
 
 
 # ----------------------------------------------------------------------------- reading

@@ -9,8 +9,8 @@ holds; one bad submission never stops the run, and a grading process that dies s
 row for the submission it was grading.
 
 Regrading: what running each notebook produced is kept in ``OUT/.cache/executions``
-(``execution/cache.py``), so a change to checkers, the catalogue, overrides or points reruns only the
-checks (identical answers are checked once per grading process). Before anything in OUT is
+(``execution/cache.py``), so a change to checkers, the catalogue, overrides or points reruns only
+the checks (identical answers are checked once per grading process). Before anything in OUT is
 replaced, the previous outputs are copied to ``OUT/history/<time>/``; every run over an existing
 OUT computes the regrade diff (``OUT/changes.csv``); ``dry_run`` computes it and writes nothing.
 After the run, the answer groups (``answer_groups.csv``), the review queue (``review.csv``) and
@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
-from autograder import report
+from autograder import report, source_files
 from autograder.execution.cache import ExecutionCache, execution_fingerprint
 from autograder.grading import intake, pipeline
 from autograder.grading.intake import Submission
@@ -71,10 +71,9 @@ class ClassRun:
 def grader_version(run: pipeline.Run) -> str:
     """A hash of everything that decides a grade besides the notebook itself."""
     digest = hashlib.sha256()
-    package = Path(__file__).parents[1]  # the autograder package
-    for path in sorted(package.rglob("*.py")):
-        if path.relative_to(package).as_posix() not in PRESENTATION_MODULES:
-            digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+    for name, path in source_files().items():
+        if name not in PRESENTATION_MODULES:
+            digest.update(name.encode() + b"\0")
             digest.update(path.read_bytes())
     digest.update(repr(run.limits).encode())
     digest.update(repr([(q.id, q.points) for q in run.questions]).encode())

@@ -9,7 +9,8 @@ Accepted inputs (any mix, in ``collect``):
     per submission, student names, emails and SIDs from the YAML.
 
 Every submission gets an entry, whether or not it holds a usable notebook: ``Submission.problem``
-then says why (the reason of an ``invalid notebook`` status), and the class run still gives it a row.
+then says why (the reason of an ``invalid notebook`` status), and the class run still gives it a
+row.
 """
 
 from __future__ import annotations

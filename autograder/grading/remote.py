@@ -26,6 +26,7 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
+from autograder import source_files
 from autograder.grading import pipeline
 from autograder.report.results import SubmissionResult, grader_failure
 
@@ -72,9 +73,8 @@ def fingerprint() -> str:
     versions. Two machines with the same fingerprint give the same grades. Computed once per
     process: it describes the code this process loaded."""
     digest = hashlib.sha256(f"{sys.version_info[:2]}".encode())
-    package = Path(__file__).parents[1]  # the autograder package
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    for name, path in source_files().items():
+        digest.update(name.encode() + b"\0" + path.read_bytes())
     for name in PINNED:
         try:
             digest.update(f"{name}=={metadata.version(name)}".encode())

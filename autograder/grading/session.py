@@ -56,7 +56,7 @@ def grade(paths: Iterable[Path], out: Path, *, limits: Limits, cluster: Cluster,
     if problems := catalogue_problems():
         raise NotGraded(["the catalogue of mistakes (autograder/worksheet/mistakes.py) needs "
                          "fixing before grading:\n  " + "\n  ".join(problems)])
-    found = overrides.load(overrides_file) if overrides_file else overrides.NONE
+    found = overrides.load(overrides_file)
     if found.problems:
         raise NotGraded([*problem_lines(found, found.problems),
                          "fix the overrides file (or pass --overrides '') and rerun"])

@@ -5,8 +5,8 @@ Flow, for the pipeline:
 1. Once per grading run: ``prepared = prepare_q1(inputs_dir, config=..., data_dir=...)``
    writes the probe's inputs (training data, test images without labels, probe inputs) and
    keeps the test labels in ``prepared``.
-2. Per submission: ``q1_probe(prepared)`` is the ``execution.execute.Probe``: the file copied into the
-   student's sandbox and the function called there after the notebook ran,
+2. Per submission: ``q1_probe(prepared)`` is the ``execution.execute.Probe``: the file copied
+   into the student's sandbox and the function called there after the notebook ran,
    ``probe(namespace, inputs, outputs)`` (``probe.py``, self-contained). The notebook's time
    limit must leave ``probe_seconds(prepared)`` for it.
 3. Per submission, in the grading process: ``check_q1(outputs_dir, prepared)`` returns
@@ -29,10 +29,10 @@ PROBE_FILE = Path(__file__).with_name("probe.py")
 
 
 def q1_probe(prepared: Prepared):
-    """The ``execution.execute.Probe`` for one submission (the same for every submission of a run)."""
-    from autograder.execution.execute import (
-        Probe,  # here, so the data and check modules do not need the sandbox
-    )
+    """The ``execution.execute.Probe`` for one submission (the same for every submission of a
+    run)."""
+    # imported here, so the data and check modules do not need the sandbox
+    from autograder.execution.execute import Probe
 
     return Probe(module_file=PROBE_FILE, function="probe", inputs=prepared.inputs)
 

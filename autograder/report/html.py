@@ -200,7 +200,7 @@ def _timing(results: list[SubmissionResult], info: RunInfo, plots: Plots) -> dic
                      f"max {per_sorted[-1]:.1f} s")
         timing["image"] = (_data_uri(plots.seconds),
                            "Histogram of grading seconds per submission")
-        timing["slowest"] = [[r.submission, f"{r.seconds:.1f}", r.status]
+        timing["slowest"] = [[r.submission, f"{r.seconds:.1f}", r.status_text]
                              for r in sorted(results, key=lambda r: -r.seconds)[:SLOWEST]]
     return timing
 

@@ -62,6 +62,15 @@ class Stage(StrEnum):
     """the student's own check of a program answer (only the autograder runs it)"""
 
 
+def typed_status(status: Status | str, reason: str = "") -> tuple[Status, str]:
+    """``(status, reason)`` typed: plain text from a record or a test ("invalid notebook: why")
+    is parsed, a reason given beside it wins."""
+    if isinstance(status, Status):
+        return status, reason
+    parsed, said = Status.parse(status)
+    return parsed, reason or said
+
+
 GRADER_FAILED = ("The autograder failed while checking this answer. This is not your fault: "
                  "please tell course staff (they have the details).")
 """what the student reads wherever the grader itself failed"""
@@ -125,9 +134,7 @@ class SubmissionResult:
     reason: str = ""  # why, for an invalid notebook ("not valid JSON ...")
 
     def __post_init__(self) -> None:
-        if not isinstance(self.status, Status):  # plain text: "ok", "invalid notebook: why"
-            self.status, reason = Status.parse(self.status)
-            self.reason = self.reason or reason
+        self.status, self.reason = typed_status(self.status, self.reason)
 
     @property
     def status_text(self) -> str:
@@ -161,11 +168,12 @@ def result_from_dict(data: dict) -> SubmissionResult:
                             data.get("seconds", 0.0), data.get("log", ""), data.get("details", {}))
 
 
-def failed_check(variable: str, points: float, *, hidden: bool = False) -> CheckResult:
-    """One answer the grader failed to check: no points, ``GRADER_FAILED``, in the review queue.
-    The caller logs the traceback (``logging``), which reaches the staff log."""
-    return CheckResult(variable, 0.0, points, GRADER_FAILED, stage=Stage.GRADER_ERROR,
-                       hidden=hidden)
+def failed_check(variable) -> CheckResult:
+    """One answer (a worksheet ``Variable``) the grader failed to check: no points,
+    ``GRADER_FAILED``, in the review queue. The caller logs the traceback (``logging``), which
+    reaches the staff log."""
+    return CheckResult(variable.name, 0.0, variable.points, GRADER_FAILED,
+                       stage=Stage.GRADER_ERROR, hidden=variable.hidden)
 
 
 def grader_failure(name: str, questions, trace: str) -> SubmissionResult:
@@ -174,7 +182,7 @@ def grader_failure(name: str, questions, trace: str) -> SubmissionResult:
     result = SubmissionResult(name, Status.GRADER_ERROR, log=trace)
     for q in questions:
         qr = QuestionResult(q.id, q.title)
-        qr.checks = [failed_check(v.name, v.points, hidden=v.hidden) for v in q.variables]
+        qr.checks = [failed_check(v) for v in q.variables]
         result.questions.append(qr)
     return result
 
@@ -267,7 +275,8 @@ def to_gradescope(result: SubmissionResult) -> dict:
         "score": 0,
         "max_score": 0,
         "status": "passed",
-        "output": f"status: {result.status_text}\nseconds: {result.seconds:.1f}\n{result.log}"[-20_000:],
+        "output": (f"status: {result.status_text}\nseconds: {result.seconds:.1f}\n"
+                   f"{result.log}")[-20_000:],
         "output_format": "text",
         "visibility": "hidden",
     })

@@ -24,7 +24,7 @@ class _Capture(logging.Handler):
     """Keeps the records of one thread, formatted."""
 
     def __init__(self, thread: int):
-        super().__init__(logging.INFO)
+        super().__init__()
         self.thread = thread
         self.lines: list[str] = []
         self.setFormatter(logging.Formatter(FORMAT))
@@ -42,12 +42,11 @@ class _Capture(logging.Handler):
 
 @contextmanager
 def capture_log() -> Iterator[_Capture]:
-    """Collect what the grader logs in this thread until the block ends."""
+    """Collect what the grader logs in this thread until the block ends (at the logger's
+    effective level: warnings and errors unless configured otherwise)."""
     handler = _Capture(threading.get_ident())
     logger = logging.getLogger(PACKAGE_LOGGER)
     logger.addHandler(handler)
-    if logger.level == logging.NOTSET or logger.level > logging.INFO:
-        logger.setLevel(logging.INFO)
     try:
         yield handler
     finally:

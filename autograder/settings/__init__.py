@@ -1,10 +1,10 @@
 """The settings tree: every limit, budget, threshold, knob and environment variable, once.
 
 Each group is a frozen dataclass whose fields carry a default and a docstring (the string right
-under the field), declared in its own module (``Limits`` in ``limits.py``, Q1's in ``q1.py``). This module
-gathers them into one tree, declares the command-line flags (``OPTIONS``; the Makefile knobs are
-some of them) and renders README's reference tables and the CLI's ``--help`` text from those same
-declarations, so a description is written exactly once.
+under the field), declared in its own module (``Limits`` in ``limits.py``, Q1's in ``q1.py``).
+This module gathers them into one tree, declares the command-line flags (``OPTIONS``; the
+Makefile knobs are some of them) and renders README's reference tables and the CLI's ``--help``
+text from those same declarations, so a description is written exactly once.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from autograder.settings import environment
 from autograder.settings.environment import ENVIRONMENT, env  # noqa: F401 (part of the tree)
 from autograder.settings.limits import (
     Checking,
@@ -72,29 +73,31 @@ def field_docs(cls: type) -> dict[str, str]:
     return docs
 
 
-def describe(path: str) -> str:
-    """The description of a field by its dotted path in the tree, e.g. ``limits.timeout``."""
+def _group(path: str) -> tuple[Any, str]:
+    """The default group holding a field, and the field's name, by its dotted path in the tree
+    (``limits.timeout`` -> ``(Limits(), "timeout")``)."""
     *groups, name = path.split(".")
     group: Any = Settings()
     for head in groups:
         group = getattr(group, head)
+    return group, name
+
+
+def describe(path: str) -> str:
+    """The description of a field by its dotted path in the tree, e.g. ``limits.timeout``."""
+    group, name = _group(path)
     return field_docs(type(group))[name]
 
 
 def default(path: str) -> Any:
-    """The default value of a field by its dotted path."""
-    value: Any = Settings()
-    for part in path.split("."):
-        value = getattr(value, part)
-    return value
+    """The default value of a field (or a whole group) by its dotted path."""
+    group, name = _group(path)
+    return getattr(group, name)
 
 
 def kind(path: str) -> type:
     """The type a field holds, by its dotted path (``int`` for ``int | None``)."""
-    *groups, name = path.split(".")
-    group: Any = Settings()
-    for head in groups:
-        group = getattr(group, head)
+    group, name = _group(path)
     hint = typing.get_type_hints(type(group))[name]
     return next((a for a in typing.get_args(hint) if a is not type(None)), hint)
 
@@ -165,8 +168,8 @@ def shown(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-_DATA_DIR = next(v for v in ENVIRONMENT if v.name == "DIS05_DATA_DIR")
-_ROOT = next(v for v in ENVIRONMENT if v.name == "DIS05_GRADESCOPE_ROOT")
+_DATA_DIR = environment.variable("DIS05_DATA_DIR")
+_ROOT = environment.variable("DIS05_GRADESCOPE_ROOT")
 
 RUN_OPTIONS: tuple[Option, ...] = (
     Option("--timeout", "limits.timeout", make="TIMEOUT"),

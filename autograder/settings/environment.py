@@ -38,11 +38,17 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
 )
 
 
-def declared(name: str) -> str:
-    """``name``, once checked against the declarations (a typo fails loudly, not silently)."""
-    if name not in {v.name for v in ENVIRONMENT}:
+def variable(name: str) -> EnvVar:
+    """The declaration of ``name``; a typo fails loudly (KeyError), not silently."""
+    found = next((v for v in ENVIRONMENT if v.name == name), None)
+    if found is None:
         raise KeyError(f"{name} is not declared in settings.ENVIRONMENT")
-    return name
+    return found
+
+
+def declared(name: str) -> str:
+    """``name``, once checked against the declarations."""
+    return variable(name).name
 
 
 def env(name: str) -> str | None:

@@ -6,7 +6,8 @@ Three things are configured here:
   threads, a wall-clock cap) together with the floors, because on real CIFAR-10 what a CNN can
   reach depends on how long it trains. One budget per (dataset, profile). Whether the CNN beats
   the MLP is not a hand-set margin but a paired exact test on the same test images
-  (``checks/q1_decision.py``) at ``Q1Config.confidence``; ``Budget.margin`` (0) only raises that bar.
+  (``checks/q1_decision.py``) at ``Q1Config.confidence``; ``Budget.margin`` (0) only raises that
+  bar.
 * profiles: ``cpu`` (a grading machine with about 2 cores), ``gpu`` (CUDA or Apple MPS) and
   ``gradescope`` (Gradescope's default autograder machine: about half a CPU, 768 MB of memory and
   a 10-minute limit for the whole notebook). ``gradescope`` is never picked automatically; pass
@@ -60,8 +61,8 @@ class Budget:
     """the CNN's test accuracy must reach this"""
     margin: float
     """the smallest CNN - MLP accuracy gain that counts (a fraction). The CNN wins when the whole
-    paired interval of the difference (``checks/q1_decision.py``, at ``Q1Config.confidence``) lies above it;
-    0 means any gain the test images show beyond chance"""
+    paired interval of the difference (``checks/q1_decision.py``, at ``Q1Config.confidence``) lies
+    above it; 0 means any gain the test images show beyond chance"""
     mlp_floor: float
     """an MLP below this has not learnt anything, so the comparison is void (guards sandbagging)"""
     lr: float = 1e-3
@@ -166,8 +167,9 @@ class Q1Config:
     """PixelMLP must mix the whole image: an impulse at the centre must move output pixels at
     least this fraction of the image size away (a per-pixel network reaches 0)"""
     confidence: float = 0.95
-    """confidence level of the paired interval of CNN - MLP accuracy (``checks/q1_decision.py``); the CNN
-    wins when the whole interval lies above ``Budget.margin``"""
+    """confidence level of the paired interval of CNN - MLP accuracy
+    (``checks/q1_decision.py``); the CNN wins when the whole interval lies above
+    ``Budget.margin``"""
     credit: Credit = Credit()
     """partial credit for q1b"""
 

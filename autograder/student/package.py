@@ -37,10 +37,13 @@ _MACHINE, _LIMITS = Machine(), Limits()
 RUN_AUTOGRADER = f"""\
 #!/usr/bin/env bash
 # Grades the submission with the same pipeline as `make grade` (not otter's default runner).
-# Time: every phase's budget is computed and enforced by the grader (autograder/execution/budget.py).
-# Defaults, from autograder/settings: the machine's limit for the whole run is {shown(_MACHINE.seconds)} s
-# (DIS05_MACHINE_SECONDS), less {shown(_MACHINE.safety_margin)} s kept back; one submission may use {shown(_MACHINE.total_seconds)} s,
-# its notebook {shown(_MACHINE.notebook_seconds)} s (DIS05_TIMEOUT) and one cell {shown(_LIMITS.cell_timeout)} s (DIS05_CELL_TIMEOUT).
+# Time: every phase's budget is computed and enforced by the grader
+# (autograder/execution/budget.py). Defaults, from autograder/settings: the machine's limit for
+# the whole run is {shown(_MACHINE.seconds)} s (DIS05_MACHINE_SECONDS), less \
+{shown(_MACHINE.safety_margin)} s kept back;
+# one submission may use {shown(_MACHINE.total_seconds)} s, its notebook \
+{shown(_MACHINE.notebook_seconds)} s (DIS05_TIMEOUT) and one cell
+# {shown(_LIMITS.cell_timeout)} s (DIS05_CELL_TIMEOUT).
 set -u
 ROOT="${{DIS05_GRADESCOPE_ROOT:-{settings.option("gradescope", "--root").value}}}"
 if [ -x {ENV_PYTHON}/python ]; then

@@ -75,8 +75,9 @@ def _variables() -> dict[str, Variable]:
 
 
 def load(path: str | Path | None) -> Overrides:
-    """Read and validate the overrides file; a missing file is no overrides (no problem)."""
-    if path is None:
+    """Read and validate the overrides file; none named ("" or None) or a missing file is no
+    overrides (no problem)."""
+    if not path:
         return NONE
     path = Path(path)
     if not path.is_file():

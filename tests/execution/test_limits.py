@@ -69,7 +69,8 @@ def test_each_phase_gets_its_budget(plan):
     assert (first.notebook, first.probe) == (plan.notebook, plan.probe_after)
     assert first.cell_kill <= first.notebook and first.cell_alarm <= first.cell_kill
     left = budget.total_left()
-    assert first.hard <= (left if left is not None else first.notebook + first.probe + Limits().exit_seconds)
+    unbounded = first.notebook + first.probe + Limits().exit_seconds
+    assert first.hard <= (left if left is not None else unbounded)
 
 
 def test_a_rerun_gets_only_what_is_left():

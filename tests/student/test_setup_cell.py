@@ -50,7 +50,8 @@ def test_uploaded_zip_is_unpacked_without_the_notebook_copy(tmp_path, monkeypatc
     work.mkdir()
     (work / package.STUDENT_ZIP_NAME).write_bytes(student_zip.read_bytes())
     namespace = run_cell(work, monkeypatch, url="http://127.0.0.1:9/not-fetched")
-    assert (work / "tests" / "q2a.py").is_file() and (work / "autograder" / "student" / "notebook.py").is_file()
+    assert (work / "tests" / "q2a.py").is_file()
+    assert (work / "autograder" / "student" / "notebook.py").is_file()
     assert not (work / "dis05.ipynb").exists()  # only the checks come out of the zip
     assert type(namespace["grader"]).__name__ == "Notebook"
 

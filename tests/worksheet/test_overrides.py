@@ -71,6 +71,7 @@ def test_an_empty_or_missing_file_means_no_overrides(tmp_path):
     (tmp_path / "empty.yaml").write_text("# nothing yet\n[]\n")
     assert overrides.load(tmp_path / "empty.yaml").entries == ()
     assert overrides.load(tmp_path / "absent.yaml") .problems == ()
+    assert overrides.load("") is overrides.load(None) is overrides.NONE  # --overrides ''
 
 
 EQUIVALENT = ["k1*x1 + k2*x2", "x2*k2 + x1*k1", "(k1 + k2)*(x1 + x2) - k1*x2 - k2*x1"]
