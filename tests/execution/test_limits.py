@@ -98,6 +98,7 @@ def test_gradescope_total_is_the_machine_less_the_margin():
 
 # ----------------------------------------------------------------------------- time, from outside
 
+@pytest.mark.slow  # waits out a cell limit and the supervisor's grace
 def test_a_cell_ignoring_signals_is_killed_at_the_cell_limit_by_the_supervisor(tmp_path):
     start = time.monotonic()
     ex = run(tmp_path, ["a = 1", IGNORE_SIGNALS, "b = 2"], ["a", "b"],
@@ -107,6 +108,7 @@ def test_a_cell_ignoring_signals_is_killed_at_the_cell_limit_by_the_supervisor(t
     assert time.monotonic() - start < 30  # far below the notebook's 60 s
 
 
+@pytest.mark.slow  # waits out a cell limit and the supervisor's grace
 def test_the_grader_reruns_without_the_killed_cell_and_names_it(tmp_path):
     book = write_notebook(tmp_path / "sub.ipynb", ["q2a_out_dim = 7", IGNORE_SIGNALS,
                                                    "q2b_first = 3"])
