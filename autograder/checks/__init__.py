@@ -55,17 +55,17 @@ def _check(variable: Variable, value) -> CheckResult:
     try:
         reading = read(variable, to_plain(value))
     except Unreadable as problem:
-        return _result(variable, 0.0, problem.stage, problem.message)
+        return _result(variable, 0.0, problem.stage, problem.reason, pointer=problem.pointer,
+                       reading=problem.reading)
     verdict = grade(variable, reading)
-    notes = f" ({'; '.join(reading.notes)})" if reading.notes else ""
-    message = f"Read your answer as {reading.shown}{notes}. {verdict.message}"
-    return _result(variable, verdict.fraction, verdict.stage, message, verdict.mistake)
+    return _result(variable, verdict.fraction, verdict.stage, verdict.message,
+                   mistake=verdict.mistake, hint=verdict.hint, reading=reading.code,
+                   reading_label=reading.label, notes=reading.notes)
 
 
-def _result(variable: Variable, fraction: float, stage: Stage, message: str,
-            mistake: str | None = None) -> CheckResult:
+def _result(variable: Variable, fraction: float, stage: Stage, verdict, **parts) -> CheckResult:
     return CheckResult(variable.name, round(fraction * variable.points, 6), variable.points,
-                       message, stage=stage, mistake=mistake, hidden=variable.hidden)
+                       verdict, stage=stage, hidden=variable.hidden, **parts)
 
 
 def catalogue_problems() -> list[str]:

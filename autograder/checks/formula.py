@@ -23,6 +23,7 @@ from autograder.checks.common import (
     Reading,
     Unreadable,
     Verdict,
+    concat,
     could_not_read,
     expected,
     find_mistake,
@@ -246,9 +247,8 @@ def _split_text_tuple(variable: Variable, text: str) -> tuple:
     except ParseError as exc:
         raise could_not_read(text, exc) from None
     if not isinstance(parsed.value, tuple):
-        raise Unreadable(f"Read your answer as the single formula {show(parsed.value)}; "
-                         f"`{variable.name}` should be a tuple of formulas, like (H_out, W_out).",
-                         Stage.TYPE)
+        raise Unreadable(f"That is a single formula; `{variable.name}` should be a tuple of "
+                         f"formulas, like (H_out, W_out).", Stage.TYPE, reading=show(parsed.value))
     return tuple(Sym(show(v)) for v in parsed.value)
 
 
@@ -267,8 +267,9 @@ def grade_formula_tuple(variable: Variable, reading: Reading) -> Verdict:
     mistake = next((v.mistake for v in verdicts if v.mistake), None)
     if all(v.fraction == 1 for v in verdicts):
         return Verdict(1.0, stage, RIGHT)
-    if len({v.message for v in verdicts}) == 1:
-        message = f"Every entry: {verdicts[0].message}"
+    if len({v.full for v in verdicts}) == 1:
+        message = concat("Every entry: ", verdicts[0].full)
     else:
-        message = " ".join(f"Entry {i + 1}: {v.message}" for i, v in enumerate(verdicts))
+        message = concat(*(concat(" " if i else "", f"Entry {i + 1}: ", v.full)
+                           for i, v in enumerate(verdicts)))
     return Verdict(fraction, stage, message, mistake)

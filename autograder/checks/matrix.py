@@ -32,6 +32,7 @@ from autograder.worksheet.mistakes import for_variable
 
 MAX_ENTRIES = Checking().matrix_entries
 SHOWN_DIFFERENCES = 3
+TRANSPOSED = "Did you transpose K? It has one row per output."
 
 
 def _rows(variable: Variable, value) -> list[list]:
@@ -78,8 +79,8 @@ def read_matrix(variable: Variable, value, names=Q2_SYMBOLS) -> Reading:
             notes.update(note)
         entries.append(tuple(parsed))
     first = ", ".join(str(e) for e in entries[0]) if entries[0] else ""
-    shown = f"a {n_rows}x{n_cols} matrix with first row [{first}]"
-    return Reading(tuple(entries), shown, tuple(sorted(notes)))
+    return Reading(tuple(entries), f"[{first}]", tuple(sorted(notes)),
+                   label=f"a {n_rows}x{n_cols} matrix with first row")
 
 
 def _shape(reading: Reading) -> tuple[int, int]:
@@ -109,18 +110,19 @@ def grade_matrix(variable: Variable, reading: Reading) -> Verdict:
         return _shape(m) == got and not _differences(m.value, reading.value)
 
     if got != want:
-        prefix = _shape_message(variable, got, want) + ". "
-        found = find_mistake(variable, read_matrix, same, prefix)
+        prefix = _shape_message(variable, got, want) + "."
+        found = find_mistake(variable, read_matrix, same, prefix + " ")
         if found:
             return found
         if got == want[::-1]:
-            return Verdict(0.0, Stage.EXACT,
-                           prefix + "Did you transpose K? It has one row per output.")
+            return Verdict(0.0, Stage.EXACT, prefix, hint=TRANSPOSED)
         for mistake, m in catalogue(variable, read_matrix):
             if _shape(m) == got:
-                return Verdict(0.0, Stage.EXACT, prefix + f"That is the shape of a known mistake "
-                                                      f"({mistake.id}): {mistake.message}")
-        return Verdict(0.0, Stage.EXACT, prefix + "Count the outputs (rows) and inputs (columns).")
+                return Verdict(0.0, Stage.EXACT, prefix, hint=f"That is the shape of a known "
+                                                             f"mistake ({mistake.id}): "
+                                                             f"{mistake.message}")
+        return Verdict(0.0, Stage.EXACT, prefix, hint="Count the outputs (rows) and inputs "
+                                                      "(columns).")
     diffs = _differences(reading.value, reference.value)
     if not diffs:
         exact = reading.value == reference.value
@@ -150,10 +152,9 @@ def grade_free_band_matrix(variable: Variable, reading: Reading) -> Verdict:
     n_rows, n_cols, width = variable.expected
     got, want = _shape(reading), (n_rows, n_cols)
     if got != want:
-        prefix = _shape_message(variable, got, want) + ". "
-        hint = ("Did you transpose K? It has one row per output." if got == want[::-1]
+        hint = (TRANSPOSED if got == want[::-1]
                 else "Without padding there are 9 - 3 + 1 = 7 outputs (rows).")
-        return Verdict(0.0, Stage.EXACT, prefix + hint)
+        return Verdict(0.0, Stage.EXACT, _shape_message(variable, got, want) + ".", hint=hint)
     entries = reading.value
     band = [(r, c) for r in range(n_rows) for c in range(r, r + width)]
     outside = [(r, c) for r in range(n_rows) for c in range(n_cols)

@@ -26,8 +26,8 @@ def read_integer(variable: Variable, value) -> Reading:
         raise type_error(variable, value, "a whole number")
     number, notes = read_expr(variable, value, wanted="a whole number")
     if number.free_symbols:
-        raise Unreadable(f"Read your answer as {show(number)}, which is a formula, not a number: "
-                         f"`{variable.name}` should be the number for this case.", Stage.TYPE)
+        raise Unreadable(f"That is a formula, not a number: `{variable.name}` should be the "
+                         f"number for this case.", Stage.TYPE, reading=show(number))
     return Reading(number, show(number), notes)
 
 

@@ -49,8 +49,8 @@ def _text_tuple(variable: Variable, text: str):
     except ParseError as exc:
         raise could_not_read(text, exc) from None
     if not isinstance(parsed.value, tuple):
-        raise Unreadable(f"Read your answer as the single number {show(parsed.value)}; "
-                         f"`{variable.name}` should be {WANTED}.", Stage.TYPE)
+        raise Unreadable(f"That is a single number; `{variable.name}` should be {WANTED}.",
+                         Stage.TYPE, reading=show(parsed.value))
     return [int(v) if v.is_Integer else show(v) for v in parsed.value]
 
 

@@ -161,8 +161,8 @@ def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:
 _READINGS: dict = {}
 
 
-def match(variable: Variable, value: Any, overrides: Overrides) -> tuple[Override, str] | None:
-    """The first entry whose answer is equivalent to ``value`` and the value's reading shown;
+def match(variable: Variable, value: Any, overrides: Overrides):
+    """The first entry whose answer is equivalent to ``value``, and the value's ``Reading``;
     None when none is (or the value cannot be read)."""
     from autograder.checks.common import Unreadable
     from autograder.checks.equivalence import CANONICAL, quick_key, read, same
@@ -183,7 +183,7 @@ def match(variable: Variable, value: Any, overrides: Overrides) -> tuple[Overrid
         theirs, their_key = _READINGS[cached]
         canonical = key.startswith(CANONICAL) and their_key.startswith(CANONICAL)
         if key == their_key or (not canonical and same(variable, reading, theirs)):
-            return entry, reading.shown
+            return entry, reading
     return None
 
 
@@ -192,10 +192,11 @@ def apply(variable: Variable, value: Any, result: CheckResult, overrides: Overri
     found = match(variable, value, overrides)
     if found is None:
         return result
-    entry, shown = found
+    entry, reading = found
     return CheckResult(variable.name, round(entry.credit * variable.points, 6), variable.points,
-                       f"Read your answer as {shown}. {entry.message}", stage=Stage.OVERRIDE,
-                       mistake=entry.id, hidden=variable.hidden)
+                       entry.message, stage=Stage.OVERRIDE, mistake=entry.id,
+                       hidden=variable.hidden, reading=reading.code, reading_label=reading.label,
+                       notes=reading.notes)
 
 
 def entry_text(variable: str, answer: Any, credit: float, message: str) -> str:

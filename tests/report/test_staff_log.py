@@ -12,7 +12,8 @@ from autograder import checks
 from autograder.execution.execute import Execution
 from autograder.grading import pipeline
 from autograder.report import staff_log
-from autograder.report.results import GRADER_FAILED, Stage, Status, to_gradescope
+from autograder.report.gradescope import to_gradescope
+from autograder.report.results import GRADER_FAILED, Stage, Status
 from autograder.worksheet import Q2_QUESTIONS
 
 log = logging.getLogger("autograder.test")
