@@ -16,6 +16,7 @@ import sympy
 
 from autograder import answers
 from autograder.answers import Array, Sym, Unsupported
+from autograder.checks import cas
 from autograder.answers.parse import MAX_BITS, ParseError, error_parts, parse
 from autograder.report.results import CheckResult, Stage, Text
 from autograder.worksheet import Q2_SYMBOLS, Variable, mistakes
@@ -178,9 +179,8 @@ _CATALOGUE_CACHE: dict = {}
 
 
 def catalogue(variable: Variable, read: Callable[[Variable, Any], Reading],
-              mistake_list: tuple[mistakes.Mistake, ...] | None = None):
-    """(mistake, reading) for each catalogue entry of ``variable``, read once by ``read``."""
-    entries = mistakes.for_variable(variable.name) if mistake_list is None else mistake_list
+              entries: tuple[mistakes.Mistake, ...]):
+    """(mistake, reading) for each of the catalogue ``entries``, read once by ``read``."""
     key = (variable.name, read, tuple(id(m) for m in entries))
     if key not in _CATALOGUE_CACHE:
         _CATALOGUE_CACHE[key] = tuple((m, read(variable, m.answer)) for m in entries)
@@ -198,10 +198,10 @@ def expected(variable: Variable, read: Callable[[Variable, Any], Reading]) -> Re
     return _EXPECTED_CACHE[key]
 
 
-def find_mistake(variable: Variable, read, same: Callable[[Reading], bool],
-                 prefix: str = "", mistake_list=None) -> Verdict | None:
-    """The verdict of the first catalogue entry that ``same`` accepts, if any."""
-    for mistake, reading in catalogue(variable, read, mistake_list):
+def find_mistake(variable: Variable, read, entries: tuple[mistakes.Mistake, ...],
+                 same: Callable[[Reading], bool], prefix: str = "") -> Verdict | None:
+    """The verdict of the first of the catalogue ``entries`` that ``same`` accepts, if any."""
+    for mistake, reading in catalogue(variable, read, entries):
         if same(reading):
             return mistake_verdict(mistake, prefix)
     return None
@@ -230,3 +230,47 @@ def undecided(stage: Stage = Stage.UNDECIDED) -> Verdict:
 
 
 RIGHT = "Correct."
+
+
+# --- sameness ------------------------------------------------------------------------------
+
+CANONICAL = "canonical:"
+"""the start of a key that is a canonical form: different keys are different answers"""
+
+
+def expanded_key(exprs: list) -> str:
+    """The expanded forms' text, in one CAS call (one deadline for a whole matrix); canonical
+    when every entry is a polynomial (SymPy's expanded sums of monomials are then unique)."""
+    def expand():
+        expanded = [sympy.expand(e) for e in exprs]
+        polynomial = all(e.is_polynomial() for e in expanded)
+        return (CANONICAL if polynomial else "") + repr([sympy.srepr(e) for e in expanded])
+
+    try:
+        return cas.run(expand)
+    except Exception:  # slow or odd: the plain form still groups identical answers
+        return repr([sympy.srepr(e) for e in exprs])
+
+
+# --- the interface of an answer kind ----------------------------------------------------------
+
+def _exact_key(variable: Variable, reading: Reading) -> str:
+    return CANONICAL + repr(reading.value)
+
+
+def _equal_values(variable: Variable, a: Reading, b: Reading) -> bool:
+    return a.value == b.value
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One answer kind: ``read(variable, value) -> Reading``, ``grade(variable, reading,
+    entries) -> Verdict`` (``entries``: the catalogue's mistakes for this variable),
+    ``key(variable, reading) -> str`` and ``same(variable, a, b) -> bool`` (by default: equal
+    values only)."""
+
+    name: str
+    read: Callable[[Variable, Any], Reading]
+    grade: Callable[[Variable, Reading, tuple[mistakes.Mistake, ...]], Verdict]
+    key: Callable[[Variable, Reading], str] = _exact_key
+    same: Callable[[Variable, Reading, Reading], bool] = _equal_values

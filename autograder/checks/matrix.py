@@ -14,11 +14,14 @@ import sympy
 from autograder.answers import Array
 from autograder.checks import cas
 from autograder.checks.common import (
+    CANONICAL,
     RIGHT,
+    Kind,
     Reading,
     Unreadable,
     Verdict,
     catalogue,
+    expanded_key,
     expected,
     find_mistake,
     mistake_verdict,
@@ -28,7 +31,6 @@ from autograder.checks.common import (
 from autograder.report.results import Stage
 from autograder.settings.limits import Checking
 from autograder.worksheet import Q2_SYMBOLS, Variable
-from autograder.worksheet.mistakes import for_variable
 
 MAX_ENTRIES = Checking().matrix_entries
 SHOWN_DIFFERENCES = 3
@@ -102,7 +104,7 @@ def _shape_message(variable: Variable, got, want) -> str:
     return f"`{variable.name}` has shape {got}, expected {want}"
 
 
-def grade_matrix(variable: Variable, reading: Reading) -> Verdict:
+def grade_matrix(variable: Variable, reading: Reading, entries) -> Verdict:
     reference = expected(variable, read_matrix)
     got, want = _shape(reading), _shape(reference)
 
@@ -111,12 +113,12 @@ def grade_matrix(variable: Variable, reading: Reading) -> Verdict:
 
     if got != want:
         prefix = _shape_message(variable, got, want) + "."
-        found = find_mistake(variable, read_matrix, same, prefix + " ")
+        found = find_mistake(variable, read_matrix, entries, same, prefix + " ")
         if found:
             return found
         if got == want[::-1]:
             return Verdict(0.0, Stage.EXACT, prefix, hint=TRANSPOSED)
-        for mistake, m in catalogue(variable, read_matrix):
+        for mistake, m in catalogue(variable, read_matrix, entries):
             if _shape(m) == got:
                 return Verdict(0.0, Stage.EXACT, prefix, hint=f"That is the shape of a known "
                                                              f"mistake ({mistake.id}): "
@@ -127,7 +129,7 @@ def grade_matrix(variable: Variable, reading: Reading) -> Verdict:
     if not diffs:
         exact = reading.value == reference.value
         return Verdict(1.0, Stage.EXACT if exact else Stage.CAS, RIGHT)
-    found = find_mistake(variable, read_matrix, same)
+    found = find_mistake(variable, read_matrix, entries, same)
     if found:
         return found
     total = want[0] * want[1]
@@ -148,7 +150,7 @@ def read_free_matrix(variable: Variable, value) -> Reading:
     return read_matrix(variable, value, names=None)
 
 
-def grade_free_band_matrix(variable: Variable, reading: Reading) -> Verdict:
+def grade_free_band_matrix(variable: Variable, reading: Reading, known) -> Verdict:
     n_rows, n_cols, width = variable.expected
     got, want = _shape(reading), (n_rows, n_cols)
     if got != want:
@@ -172,10 +174,26 @@ def grade_free_band_matrix(variable: Variable, reading: Reading) -> Verdict:
     counts = Counter(entries[r][c] for r, c in band)
     repeated = [(s, n) for s, n in counts.items() if n > 1]
     if repeated:
-        for mistake, m in catalogue(variable, read_free_matrix, for_variable(variable.name)):
+        for mistake, m in catalogue(variable, read_free_matrix, known):
             if m.value == entries:
                 return mistake_verdict(mistake)
         listed = ", ".join(f"{s} appears {n} times" for s, n in repeated[:3])
         return Verdict(0.0, Stage.EXACT, f"Not correct: without weight sharing the {len(band)} "
                                          f"band weights are all different, but {listed}.")
     return Verdict(1.0, Stage.EXACT, RIGHT + f" ({len(band)} distinct weights in the band)")
+
+
+# --- sameness (answer groups, overrides) --------------------------------------------------------
+
+def _key(variable: Variable, reading: Reading) -> str:
+    value = reading.value
+    entries = expanded_key([e for row in value for e in row])
+    return (CANONICAL if entries.startswith(CANONICAL) else "") + repr((*_shape(reading), entries))
+
+
+def _same(variable: Variable, a: Reading, b: Reading) -> bool:
+    return a.value == b.value or (_shape(a) == _shape(b) and not _differences(a.value, b.value))
+
+
+MATRIX = Kind("matrix", read_matrix, grade_matrix, _key, _same)
+FREE_BAND_MATRIX = Kind("free_band_matrix", read_free_matrix, grade_free_band_matrix)

@@ -6,6 +6,7 @@ from autograder.answers import Array
 from autograder.answers.parse import ParseError, parse
 from autograder.checks.common import (
     RIGHT,
+    Kind,
     Reading,
     Unreadable,
     Verdict,
@@ -60,12 +61,12 @@ def _read_alternatives(variable: Variable, alternatives) -> Reading:
     return Reading(readings, " or ".join(r.shown for r in readings))
 
 
-def grade_shape(variable: Variable, reading: Reading) -> Verdict:
+def grade_shape(variable: Variable, reading: Reading, entries) -> Verdict:
     reference = expected(variable, _read_alternatives)
     accepted = reference.value
     if any(reading.value == a.value for a in accepted):
         return Verdict(1.0, Stage.EXACT, RIGHT)
-    found = find_mistake(variable, read_shape, lambda m: m.value == reading.value)
+    found = find_mistake(variable, read_shape, entries, lambda m: m.value == reading.value)
     if found:
         return found
     detail = ""
@@ -74,3 +75,6 @@ def grade_shape(variable: Variable, reading: Reading) -> Verdict:
     elif not all(n.is_Integer for n in reading.value):
         detail = " The entries of a shape are whole numbers."
     return wrong(variable, reference.shown, reading.shown, Stage.EXACT, detail)
+
+
+SHAPE = Kind("shape", read_shape, grade_shape)

@@ -127,8 +127,8 @@ def _same_answer(entry: Override, entries: list[Override]) -> Override | None:
 
 
 def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:
-    from autograder.checks import KINDS
     from autograder.checks.common import Unreadable
+    from autograder.checks.kinds import REGISTERED
     from autograder.checks.equivalence import read
 
     if not isinstance(item, dict):
@@ -141,7 +141,7 @@ def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:
     variable = _variables().get(str(item["variable"]))
     if variable is None:
         return None, f"unknown variable {item['variable']!r}"
-    if variable.kind not in KINDS:
+    if variable.kind not in REGISTERED:
         return None, f"{variable.name} is checked by running code; it cannot be overridden here"
     credit = item["credit"]
     if isinstance(credit, bool) or not isinstance(credit, (int, float)) or not 0 <= credit <= 1:
