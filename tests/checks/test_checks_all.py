@@ -76,9 +76,7 @@ def test_every_catalogue_entry_is_recognised(name, answer, mistake):
 
 
 def test_catalogue_entries_are_well_formed():
-    for m in mistakes.CATALOGUE:
-        assert m.variable in VARIABLES, m
-        assert 0 <= m.credit < 1, m
+    for m in mistakes.CATALOGUE:  # (variable and credit are checked when the catalogue loads)
         assert m.id and m.id == m.id.lower() and " " not in m.id, m
         assert m.message.endswith("."), m
 

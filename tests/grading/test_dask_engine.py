@@ -432,10 +432,23 @@ def test_the_staff_log_says_when_a_worker_cannot_give_the_code_its_own_user(monk
         assert "uid 1000, not root" in notes[0] and "NOT protected" in notes[0]
 
 
-def test_the_fingerprint_covers_the_grader_code_and_pinned_libraries():
-    fp = remote.fingerprint()
-    assert len(fp) == 64 and fp == remote.fingerprint()
+def test_the_fingerprint_covers_the_grader_code_and_pinned_libraries(monkeypatch, tmp_path):
     assert set(remote.PINNED) >= {"numpy", "sympy", "torch"}
+    source = tmp_path / "module.py"
+    source.write_text("x = 1\n")
+    monkeypatch.setattr(remote, "source_files", lambda: {"autograder/module.py": source})
+
+    def fingerprint() -> str:
+        remote.fingerprint.cache_clear()
+        return remote.fingerprint()
+
+    first = fingerprint()
+    source.write_text("x = 2\n")
+    edited = fingerprint()
+    monkeypatch.setattr(remote.metadata, "version", lambda name: "0.0" if name == "sympy" else "1")
+    other_sympy = fingerprint()
+    assert len({first, edited, other_sympy}) == 3
+    remote.fingerprint.cache_clear()
     assert shutil.which(str(DASK)), "the dask command comes with the pinned distributed"
 
 
