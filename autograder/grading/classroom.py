@@ -31,7 +31,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
-from autograder import report, source_files
+from autograder import report
+from autograder.fingerprint import Scope, fingerprint
 from autograder.execution.cache import ExecutionCache, execution_fingerprint
 from autograder.grading import intake, pipeline
 from autograder.grading.intake import Submission
@@ -41,9 +42,6 @@ from autograder.report.results import SubmissionResult, grader_failure
 from autograder.worksheet import NOTEBOOK, overrides
 
 #: Modules that only present or transport results: changing them does not regrade anything.
-PRESENTATION_MODULES = frozenset({"cli.py", "__main__.py", "report/progress.py", "report/html.py",
-                                  "student/package.py", "grading/dask_engine.py",
-                                  "grading/remote.py"})
 POLL_SECONDS = 0.5
 CACHE_FOLDER = Path(".cache") / "executions"
 
@@ -70,19 +68,11 @@ class ClassRun:
 
 def grader_version(run: pipeline.Run) -> str:
     """A hash of everything that decides a grade besides the notebook itself."""
-    digest = hashlib.sha256()
-    for name, path in source_files().items():
-        if name not in PRESENTATION_MODULES:
-            digest.update(name.encode() + b"\0")
-            digest.update(path.read_bytes())
-    digest.update(repr(run.limits).encode())
-    digest.update(repr([(q.id, q.points) for q in run.questions]).encode())
-    digest.update(repr((run.overrides.text, run.review)).encode())
-    if run.q1 is not None:
-        q1 = run.q1
-        digest.update(repr((q1.dataset, q1.profile, q1.device, q1.budget, q1.config)).encode())
-        digest.update(q1.test_labels.tobytes())
-    return digest.hexdigest()
+    q1 = run.q1
+    q1_parts = () if q1 is None else (q1.dataset, q1.profile, q1.device, q1.budget, q1.config,
+                                      q1.test_labels.tobytes())
+    return fingerprint(Scope.GRADE, run.limits, [(q.id, q.points) for q in run.questions],
+                       (run.overrides.text, run.review), *q1_parts)
 
 
 def submission_key(submission: Submission, version: str) -> str:

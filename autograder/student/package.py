@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from autograder import settings, worksheet
+from autograder import settings, source_files, worksheet
 from autograder.settings import shown
 from autograder.settings.limits import Limits, Machine
 from autograder.worksheet import NOTEBOOK
@@ -102,9 +102,7 @@ def normalise_notebook(src: Path, dst: Path) -> None:
 
 def package_files(root: Path) -> list[Path]:
     """Our grading package's source files (no tests, caches or built artefacts)."""
-    pkg = root / "autograder"
-    return sorted(p for p in pkg.rglob("*.py")
-                  if "__pycache__" not in p.parts and "dist" not in p.relative_to(pkg).parts)
+    return list(source_files(root / "autograder").values())
 
 
 def package_entries(root: Path) -> dict[str, bytes]:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder import fingerprint as fingerprints
 from autograder.grading import classroom, pipeline, remote
 from autograder.grading.dask_engine import DaskEngine, EngineError, read_capped
 from autograder.grading.intake import Submission
@@ -436,7 +437,7 @@ def test_the_fingerprint_covers_the_grader_code_and_pinned_libraries(monkeypatch
     assert set(remote.PINNED) >= {"numpy", "sympy", "torch"}
     source = tmp_path / "module.py"
     source.write_text("x = 1\n")
-    monkeypatch.setattr(remote, "source_files", lambda: {"autograder/module.py": source})
+    monkeypatch.setattr(fingerprints, "source_files", lambda: {"module.py": source})
 
     def fingerprint() -> str:
         remote.fingerprint.cache_clear()
@@ -445,7 +446,8 @@ def test_the_fingerprint_covers_the_grader_code_and_pinned_libraries(monkeypatch
     first = fingerprint()
     source.write_text("x = 2\n")
     edited = fingerprint()
-    monkeypatch.setattr(remote.metadata, "version", lambda name: "0.0" if name == "sympy" else "1")
+    monkeypatch.setattr(fingerprints.metadata, "version",
+                        lambda name: "0.0" if name == "sympy" else "1")
     other_sympy = fingerprint()
     assert len({first, edited, other_sympy}) == 3
     remote.fingerprint.cache_clear()
