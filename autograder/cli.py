@@ -20,7 +20,8 @@ from autograder.report.gradescope import to_gradescope
 from autograder.report.results import Status, SubmissionResult, grader_failure
 from autograder.report.staff_log import configure_console
 from autograder.settings.limits import Cluster, Limits, Machine
-from autograder.worksheet import NOTEBOOK, QUESTIONS, overrides
+from autograder.checks import overrides
+from autograder.worksheet import NOTEBOOK, QUESTIONS
 
 
 def _set(args: argparse.Namespace, group: str, base: Any) -> Any:

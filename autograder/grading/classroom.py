@@ -39,7 +39,8 @@ from autograder.grading.intake import Submission
 from autograder.report import answer_groups, regrade_diff, review
 from autograder.report import html as html_report  # (the module, not the standard library)
 from autograder.report.results import SubmissionResult, grader_failure
-from autograder.worksheet import NOTEBOOK, overrides
+from autograder.checks import overrides
+from autograder.worksheet import NOTEBOOK
 
 #: Modules that only present or transport results: changing them does not regrade anything.
 POLL_SECONDS = 0.5

@@ -37,7 +37,7 @@ from autograder.report.results import (
 )
 from autograder.report.staff_log import capture_log
 from autograder.settings.limits import Limits, ReviewPolicy
-from autograder.worksheet import overrides
+from autograder.checks import overrides
 
 
 @dataclass(frozen=True)

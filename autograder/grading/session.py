@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 from autograder.grading import classroom, pipeline
 from autograder.grading.dask_engine import DaskEngine
 from autograder.settings.limits import Cluster, Limits
-from autograder.worksheet import overrides
+from autograder.checks import overrides
 
 
 class NotGraded(Exception):

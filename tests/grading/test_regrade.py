@@ -169,7 +169,7 @@ def test_check_only_modules_are_outside_the_fingerprint_and_execution_modules_in
     names = set(sources)
     assert {"execution/sandbox.py", "execution/runner.py", "execution/execute.py",
             "answers/__init__.py", "q1/probe.py"} <= names
-    assert not names & {"worksheet/mistakes.py", "worksheet/__init__.py", "worksheet/overrides.py",
+    assert not names & {"worksheet/mistakes.py", "worksheet/__init__.py", "checks/overrides.py",
                         "checks/formula.py", "checks/q1.py"}
 
 

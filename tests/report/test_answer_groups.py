@@ -99,7 +99,7 @@ def test_the_groups_csv_has_a_row_per_group(tmp_path):
 @pytest.mark.parametrize("case", CASES, ids=[c.variable for c in CASES])
 def test_each_groups_entry_parses_back_and_settles_exactly_that_group(case):
     from autograder.checks.common import to_plain
-    from autograder.worksheet import overrides
+    from autograder.checks import overrides
 
     variable = next(v for q in worksheet.QUESTIONS for v in q.variables if v.name == case.variable)
     for group in groups_of(case):

@@ -22,11 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autograder.checks.common import Unreadable
+from autograder.checks.equivalence import CANONICAL, quick_key, read, same
+from autograder.checks.kinds import REGISTERED
 from autograder.report.results import CheckResult, Stage
+from autograder.settings import OVERRIDES_FILE as DEFAULT_FILE
 from autograder.worksheet import QUESTIONS, Variable
 
-#: The file ``make grade`` and the Gradescope zip read (from the repository root / the zip's root).
-DEFAULT_FILE = "overrides.yaml"
 FIELDS = ("variable", "answer", "credit", "message")
 
 
@@ -127,9 +129,6 @@ def _same_answer(entry: Override, entries: list[Override]) -> Override | None:
 
 
 def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:
-    from autograder.checks.common import Unreadable
-    from autograder.checks.kinds import REGISTERED
-    from autograder.checks.equivalence import read
 
     if not isinstance(item, dict):
         return None, f"an entry must have the fields {', '.join(FIELDS)}"
@@ -164,8 +163,6 @@ _READINGS: dict = {}
 def match(variable: Variable, value: Any, overrides: Overrides):
     """The first entry whose answer is equivalent to ``value``, and the value's ``Reading``;
     None when none is (or the value cannot be read)."""
-    from autograder.checks.common import Unreadable
-    from autograder.checks.equivalence import CANONICAL, quick_key, read, same
 
     entries = overrides.for_variable(variable.name)
     if not entries:
