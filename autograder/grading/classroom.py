@@ -38,6 +38,7 @@ from autograder.grading import intake, pipeline
 from autograder.grading.intake import Submission
 from autograder.report import answer_groups, regrade_diff, review
 from autograder.report import html as html_report  # (the module, not the standard library)
+from autograder.report.history import History
 from autograder.report.results import SubmissionResult, grader_failure
 from autograder.checks import overrides
 from autograder.worksheet import NOTEBOOK
@@ -129,7 +130,7 @@ class Recorder:
     (local pool, Dask) call ``record`` and ``waiting``."""
 
     def __init__(self, job: ClassJob, submissions: list[Submission], keys: dict[str, str],
-                 earlier: dict[str, dict], history: regrade_diff.History, done: ClassRun,
+                 earlier: dict[str, dict], history: History, done: ClassRun,
                  events: Events) -> None:
         self.job, self.keys, self.earlier, self.history = job, keys, earlier, history
         self.by_name = {s.name: s for s in submissions}
@@ -171,7 +172,7 @@ def grade_class(job: ClassJob, events: Events | None = None) -> ClassRun:
                                                                  len(submissions) or 1))
         done = ClassRun([], jobs=jobs, dry_run=job.dry_run)
         earlier = {r["result"].submission: r for r in report.read_records(job.out)}
-        history = regrade_diff.History(job.out)
+        history = History(job.out)
         cache = ExecutionCache(job.out / CACHE_FOLDER, execution_fingerprint(job.run),
                                writable=not job.dry_run, readable=not job.rerun)
         run = replace(job.run, cache=cache)  # every submission's grading may use earlier runs
@@ -227,7 +228,7 @@ def _merged_records(earlier: dict[str, dict], done: ClassRun,
 
 
 def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[str, dict],
-                   history: regrade_diff.History, total: int, students: dict[str, dict]) -> None:
+                   history: History, total: int, students: dict[str, dict]) -> None:
     """The regrade diff, answer groups, review queue and the class files (none in a dry run)."""
     done.changes = regrade_diff.diff(earlier, [r for r in done.results
                                                if r.submission in set(done.graded)])
