@@ -238,7 +238,7 @@ def _classify(check) -> tuple[str, str] | None:
     if check.stage is Stage.FORMAT:
         return check.variable, "(could not be read)"
     if check.stage is Stage.TYPE:
-        return check.variable, "(wrong type or placeholder)"
+        return check.variable, "(wrong type)"
     return check.variable, "(other wrong answer)"
 
 
