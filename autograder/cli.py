@@ -15,7 +15,7 @@ from autograder import report, settings
 from autograder.grading import intake, pipeline, session
 from autograder.grading.dask_engine import EngineError
 from autograder.grading.session import problem_lines as _problem_lines
-from autograder.report import regrade_diff
+from autograder.report import regrade_diff, review_page
 from autograder.report.results import Status, SubmissionResult, grader_failure, to_gradescope
 from autograder.report.staff_log import configure_console
 from autograder.settings.limits import Cluster, Limits, Machine
@@ -87,6 +87,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     print(f"wrote {out / 'grades.csv'}, {out / 'gradebook.csv'}, {out / 'report.html'}, "
           f"{out / 'changes.csv'}, {out / 'answer_groups.csv'}, {out / 'review.csv'} and "
           f"{out}/<submission>/feedback.md")
+    decide = sum(g.needs_decision for g in done.groups)
+    print(f"review page: {out / review_page.REVIEW_PAGE} ({decide} answer group(s) need a "
+          f"decision; set credits there and save the overrides file it writes)")
     return 0
 
 

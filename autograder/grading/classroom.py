@@ -35,13 +35,14 @@ from autograder import report, source_files
 from autograder.execution.cache import ExecutionCache, execution_fingerprint
 from autograder.grading import intake, pipeline
 from autograder.grading.intake import Submission
-from autograder.report import answer_groups, regrade_diff, review
+from autograder.report import answer_groups, regrade_diff, review, review_page
 from autograder.report import html as html_report  # (the module, not the standard library)
 from autograder.report.results import SubmissionResult, grader_failure
 from autograder.worksheet import NOTEBOOK, overrides
 
 #: Modules that only present or transport results: changing them does not regrade anything.
 PRESENTATION_MODULES = frozenset({"cli.py", "__main__.py", "report/progress.py", "report/html.py",
+                                  "report/review_page.py",
                                   "student/package.py", "grading/dask_engine.py",
                                   "grading/remote.py"})
 POLL_SECONDS = 0.5
@@ -214,6 +215,9 @@ def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[s
                 override_problems=tuple(done.override_problems),
                 overrides_path=run.overrides.path, changes=tuple(done.changes)),
             plots=_plots(plots))
+        review_page.write_review_page(out / review_page.REVIEW_PAGE, done.groups,
+                                      overrides_text=run.overrides.text,
+                                      overrides_path=run.overrides.path)
 
 
 def _plots(future) -> html_report.Plots | None:

@@ -99,13 +99,13 @@ class ReportExtras:
                 "overrides_path": self.overrides_path, "changes": list(self.changes)}
 
 
-def _template():
+def _template(name: str = TEMPLATE):
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined)
-    return env.get_template(TEMPLATE)
+    return env.get_template(name)
 
 
 

@@ -274,16 +274,22 @@ def as_written(value: Any) -> Any:
     return repr(value)
 
 
-def entry_text(variable: str, answer: Any, credit: float | None = None, message: str | None = None,
-               *, by_text: bool = False) -> str:
-    """The YAML entry that settles a group (values written as JSON, which YAML reads as they
-    are). Without a credit or a message it carries placeholders that ``load`` refuses until the
-    TA replaces them; ``by_text``: the entry matches the answer's exact text (``match: text``)."""
+def entry_head(variable: str, answer: Any, *, by_text: bool = False) -> str:
+    """An entry's first lines: the variable, the answer (as JSON, which YAML reads as it is)
+    and, for an answer matched by its text, ``match: text``. The review page appends the credit
+    and message lines the TA chose, exactly as ``entry_text`` writes them."""
     match_line = f"  match: {BY_TEXT}  # its exact text (this answer cannot be read)\n" \
         if by_text else ""
-    credit_text = CREDIT_PLACEHOLDER if credit is None else f"{credit:g}"
     return (f"- variable: {variable}\n  answer: {json.dumps(answer, ensure_ascii=False)}\n"
-            f"{match_line}  credit: {credit_text}\n"
+            f"{match_line}")
+
+
+def entry_text(variable: str, answer: Any, credit: float | None = None, message: str | None = None,
+               *, by_text: bool = False) -> str:
+    """The YAML entry that settles a group. Without a credit or a message it carries
+    placeholders that ``load`` refuses until the TA replaces them."""
+    credit_text = CREDIT_PLACEHOLDER if credit is None else f"{credit:g}"
+    return (entry_head(variable, answer, by_text=by_text) + f"  credit: {credit_text}\n"
             f"  message: {json.dumps(message or MESSAGE_PLACEHOLDER, ensure_ascii=False)}")
 
 
