@@ -213,7 +213,8 @@ def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[s
             extras=html_report.ReportExtras(
                 groups=tuple(done.groups), review=tuple(done.review),
                 override_problems=tuple(done.override_problems),
-                overrides_path=run.overrides.path, changes=tuple(done.changes)),
+                overrides_path=run.overrides.path, changes=tuple(done.changes),
+                review_page=review_page.REVIEW_PAGE),
             plots=_plots(plots))
         review_page.write_review_page(out / review_page.REVIEW_PAGE, done.groups,
                                       overrides_text=run.overrides.text,

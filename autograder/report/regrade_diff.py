@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from autograder.report import write_csv
+from autograder.report.answer_groups import person
 from autograder.report.results import CheckResult, Stage, SubmissionResult
 
 CHANGES_FILE = "changes.csv"
@@ -50,7 +51,7 @@ def diff(old_records: dict[str, dict], new: list[SubmissionResult]) -> list[Chan
         if record is None:
             continue
         before = {q.question: q for q in record["result"].questions}
-        student = (record.get("student") or {}).get("name", "")
+        student = person(record.get("student") or {})
         for q in result.questions:
             was = before.get(q.question)
             old_score = was.score if was else 0.0

@@ -1,0 +1,154 @@
+"""review.html in headless Chromium (Playwright): the decisions come first with their counts, and
+credits set on the page make an overrides file that a regrade applies to exactly those students.
+Both pages (review.html, report.html) are measured at a laptop's and a phone's width."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from autograder.grading import classroom, pipeline
+from autograder.report import answer_groups, review_page
+from autograder.worksheet import overrides
+from tests.after_grading_fixtures import cached_class, records
+from tests.conftest import read_csv
+
+LATEX = "k_1 x_1 + k_2 x_2 + k_3 x_3"
+CLASS = {
+    "ada": {"q2a_first": "k1*x1 + k2*x2 + k3*x3", "q2a_last": "k1*x7 + k2*x8 + k3*x9"},
+    "bob": {"q2a_first": "k1*x2", "q2a_last": "k1*x7 + k2*x8 + k3*x9"},
+    "dee": {"q2a_first": "x2*k1", "q2a_last": "k1*x7 + k2*x8 + k3*x9"},
+    "cy": {"q2a_first": f"  {LATEX} ", "q2a_last": "k1*x7 + k2*x8 + k3*x9"},
+    "eve": {"q2a_first": "k1*x1 + k2*x2 + k3*x3", "q2a_last": "k3*x9"},
+    "fay": {"q2a_first": "k1*x1 + k2*x2 + k3*x3", "q2a_last": ...},
+}
+WIDTHS = (1280, 390)
+
+pytestmark = pytest.mark.usefixtures("no_plots")
+
+
+def browser_or_skip(playwright):
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium); "
+                    ".ci/run installs it")
+    return playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
+
+
+@pytest.fixture
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = browser_or_skip(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def graded(tmp_path, monkeypatch):
+    """The class above, graded once from cached executions (only the checks run)."""
+    monkeypatch.setattr(pipeline, "_MEMO", {})
+    run = pipeline.prepare_run(grade_q1=False)
+    out = tmp_path / "out"
+    notebooks = cached_class(tmp_path / "class", out, CLASS, run)
+    classroom.grade_class(notebooks, out, run, jobs=1)
+    return SimpleNamespace(run=run, out=out, notebooks=notebooks, tmp=tmp_path)
+
+
+def q2a(out: Path) -> dict[str, str]:
+    return {r["submission"]: r["q2a"] for r in read_csv(out / "grades.csv")}
+
+
+def test_decisions_first_then_credits_set_on_the_page_regrade_exactly_those_students(
+        graded, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto((graded.out / review_page.REVIEW_PAGE).as_uri())
+    sections = page.eval_on_selector_all("body > section", "s => s.map(e => e.id)")
+    assert sections[0] == "decide"
+    cards = page.locator("#decide article")
+    titles = [cards.nth(i).locator(".where").inner_text() for i in range(cards.count())]
+    sizes = [cards.nth(i).locator(".size").inner_text() for i in range(cards.count())]
+    # largest first; at equal sizes, unrecognised wrong before unreadable
+    assert titles == ["q2a · q2a_first", "q2a · q2a_last", "q2a · q2a_first"]
+    assert sizes == ["2 students", "1 student", "1 student"]
+    wrong, last, latex = (cards.nth(i) for i in range(3))
+    assert page.inner_text("#decide-count") == "3"
+    counts = {li.get_attribute("data-verdict"): li.inner_text()
+              for li in page.locator("#decide li.count").all()}
+    assert counts == {"unrecognised wrong": "2 unrecognised wrong (3 answers)",
+                      "undecided": "0 undecided (0 answers)",
+                      "unreadable": "1 unreadable (1 answer)"}
+    assert "bob" in wrong.inner_text() and "dee" in wrong.inner_text()
+    assert latex.locator("pre.answer").inner_text() == f"  {LATEX} "  # as written
+    assert page.locator("#decided article").count() == 0
+
+    # credit and message on two groups; a third left half done stays out of the file
+    wrong.locator("input.credit").fill("0.5")
+    wrong.locator("textarea.message-in").fill('Half: "k1*x2" is one term of three.')
+    latex.locator("input.credit").fill("1")
+    latex.locator("textarea.message-in").fill("Right; write k1*x1 next time.")
+    last.locator("input.credit").fill("2")
+    assert "credit from 0 to 1" in last.locator(".state").inner_text()
+    text = page.input_value("#overrides-out")
+    with page.expect_download() as download:
+        page.click("#download")
+    assert Path(download.value.path()).read_text(encoding="utf-8") == text
+    assert text == (overrides.entry_text("q2a_first", "k1*x2", 0.5,
+                                         'Half: "k1*x2" is one term of three.') + "\n"
+                    + overrides.entry_text("q2a_first", f"  {LATEX} ", 1,
+                                           "Right; write k1*x1 next time.", by_text=True) + "\n")
+
+    saved = graded.tmp / "overrides.yaml"
+    saved.write_text(text, encoding="utf-8")
+    found = overrides.load(saved)
+    assert found.problems == () and len(found.entries) == 2
+    before = q2a(graded.out)
+    done = classroom.grade_class(graded.notebooks, graded.out,
+                                 dataclasses.replace(graded.run, overrides=found), jobs=1)
+    assert sorted((c.submission, c.old, c.new) for c in done.changes) == [
+        ("bob", 1.0, 1.5), ("cy", 1.0, 2.0), ("dee", 1.0, 1.5)]  # q2a_out_dim unanswered
+    assert q2a(graded.out) == {**before, "bob": "1.5", "cy": "2", "dee": "1.5"}
+
+    # the regenerated page shows both groups as decided, and keeps the file's entries
+    page.goto((graded.out / review_page.REVIEW_PAGE).as_uri())
+    assert page.locator("#decide article").count() == 1
+    decided = page.locator("#decided article")
+    assert decided.count() == 2 and "overrides.yaml:1" in decided.nth(0).inner_text()
+    assert page.input_value("#overrides-out") == text
+
+
+def test_members_are_listed_by_name_and_email_when_the_export_gave_them():
+    recs = records({"s1": {"q2a_first": "k1*x2"}, "s2": {"q2a_first": "k1*x2"}})
+    recs[0]["student"] = {"name": "Ada Lovelace", "email": "ada@berkeley.edu"}
+    questions = pipeline.prepare_run(grade_q1=False).questions
+    groups = answer_groups.build_groups(recs, questions)
+    [wrong] = [g for g in groups if g.variable == "q2a_first"]
+    assert wrong.labels == ["Ada Lovelace <ada@berkeley.edu>", "s2"]
+    page = review_page.render(groups)
+    assert "Ada Lovelace &lt;ada@berkeley.edu&gt;" in page
+
+
+OVERFLOW = """() => {
+  document.querySelectorAll('details').forEach(d => d.open = true);
+  const width = document.documentElement.clientWidth;
+  return [document.documentElement.scrollWidth - width,
+          Array.from(document.querySelectorAll('body *'))
+            .filter(e => e.getBoundingClientRect().right > width + 1)
+            .map(e => e.tagName + '.' + e.className + ': ' + (e.textContent || '').slice(0, 60))];
+}"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_both_pages_fit_a_laptop_and_a_phone_without_horizontal_overflow(graded, browser,
+                                                                          width):
+    for name in (review_page.REVIEW_PAGE, "report.html"):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto((graded.out / name).as_uri())
+        extra, wide = page.evaluate(OVERFLOW)
+        page.screenshot(path=str(graded.tmp / f"{name}-{width}.png"), full_page=True)
+        assert (extra, wide) == (0, []), name
+        page.close()
