@@ -142,13 +142,56 @@ OVERFLOW = """() => {
 }"""
 
 
+LONG = "$k_1x_7+k_2x_8+k_3x_9$" * 4  # unbroken, as a student pasted it
+WIDE_CLASS = {
+    "s1": {"q2a_first": LONG, "q2a_last": "k1*x7 + k2*x8 + k3*x9",
+           "q2c_K": [[1, 2, 3, 4, 5, 6, 7, 8, 9]] * 7},
+    "s2": {"q2a_first": "\\frac{k_1}{2} x_1 + k_2 x_2", "q2a_last": "k1*x7*" + "k2*" * 40 + "x8"},
+    "s3": {"q2a_first": "k1*x1 + k2*x2 + k3*x3", "q2a_last": ...},
+}
+
+
+@pytest.fixture
+def wide_pages(tmp_path, no_plots):
+    """Both pages for a class with long unbroken answers, LaTeX, a matrix and long names."""
+    from autograder.report import html as html_report
+
+    recs = records(WIDE_CLASS)
+    for n, r in enumerate(recs):
+        r["student"] = {"name": "Maximiliana Wolfeschlegelsteinhausen " * (n + 1),
+                        "email": f"student.with.a.long.address{n}@berkeley.edu"}
+        r["result"].seconds = 1.0 + n
+    questions = pipeline.prepare_run(grade_q1=False).questions
+    groups = answer_groups.build_groups(recs, questions)
+    extras = html_report.ReportExtras(groups=tuple(groups), review_page=review_page.REVIEW_PAGE)
+    html_report.write_report(tmp_path / "report.html", recs, questions=questions,
+                             run_info=html_report.RunInfo(seconds=3, graded=3, total=3),
+                             extras=extras)
+    review_page.write_review_page(tmp_path / review_page.REVIEW_PAGE, groups)
+    return tmp_path
+
+
 @pytest.mark.parametrize("width", WIDTHS)
-def test_both_pages_fit_a_laptop_and_a_phone_without_horizontal_overflow(graded, browser,
+def test_both_pages_fit_a_laptop_and_a_phone_without_horizontal_overflow(wide_pages, browser,
                                                                           width):
     for name in (review_page.REVIEW_PAGE, "report.html"):
         page = browser.new_page(viewport={"width": width, "height": 900})
-        page.goto((graded.out / name).as_uri())
+        page.goto((wide_pages / name).as_uri())
         extra, wide = page.evaluate(OVERFLOW)
-        page.screenshot(path=str(graded.tmp / f"{name}-{width}.png"), full_page=True)
+        page.screenshot(path=str(wide_pages / f"{name}-{width}.png"), full_page=True)
         assert (extra, wide) == (0, []), name
         page.close()
+
+
+def test_latex_is_shown_as_written_and_carets_stay_on_their_own_line(wide_pages, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto((wide_pages / review_page.REVIEW_PAGE).as_uri())
+    shown = page.locator("#decide pre.answer").all_inner_texts()
+    assert "\\frac{k_1}{2} x_1 + k_2 x_2" in shown  # one backslash, no quotes
+    message = next(t for t in page.locator("#decide pre.message").all_inner_texts()
+                   if "Could not read `\\frac" in t)
+    answer_line, caret_line = message.splitlines()[-2:]
+    assert answer_line.strip().startswith("\\frac") and set(caret_line.strip()) == {"^"}
+    page.goto((wide_pages / "report.html").as_uri())
+    assert "\\frac{k_1}{2} x_1 + k_2 x_2" in page.inner_text("#groups")
+    assert "\\\\frac" not in page.inner_text("#groups")
