@@ -16,7 +16,8 @@ from autograder.grading import intake, pipeline, session
 from autograder.grading.dask_engine import EngineError
 from autograder.grading.session import problem_lines as _problem_lines
 from autograder.report import regrade_diff, review_page
-from autograder.report.results import Status, SubmissionResult, grader_failure, to_gradescope
+from autograder.report.gradescope import to_gradescope
+from autograder.report.results import Status, SubmissionResult, grader_failure
 from autograder.report.staff_log import configure_console
 from autograder.settings.limits import Cluster, Limits, Machine
 from autograder.worksheet import NOTEBOOK, QUESTIONS, overrides

@@ -144,8 +144,7 @@ class DaskEngine:
                         remote.grade_task, sub.name, sub.notebook.name, data, shared,
                         key=f"dis05-{run_id}-{sub.name}", pure=False, resources=resources)
                     running[future] = sub
-                for future in finished_within(list(running), POLL_SECONDS):
-                    record(self._result(future, running.pop(future), run))
+                self._record_finished(running, run, record)
                 if on_wait:
                     on_wait()
         except BaseException:
@@ -153,6 +152,15 @@ class DaskEngine:
             raise
         finally:
             self.client.cancel([shared], force=True)
+
+    def _record_finished(self, running: dict, run: pipeline.Run,
+                         record: Callable[[SubmissionResult], None]) -> None:
+        """Record the tasks that finish within a poll, releasing each future once its result is
+        recorded: the scheduler then forgets the task, so a worker that dies later cannot make
+        it run an already recorded submission again."""
+        for future in finished_within(list(running), POLL_SECONDS):
+            record(self._result(future, running.pop(future), run))
+            future.release()
 
     def _result(self, future, sub: Submission, run: pipeline.Run) -> SubmissionResult:
         """The task's result, or a grader-error row that says why there is none."""

@@ -265,9 +265,8 @@ def apply_review_policy(check: CheckResult, policy: ReviewPolicy) -> CheckResult
     if check.stage not in policy.review_stages:
         return check
     score = round(policy.undecided_credit * check.max_score, 6)
-    return replace(check, score=score,
-                   message=f"{check.message} (Scored {score:g} of {check.max_score:g} until course "
-                           f"staff review it.)")
+    return replace(check, score=score, review=f"Scored {score:g} of {check.max_score:g} until "
+                                              f"course staff review it.")
 
 
 # Identical answers are common in a class: one check per distinct (variable, answer) per process.

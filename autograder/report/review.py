@@ -54,17 +54,9 @@ def queue(records: list[dict], policy: ReviewPolicy = ReviewPolicy()) -> list[Re
             for c in q.checks:
                 if c.stage in policy.review_stages:
                     items.append(ReviewItem(result.submission, student, q.question, c.variable,
-                                            _reading(c.message), c.stage, c.score, c.max_score,
-                                            policy_text(policy), c.message))
+                                            c.shown + c.notes_text if c.reading else "", c.stage,
+                                            c.score, c.max_score, policy_text(policy), c.message))
     return items
-
-
-def _reading(message: str) -> str:
-    """How the answer was read, from the feedback's first sentence ("Read your answer as ...")."""
-    prefix = "Read your answer as "
-    if message.startswith(prefix):
-        return message[len(prefix):].split(". ")[0]
-    return ""
 
 
 def write_review_csv(path: Path, items: list[ReviewItem]) -> Path:

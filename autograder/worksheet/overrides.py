@@ -140,8 +140,8 @@ def _same_answer(entry: Override, entries: list[Override]) -> Override | None:
 
 
 def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:
-    from autograder.checks import KINDS
     from autograder.checks.common import Unreadable
+    from autograder.checks.kinds import REGISTERED
     from autograder.checks.equivalence import read
 
     if not isinstance(item, dict):
@@ -155,7 +155,7 @@ def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:
     variable = _variables().get(str(item["variable"]))
     if variable is None:
         return None, f"unknown variable {item['variable']!r}"
-    if variable.kind not in KINDS:
+    if variable.kind not in REGISTERED:
         return None, f"{variable.name} is checked by running code; it cannot be overridden here"
     why = _credit_and_message_problem(item["credit"], item["message"])
     if why:
@@ -191,9 +191,9 @@ def _credit_and_message_problem(credit: Any, message: Any) -> str:
 _READINGS: dict = {}
 
 
-def match(variable: Variable, value: Any, overrides: Overrides) -> tuple[Override, str] | None:
-    """The first entry whose answer is equivalent to ``value`` and the value's reading shown;
-    None when none is (or the value cannot be read)."""
+def match(variable: Variable, value: Any, overrides: Overrides):
+    """The first entry whose answer is equivalent to ``value`` (or, with ``match: text``, written
+    the same), and the value's ``Reading`` (None for a match by text); None when none is."""
     from autograder.checks.common import Unreadable
     from autograder.checks.equivalence import CANONICAL, quick_key, read, same
 
@@ -203,7 +203,7 @@ def match(variable: Variable, value: Any, overrides: Overrides) -> tuple[Overrid
     written = text_key(value)
     for entry in entries:
         if entry.by_text and text_key(entry.answer) == written:
-            return entry, written
+            return entry, None
     entries = [e for e in entries if not e.by_text]
     if not entries:
         return None
@@ -220,7 +220,7 @@ def match(variable: Variable, value: Any, overrides: Overrides) -> tuple[Overrid
         theirs, their_key = _READINGS[cached]
         canonical = key.startswith(CANONICAL) and their_key.startswith(CANONICAL)
         if key == their_key or (not canonical and same(variable, reading, theirs)):
-            return entry, reading.shown
+            return entry, reading
     return None
 
 
@@ -229,12 +229,17 @@ def apply(variable: Variable, value: Any, result: CheckResult, overrides: Overri
     found = match(variable, value, overrides)
     if found is None:
         return result
-    entry, shown = found
-    said = (f"Your answer, as written: {shown}." if entry.by_text
-            else f"Read your answer as {shown}.")
+    entry, reading = found
+    if reading is None:  # matched by its text: nothing was read
+        return CheckResult(variable.name, round(entry.credit * variable.points, 6),
+                           variable.points,
+                           ("Your answer, as written: ", text_key(value),
+                            f". {entry.message}"),
+                           stage=Stage.OVERRIDE, mistake=entry.id, hidden=variable.hidden)
     return CheckResult(variable.name, round(entry.credit * variable.points, 6), variable.points,
-                       f"{said} {entry.message}", stage=Stage.OVERRIDE,
-                       mistake=entry.id, hidden=variable.hidden)
+                       entry.message, stage=Stage.OVERRIDE, mistake=entry.id,
+                       hidden=variable.hidden, reading=reading.code, reading_label=reading.label,
+                       notes=reading.notes)
 
 
 def text_key(value: Any) -> str:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from autograder.report import results
+from autograder.report.gradescope import to_gradescope
 from autograder.report.results import (
     GRADER_FAILED,
     CheckResult,
@@ -17,7 +18,6 @@ from autograder.report.results import (
     grader_failure,
     result_from_dict,
     status_message,
-    to_gradescope,
 )
 from autograder.worksheet import QUESTIONS
 
