@@ -12,6 +12,7 @@ groups come first (``ORDER``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ class AnswerGroup:
     entry: str = ""  # the overrides entry to copy (placeholders for the credit and message)
     by_text: bool = False  # unreadable: its entry matches the exact text (``match: text``)
     people: dict = field(default_factory=dict)  # submission -> "Name <email>" (when known)
+    said: str = ""  # the message without the pointer (prose, for pages that set it apart)
+    pointer: str = ""  # the answer's text with a caret under the first problem (a format error)
 
     @property
     def labels(self) -> list[str]:
@@ -229,7 +232,9 @@ def _group(question: str, variable, reading, members: list, people: dict) -> Ans
     names = sorted(name for name, _, _ in members)
     group = AnswerGroup(question, variable.name, shown, verdict_of(check), credit, stage, mistake,
                         check.message, names,
-                        people={n: people[n] for n in names if people.get(n)})
+                        people={n: people[n] for n in names if people.get(n)},
+                        said=dataclasses.replace(check, pointer="").message,
+                        pointer=check.pointer)
     if not unanswered(value):
         group.answer = answer_as_written(value)
         group.by_text = reading is None

@@ -188,10 +188,13 @@ def test_latex_is_shown_as_written_and_carets_stay_on_their_own_line(wide_pages,
     page.goto((wide_pages / review_page.REVIEW_PAGE).as_uri())
     shown = page.locator("#decide pre.answer").all_inner_texts()
     assert "\\frac{k_1}{2} x_1 + k_2 x_2" in shown  # one backslash, no quotes
-    message = next(t for t in page.locator("#decide pre.message").all_inner_texts()
-                   if "Could not read `\\frac" in t)
-    answer_line, caret_line = message.splitlines()[-2:]
+    card = page.locator("#decide article", has_text="Could not read `\\frac")
+    assert "Could not read `\\frac" in card.locator("p.message").inner_text()
+    answer_line, caret_line = card.locator("pre.pointer").inner_text().splitlines()
     assert answer_line.strip().startswith("\\frac") and set(caret_line.strip()) == {"^"}
     page.goto((wide_pages / "report.html").as_uri())
+    row = page.locator("#groups tr", has_text="Could not read `\\frac")
+    answer_line, caret_line = row.locator("pre.pointer").inner_text().splitlines()
+    assert answer_line.startswith("\\frac") and set(caret_line.strip()) == {"^"}
     assert "\\frac{k_1}{2} x_1 + k_2 x_2" in page.inner_text("#groups")
     assert "\\\\frac" not in page.inner_text("#groups")
