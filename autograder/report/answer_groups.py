@@ -226,7 +226,7 @@ def _group(question: str, variable, reading, members: list, people: dict) -> Ans
     if reading is not None:
         shown = reading.shown
     elif unanswered(value):
-        shown = "(not answered)"
+        shown = "(unanswered)"
     else:
         shown = _short(_as_text(value))
     names = sorted(name for name, _, _ in members)

@@ -166,7 +166,7 @@ def _mistakes(results: list[SubmissionResult], questions: list) -> list[dict]:
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1].startswith("(")))
         for (variable, kind), n in ranked[:TOP_MISTAKES]:
             other = kind.startswith("(")
-            message = "" if kind == "(not answered)" else \
+            message = "" if kind == "(unanswered)" else \
                 _message(variable, kind, examples[(variable, kind)])
             rows.append({"count": n, "variable": variable,
                          "label": kind[1:-1] if other else kind, "other": other,
@@ -240,7 +240,7 @@ def _classify(check) -> tuple[str, str] | None:
     if check.mistake:
         return check.variable, check.mistake
     if check.stage is Stage.MISSING:
-        return check.variable, "(not answered)"
+        return check.variable, "(unanswered)"
     if check.stage is Stage.FORMAT:
         return check.variable, "(could not be read)"
     if check.stage is Stage.TYPE:

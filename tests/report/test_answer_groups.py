@@ -89,7 +89,7 @@ def test_groups_carry_the_verdict_and_unrecognised_wrong_ones_come_first():
     _, problems = overrides.parse("# decided\n" + flipped.entry)
     assert [p.line for p in problems] == [2] and "credit is not set" in problems[0].message
     assert groups[2].members == ["fay", "gus"]  # a `...` left in place is unanswered too
-    assert groups[2].reading == "(not answered)" and groups[2].entry == ""
+    assert groups[2].reading == "(unanswered)" and groups[2].entry == ""
     assert groups[1].reading == "k1*x1 +* 2"  # unreadable: as written, settled by its text
     assert groups[1].by_text and "match: text" in groups[1].entry
 

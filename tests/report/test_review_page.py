@@ -4,15 +4,16 @@ Both pages (review.html, report.html) are measured at a laptop's and a phone's w
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from autograder.grading import classroom, pipeline
+from autograder import report
+from autograder.grading import classroom, pipeline, session
 from autograder.report import answer_groups, review_page
+from autograder.settings.limits import Cluster
 from autograder.worksheet import overrides
 from tests.after_grading_fixtures import cached_class, records
 from tests.conftest import read_csv
@@ -56,7 +57,31 @@ def graded(tmp_path, monkeypatch):
     out = tmp_path / "out"
     notebooks = cached_class(tmp_path / "class", out, CLASS, run)
     classroom.grade_class(notebooks, out, run, jobs=1)
+    monkeypatch.setattr(pipeline, "_execute", _no_execution)
     return SimpleNamespace(run=run, out=out, notebooks=notebooks, tmp=tmp_path)
+
+
+def make_grade(graded, overrides_file: Path):
+    """What `make grade Q1=0 OVERRIDES=file` runs (the session: the file is checked first), with
+    the class's cached notebook runs (a notebook that runs again fails the test)."""
+    return session.grade(graded.notebooks, graded.out, limits=graded.run.limits,
+                         cluster=Cluster(), overrides_file=str(overrides_file), grade_q1=False,
+                         jobs=1)
+
+
+def _no_execution(path, run):
+    raise AssertionError(f"{path.name} was run again; its cached execution should be used")
+
+
+def test_make_grade_refuses_an_offered_entry_left_unedited_with_its_line(graded):
+    offered = graded.tmp / "overrides.yaml"
+    group = next(g for g in answer_groups.build_groups(
+        report.read_records(graded.out), graded.run.questions) if g.needs_decision)
+    offered.write_text("# reviewed\n" + group.entry + "\n", encoding="utf-8")
+    with pytest.raises(session.NotGraded) as refused:
+        make_grade(graded, offered)
+    assert refused.value.lines[0] == (f"{offered}:2: the credit is not set yet: choose a number "
+                                      f"from 0 to 1 (a fraction of the points)")
 
 
 def q2a(out: Path) -> dict[str, str]:
@@ -104,11 +129,9 @@ def test_decisions_first_then_credits_set_on_the_page_regrade_exactly_those_stud
 
     saved = graded.tmp / "overrides.yaml"
     saved.write_text(text, encoding="utf-8")
-    found = overrides.load(saved)
-    assert found.problems == () and len(found.entries) == 2
+    assert len(overrides.load(saved).entries) == 2
     before = q2a(graded.out)
-    done = classroom.grade_class(graded.notebooks, graded.out,
-                                 dataclasses.replace(graded.run, overrides=found), jobs=1)
+    done = make_grade(graded, saved).done
     assert sorted((c.submission, c.old, c.new) for c in done.changes) == [
         ("bob", 1.0, 1.5), ("cy", 1.0, 2.0), ("dee", 1.0, 1.5)]  # q2a_out_dim unanswered
     assert q2a(graded.out) == {**before, "bob": "1.5", "cy": "2", "dee": "1.5"}
