@@ -221,3 +221,14 @@ def test_latex_is_shown_as_written_and_carets_stay_on_their_own_line(wide_pages,
     assert answer_line.startswith("\\frac") and set(caret_line.strip()) == {"^"}
     assert "\\frac{k_1}{2} x_1 + k_2 x_2" in page.inner_text("#groups")
     assert "\\\\frac" not in page.inner_text("#groups")
+
+
+def test_the_report_names_students_and_links_the_review_page(wide_pages, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto((wide_pages / "report.html").as_uri())
+    slowest = page.locator("#timing table tbody tr").all_inner_texts()
+    assert slowest[0].startswith("s3\t") and "<student.with.a.long.address2@berkeley.edu>" in slowest[0]
+    assert "<student.with.a.long.address0@berkeley.edu>" in page.inner_text("#groups")
+    link = page.locator("p.review-link a")
+    assert link.get_attribute("href") == review_page.REVIEW_PAGE
+    assert "4 answer groups need a decision" in page.inner_text("p.review-link")
