@@ -23,7 +23,7 @@ from autograder import answers
 from autograder.report import write_csv
 from autograder.report.results import CheckResult, Stage, Status
 from autograder.settings.limits import ReportLayout
-from autograder.worksheet import overrides
+from autograder.checks import overrides
 
 GROUPS_FILE = "answer_groups.csv"
 SHOWN_MEMBERS = ReportLayout().group_members_shown

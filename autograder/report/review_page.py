@@ -6,7 +6,7 @@ per-student variants exist), then the groups already decided by an override, the
 group per question. Each group shows how its answer was read, its members by name and the message
 they got, and a credit and message for the TA to set. The page's script writes the overrides
 file to save: the current file's text followed by an entry per group the TA set, in the format
-``worksheet.overrides`` reads (the entry's head from ``overrides.entry_head``, then the credit
+``checks.overrides`` reads (the entry's head from ``overrides.entry_head``, then the credit
 and message lines as ``overrides.entry_text`` writes them). The layout is
 ``templates/review.html.j2``.
 """
@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from autograder.report.answer_groups import NEEDS_DECISION, AnswerGroup
-from autograder.worksheet import overrides
+from autograder.checks import overrides
 
 REVIEW_PAGE = "review.html"
 TEMPLATE = "review.html.j2"

@@ -85,7 +85,7 @@ def test_groups_carry_the_verdict_and_unrecognised_wrong_ones_come_first():
     assert flipped.stage == "catalogue" and "flipped" in flipped.message
     assert "variable: q2a_first" in flipped.entry
     # the offered entry is honest: make grade refuses it until the credit and message are set
-    from autograder.worksheet import overrides
+    from autograder.checks import overrides
     _, problems = overrides.parse("# decided\n" + flipped.entry)
     assert [p.line for p in problems] == [2] and "credit is not set" in problems[0].message
     assert groups[2].members == ["fay", "gus"]  # a `...` left in place is unanswered too
@@ -107,7 +107,7 @@ def test_the_groups_csv_has_a_row_per_group(tmp_path):
 @pytest.mark.parametrize("case", CASES, ids=[c.variable for c in CASES])
 def test_each_groups_entry_parses_back_and_settles_exactly_that_group(case):
     from autograder.checks.common import to_plain
-    from autograder.worksheet import overrides
+    from autograder.checks import overrides
 
     variable = next(v for q in worksheet.QUESTIONS for v in q.variables if v.name == case.variable)
     for group in groups_of(case):

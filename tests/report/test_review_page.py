@@ -14,7 +14,7 @@ from autograder import report
 from autograder.grading import classroom, pipeline, session
 from autograder.report import answer_groups, review_page
 from autograder.settings.limits import Cluster
-from autograder.worksheet import overrides
+from autograder.checks import overrides
 from tests.after_grading_fixtures import cached_class, records
 from tests.conftest import read_csv
 

@@ -76,3 +76,26 @@ def test_the_gradescope_scripts_numbers_are_the_trees_defaults():
     assert re.findall(r"\b(\d+(?:\.\d+)?) s\b", comments) == [settings.shown(v) for v in expected]
     assert f"DIS05_GRADESCOPE_ROOT:-{settings.option('gradescope', '--root').value}}}" \
         in RUN_AUTOGRADER
+
+
+def test_settings_import_nothing_above_them():
+    """The settings tree is the bottom layer: its modules import only the standard library and
+    each other (so any module may read a setting)."""
+    import ast
+
+    from autograder import PACKAGE_DIR
+
+    for path in sorted((PACKAGE_DIR / "settings").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        imported = {node.module for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) and node.module} | {
+            alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+            for alias in node.names}
+        ours = {name for name in imported if name.startswith("autograder")}
+        assert all(name.startswith("autograder.settings") for name in ours), (path.name, ours)
+
+
+def test_review_stages_are_stages():
+    from autograder.report.results import Stage
+
+    assert all(Stage(s) for s in settings.ReviewPolicy().review_stages)

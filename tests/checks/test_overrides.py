@@ -10,7 +10,7 @@ import pytest
 from autograder.checks import scalar
 from autograder.grading import pipeline
 from autograder.report import review
-from autograder.worksheet import overrides
+from autograder.checks import overrides
 from tests.after_grading_fixtures import checked
 
 

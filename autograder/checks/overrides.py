@@ -25,11 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autograder.checks.common import Unreadable
+from autograder.checks.equivalence import CANONICAL, quick_key, read, same
+from autograder.checks.kinds import REGISTERED
 from autograder.report.results import CheckResult, Stage
+from autograder.settings import OVERRIDES_FILE as DEFAULT_FILE
 from autograder.worksheet import QUESTIONS, Variable
 
-#: The file ``make grade`` and the Gradescope zip read (from the repository root / the zip's root).
-DEFAULT_FILE = "overrides.yaml"
 FIELDS = ("variable", "answer", "credit", "message")
 OPTIONAL = ("match",)
 BY_TEXT = "text"  # ``match: text``: the answer's exact text, not its meaning
@@ -140,9 +142,6 @@ def _same_answer(entry: Override, entries: list[Override]) -> Override | None:
 
 
 def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:
-    from autograder.checks.common import Unreadable
-    from autograder.checks.kinds import REGISTERED
-    from autograder.checks.equivalence import read
 
     if not isinstance(item, dict):
         return None, f"an entry must have the fields {', '.join(FIELDS)}"
@@ -194,8 +193,6 @@ _READINGS: dict = {}
 def match(variable: Variable, value: Any, overrides: Overrides):
     """The first entry whose answer is equivalent to ``value`` (or, with ``match: text``, written
     the same), and the value's ``Reading`` (None for a match by text); None when none is."""
-    from autograder.checks.common import Unreadable
-    from autograder.checks.equivalence import CANONICAL, quick_key, read, same
 
     entries = overrides.for_variable(variable.name)
     if not entries:
