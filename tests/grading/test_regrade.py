@@ -80,11 +80,11 @@ def test_an_override_changes_exactly_its_group_and_says_why(graded):
 def test_an_edited_override_message_alone_is_shown_in_the_diff(graded, capsys):
     entries, _ = overrides.parse(OVERRIDE)
     run = dataclasses.replace(graded.run, overrides=overrides.Overrides(entries, text=OVERRIDE))
-    classroom.grade_class(graded.notebooks, graded.out, run, jobs=1)
+    classroom.grade_class(classroom.ClassJob(graded.notebooks, graded.out, run, jobs=1))
     edited = OVERRIDE.replace("Half: one term is missing.", "Half: the k3*x3 term is missing.")
     entries, _ = overrides.parse(edited)
     run = dataclasses.replace(graded.run, overrides=overrides.Overrides(entries, text=edited))
-    done = classroom.grade_class(graded.notebooks, graded.out, run, jobs=1)
+    done = classroom.grade_class(classroom.ClassJob(graded.notebooks, graded.out, run, jobs=1))
     assert [(c.submission, c.old, c.new, c.why) for c in done.changes] == \
            [(name, old, old, "q2a_first: message only (override overrides.yaml:1)")
             for name, old in (("bob", 2.5), ("cy", 1.5))]

@@ -56,7 +56,7 @@ def graded(tmp_path, monkeypatch):
     run = pipeline.prepare_run(grade_q1=False)
     out = tmp_path / "out"
     notebooks = cached_class(tmp_path / "class", out, CLASS, run)
-    classroom.grade_class(notebooks, out, run, jobs=1)
+    classroom.grade_class(classroom.ClassJob(notebooks, out, run, jobs=1))
     monkeypatch.setattr(pipeline, "_execute", _no_execution)
     return SimpleNamespace(run=run, out=out, notebooks=notebooks, tmp=tmp_path)
 
@@ -64,9 +64,9 @@ def graded(tmp_path, monkeypatch):
 def make_grade(graded, overrides_file: Path):
     """What `make grade Q1=0 OVERRIDES=file` runs (the session: the file is checked first), with
     the class's cached notebook runs (a notebook that runs again fails the test)."""
-    return session.grade(graded.notebooks, graded.out, limits=graded.run.limits,
-                         cluster=Cluster(), overrides_file=str(overrides_file), grade_q1=False,
-                         jobs=1)
+    return session.grade(session.GradeRequest(
+        tuple(graded.notebooks), graded.out, limits=graded.run.limits, cluster=Cluster(),
+        overrides_file=str(overrides_file), grade_q1=False, jobs=1))
 
 
 def _no_execution(path, run):
