@@ -450,8 +450,10 @@ def training_context(prepared: Prepared, report: dict, seconds: float) -> str:
     estimate = (" These CIFAR-10 settings are estimates, not yet measured on the grading "
                 "machine." if b.estimate else "")
     needed = "beats the MLP" if b.margin <= 0 else f"beats the MLP by more than {b.margin:.0%}"
-    return (f"The grader trained your classes itself on {prepared.data_note}: Adam "
-            f"lr {b.lr:g}, batch {b.batch_size}, {b.epochs} epochs on {b.n_train:,} images, "
+    rate = (f"a one-cycle learning rate up to {b.lr:g}" if b.schedule == "onecycle"
+            else f"lr {b.lr:g}")
+    return (f"The grader trained your classes itself on {prepared.data_note}: Adam with "
+            f"{rate}, batch {b.batch_size}, {b.epochs} epochs on {b.n_train:,} images, "
             f"tested on the same {len(labels):,} other images; device "
             f"{report.get('device', '?')}, {seconds:.1f} s. Needed: CNN accuracy >= "
             f"{b.floor:.0%}, an MLP that learns (>= {b.mlp_floor:.0%}), and a "
@@ -521,7 +523,8 @@ def summary(report: dict[str, Any] | None, prepared: Prepared | None = None) -> 
         return "Q1 probe: no report"
     parts = []
     if prepared is not None:
-        parts.append(f"dataset={prepared.dataset} profile={prepared.profile}"
+        parts.append(f"dataset={prepared.dataset} ({prepared.source or '?'}) "
+                     f"profile={prepared.profile}"
                      + (" budget=ESTIMATE (not measured on this machine)"
                         if prepared.budget.estimate else " budget=measured"))
     parts += [f"device={report.get('device')}", f"seconds={report.get('seconds')}"]

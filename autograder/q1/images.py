@@ -170,4 +170,5 @@ def load_images(path: str | os.PathLike | None = None) -> Dataset:
                             "again (python -m autograder fetch-cifar --from PATH)")
     a = {name: np.load(directory / name, allow_pickle=False) for name in ARRAYS}
     return Dataset(name="cifar10", train_x=a["train_x.npy"], train_y=a["train_y.npy"],
-                   test_x=a["test_x.npy"], test_y=a["test_y.npy"], label_names=CLASSES)
+                   test_x=a["test_x.npy"], test_y=a["test_y.npy"], label_names=CLASSES,
+                   source=SOURCE_NAME)

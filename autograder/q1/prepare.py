@@ -42,6 +42,8 @@ class Prepared:
     translate_cases: tuple[tuple[str, int, int], ...]
     translate_inputs: dict[str, np.ndarray]  # kept here: the inputs directory is not trusted
     steps: tuple[str, ...]
+    source: str = ""
+    """what the images are (``Dataset.source``), named in the staff log"""
 
     def translate_input(self, key: str) -> np.ndarray:
         return self.translate_inputs[key]
@@ -52,7 +54,7 @@ def load_dataset(data_dir: str | os.PathLike | None = None) -> tuple[cifar.Datas
     images), else the generated set; and a sentence saying which."""
     root = cifar.data_dir(data_dir)
     if cifar.cifar_present(root):
-        return cifar.load_cifar(root), f"real CIFAR-10 (from {root})"
+        return cifar.load_cifar(root), f"real CIFAR-10 (the official archive, from {root})"
     if images.images_present(root):
         return images.load_images(root), f"real {images.SOURCE_NAME} (from {root})"
     ds = synthetic.load(synthetic.ensure(root))
@@ -156,7 +158,8 @@ def prepare_q1(
     return Prepared(inputs=inputs, dataset=dataset.name, data_note=data_note, profile=profile,
                     device=device, budget=budget, config=config,
                     test_labels=dataset.test_y[test].copy(), translate_cases=cases,
-                    translate_inputs=translate_inputs, steps=tuple(steps))
+                    translate_inputs=translate_inputs, steps=tuple(steps),
+                    source=dataset.source or dataset.name)
 
 
 def expected_translate(prepared: Prepared, case: tuple[str, int, int]) -> np.ndarray:

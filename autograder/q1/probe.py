@@ -642,8 +642,8 @@ def _schedule(optimizer, cfg: dict, total: int):
 
 
 def _train_loop(name: str, model: nn.Module, data: dict, cfg: dict, spy: _Spy, loss_fn) -> dict:
-    """The grader's training loop (Adam, seeded order, the configured schedule). Stops at the time cap, or at once when
-    the first steps project a time far beyond it. On a CPU the cap counts this process's CPU
+    """The grader's training loop (Adam, seeded order, the configured schedule). Stops at the
+    time cap, or at once when the first steps project a time far beyond it. On a CPU the cap counts this process's CPU
     seconds (the thread count is fixed), so a machine loaded by other work fails no one; on a
     GPU it counts wall-clock seconds."""
     clock = time.process_time if data["device"].type == "cpu" else time.perf_counter
