@@ -119,6 +119,19 @@ def run_seed(seed: int, data_dir: str, profile: str, record: str, preds: str,
     return trained
 
 
+def _max_kernel(model_id: str) -> int:
+    """The largest kernel among the model's convolution modules (0 without any), for records
+    written before the probe reported it: what the probe reports for module-based models."""
+    from torch import nn
+
+    from tests import q1_fixtures as fx
+
+    name, variant = MODELS[model_id]
+    model = fx.namespace(*([variant] if variant else []))[name]()
+    return max((max(m.kernel_size) for m in model.modules() if isinstance(m, nn.Conv2d)),
+               default=0)
+
+
 def check_rows(rows: list[dict], preds: Path, profile: str) -> list[dict]:
     """Every submission of every complete seed, checked with the current settings."""
     import numpy as np
@@ -129,6 +142,8 @@ def check_rows(rows: list[dict], preds: Path, profile: str) -> list[dict]:
 
     by_seed: dict[int, dict[str, dict]] = {}
     for r in rows:
+        if r["record"].get("ok") and "max_kernel" not in r["record"]:
+            r["record"]["max_kernel"] = _max_kernel(r["model"])
         by_seed.setdefault(r["seed"], {})[r["model"]] = r
     for records in by_seed.values():
         for twin, original in SAME_AS.items():

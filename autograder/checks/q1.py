@@ -458,7 +458,8 @@ def training_context(prepared: Prepared, report: dict, seconds: float) -> str:
             f"{report.get('device', '?')}, {seconds:.1f} s. Needed: CNN accuracy >= "
             f"{b.floor:.0%}, an MLP that learns (>= {b.mlp_floor:.0%}), and a "
             f"{prepared.config.confidence:.0%} interval of CNN - MLP that lies wholly above "
-            f"{b.margin * 100:g} points (the CNN {needed} beyond chance).{estimate}")
+            f"{b.margin * 100:g} points (the CNN {needed} beyond chance)."
+            f"{' ' + b.rationale if b.rationale else ''}{estimate}")
 
 
 def check_training(rec: dict, report: dict, outputs: Path, prepared: Prepared) -> CheckResult:
@@ -484,6 +485,12 @@ def check_training(rec: dict, report: dict, outputs: Path, prepared: Prepared) -
                        f"among its modules, and no convolution ran), so it is not a CNN; the "
                        f"question compares convolution with a fully connected network. "
                        f"Accuracies: {shown}. {context}{habits}", mistake="cnn_no_conv")
+    if rec.get("max_kernel") == 1:
+        return _result("CNN", credit.no_conv, f"Every convolution in your CNN is 1x1: it mixes "
+                       f"the colours of each pixel but never neighbouring pixels, so it shares "
+                       f"no spatial pattern and is a fully connected network on the image with a "
+                       f"colour mix in front, not a CNN. Use kernels of at least 3x3. "
+                       f"CNN {cnn:.1%}. {context}{habits}", mistake="cnn_pointwise_conv")
     floor_ok = cnn >= b.floor
     if mlp_pred is None:
         return _result("CNN", credit.floor_only if floor_ok else 0.0, f"CNN {cnn:.1%}, MLP n/a. "

@@ -277,6 +277,8 @@ class _Spy(TorchFunctionMode):
         self.kinds: dict[str, str] = {}  # kind -> the first torch function of that kind
         self.cuda_requests = 0
         self.conv_extent = 0  # sum over convolutions run of each kernel's radius (dilated)
+        self.max_kernel = 0  # the largest spatial kernel size of any convolution run
+        self.kernel_unknown = False  # a convolution ran whose weight could not be read
 
     @property
     def seen(self) -> bool:
@@ -291,6 +293,11 @@ class _Spy(TorchFunctionMode):
             self.kinds.setdefault(kind, name)
         if kind in ("conv", "strided_conv"):
             self.conv_extent += _kernel_radius(name, args, kwargs)
+            weight = kwargs.get("weight", args[1] if len(args) > 1 else None)
+            if isinstance(weight, torch.Tensor) and weight.dim() >= 3:
+                self.max_kernel = max(self.max_kernel, *weight.shape[2:])
+            else:
+                self.kernel_unknown = True
         if self.device is not None:
             if name in CUDA_NAMES and args and isinstance(args[0], torch.Tensor):
                 self.cuda_requests += 1
@@ -625,6 +632,7 @@ def train_one(namespace: dict, name: str, data: dict, outputs: Path, cfg: dict) 
     np.save(outputs / f"pred_{name}.npy", torch.cat(preds).numpy().astype(np.int64))
     return {**facts, **loop, "device": device.type, "conv_ran": spy.seen,
             "ops": sorted(spy.kinds), "cuda_requests": spy.cuda_requests,
+            "max_kernel": None if spy.kernel_unknown else spy.max_kernel,
             "probabilities": probabilities,
             "eval_seconds": round(time.perf_counter() - start, 3)}
 

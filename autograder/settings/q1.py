@@ -86,6 +86,8 @@ class Budget:
     give_up_factor: float = 3.0
     """after the first steps, a model whose projected training time exceeds ``train_seconds``
     times this stops at once (told why) instead of using up the whole cap"""
+    rationale: str = ""
+    """one sentence for the student on why the grader trains this way (shown in the feedback)"""
     estimate: bool = False
     """True while these settings are estimates, not measured on the grading machine: the
     feedback and the staff log then say so"""

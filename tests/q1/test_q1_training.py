@@ -203,6 +203,21 @@ def test_a_cnn_without_convolution_is_told_why(prepared, tmp_path):
     assert "no convolution layer" in r.message and "MLP " in r.message
 
 
+def test_a_cnn_whose_convolutions_are_all_1x1_is_not_a_cnn(quick, tmp_path):
+    # a token colour mix in front of an MLP: on real CIFAR-10 it can edge past its MLP by chance
+    r = train(quick, tmp_path / "out", "token_conv_cnn")
+    assert r.score == 0 and r.mistake == "cnn_pointwise_conv", r.message
+    assert "1x1" in r.message
+
+
+def test_the_probe_records_the_largest_kernel_that_ran(quick, tmp_path):
+    probe.probe(fx.namespace("token_conv_cnn"), quick.inputs, tmp_path / "out")
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["CNN"]["max_kernel"] == 1
+    probe.probe(fx.namespace(), quick.inputs, tmp_path / "ref")
+    assert json.loads((tmp_path / "ref" / "report.json").read_text())["CNN"]["max_kernel"] == 3
+
+
 @pytest.mark.slow
 def test_a_functional_cnn_counts_as_a_cnn(prepared, tmp_path):
     r = train(prepared, tmp_path / "out", "cnn_functional")
