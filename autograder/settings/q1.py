@@ -3,7 +3,7 @@
 Three things are configured here:
 
 * ``Budget``: the training recipe (how many images, epochs, Adam's learning rate, batch size,
-  threads, a wall-clock cap) together with the floors, because on real CIFAR-10 what a CNN can
+  schedule, threads, a time cap) together with the floors, because on real CIFAR-10 what a CNN can
   reach depends on how long it trains. One budget per (dataset, profile). Whether the CNN beats
   the MLP is not a hand-set margin but a paired exact test on the same test images
   (``checks/q1_decision.py``) at ``Q1Config.confidence``; ``Budget.margin`` (0) only raises that
@@ -29,12 +29,13 @@ with a 3072-512-256-10 MLP and the course notebook's ThreeLayerConvNet with a 30
   notebooks must skip their own training when ``DIS05_GRADING=1``.
 The 20-seed sweep of typical student CNNs and impostors (``benchmarks/bench_q1_seeds.py``) is
 recorded in ``benchmarks/README.md``.
-The CIFAR-10 budgets and floors are NOT measured here (no CIFAR-10 offline, no GPU lent; they
-carry ``Budget.estimate``, which the feedback and the staff log report): they are estimates
-from published figures (a small CNN reaches about 45% after one epoch, an MLP about
-40%) and must be re-measured on the grading machine (``bench_q1.py --cifar``) before use. Only
-the cost of the cifar10/cpu budget was measured, on generated images of the same size: the probe
-took 21 s (reference models) and 6 s (notebook-style models) on 2 cores.
+The ``cifar10`` budgets of the ``cpu`` and ``gradescope`` profiles are measured on real CIFAR-10
+(the shared JPEG copy imported with ``fetch-cifar --from``): a sweep over seeds of the reference,
+typical student pairs and impostors (``benchmarks/bench_q1_cifar.py``) and the cost in a
+simulated Gradescope machine (``benchmarks/bench_gradescope_cifar.py``), both in
+``benchmarks/README.md``; the reasons for each choice sit next to ``_CIFAR10`` below. The ``gpu``
+one is still an estimate (``Budget.estimate``, reported in the feedback and the staff log): no
+GPU was lent to measure it.
 """
 
 from __future__ import annotations
@@ -97,10 +98,26 @@ class Budget:
 # a token-convolution impostor 20-25% (benchmarks/README.md).
 _SYNTHETIC = Budget(n_train=3000, n_test=2000, epochs=3, floor=0.40, margin=0.0, mlp_floor=0.15)
 
-# CANDIDATE under measurement (benchmarks/bench_q1_cifar.py).
-_CIFAR10 = Budget(n_train=20_000, n_test=10_000, epochs=2, floor=0.40, margin=0.0,
-                  mlp_floor=0.25, lr=3e-3, schedule="onecycle", batch_size=64, eval_batch=128,
-                  threads=1, train_seconds=150.0)
+# Real CIFAR-10, measured on the shared JPEG copy with benchmarks/bench_q1_cifar.py (rows and
+# seeds in benchmarks/README.md). Each choice, and why:
+# * 20,000 training images x 2 epochs: with 5,000 x 2 the reference CNN fell behind its MLP
+#   (38% vs 40%, the shared data README) and lost q1b on Gradescope; at 20,000 x 2 every CNN of
+#   the sweep is ahead of its MLP (the reference by 16-17 points).
+# * a one-cycle learning rate up to 3e-3 (Adam): 3-4 points more for CNNs than a constant 1e-3 at
+#   the same cost (50.8% vs 47.2% for a small CNN), so the short training shows the difference.
+# * batch 64: half the steps of 32 at the same images, the usual setting of the course notebook.
+# * all 10,000 test images: inference costs seconds next to training's minute, and the paired
+#   interval's half-width falls to about 1 point (from about 3 with 1,000 images).
+# * floor 0.40: every CNN of the sweep reached 50% or more, a 3072-512-256-10 MLP 46%; the
+#   floor only says "it learnt", the paired test decides the comparison. mlp_floor 0.30: MLPs
+#   reached 46-49%, a sandbagged MLP does not learn.
+# * one thread: a verdict does not depend on JOBS, and it is what the sweep measured.
+_CIFAR10 = Budget(
+    n_train=20_000, n_test=10_000, epochs=2, floor=0.40, margin=0.0, mlp_floor=0.30, lr=3e-3,
+    schedule="onecycle", batch_size=64, eval_batch=128, threads=1, train_seconds=150.0,
+    rationale="Why this recipe: on real CIFAR-10 a shorter training lets an MLP keep up with "
+              "a CNN, the one-cycle rate makes two short epochs count, and all 10,000 test "
+              "images make the comparison sharp.")
 
 #: The budget for each (dataset, profile).
 BUDGETS: dict[tuple[str, str], Budget] = {
@@ -114,7 +131,10 @@ BUDGETS: dict[tuple[str, str], Budget] = {
     ("cifar10", "gpu"): Budget(n_train=50_000, n_test=10_000, epochs=10, floor=0.60, margin=0.0,
                                mlp_floor=0.25, batch_size=32, eval_batch=500, train_seconds=120.0,
                                estimate=True),
-    ("cifar10", "gradescope"): replace(_CIFAR10, train_seconds=100.0),
+    # Half a CPU (wall clock about twice the CPU seconds the cap counts) and a 10-minute machine:
+    # a model projected past 150 CPU-seconds (about 5 minutes there) stops after its first steps
+    # and is told its projected time; the slowest model of the sweep needs about 20.
+    ("cifar10", "gradescope"): replace(_CIFAR10, train_seconds=100.0, give_up_factor=1.5),
 }
 
 
