@@ -71,7 +71,7 @@ SUBMISSIONS = {
 def _prepared(seed: int, data_dir: str, work: Path, profile: str):
     from autograder.q1 import Q1Config, prepare_q1
 
-    config = Q1Config(seed=seed, device="cpu", profile=profile)
+    config = Q1Config(seed=seed, device="auto" if profile == "gpu" else "cpu", profile=profile)
     return prepare_q1(work / f"seed{seed}", config=config, data_dir=data_dir, steps=("train",))
 
 
