@@ -44,6 +44,7 @@ MODELS = {
     "worksheet_mlp": ("MLP", "worksheet_mlp"),
     "tutorial_cnn": ("CNN", "tutorial_cnn"),
     "bn_dropout_cnn": ("CNN", "bn_dropout_cnn"),
+    "bn_dropout_flat_cnn": ("CNN", "bn_dropout_flat_cnn"),
     "strong_mlp": ("MLP", "strong_mlp"),
     "strided_cnn": ("CNN", "strided_cnn"),
     "token_conv_cnn": ("CNN", "token_conv_cnn"),
@@ -58,7 +59,9 @@ SUBMISSIONS = {
     "worksheet ThreeLayerConvNet + 3072-100-100-10": ("worksheet_cnn", "worksheet_mlp", True),
     "tutorial Net + 3072-100-100-10": ("tutorial_cnn", "worksheet_mlp", True),
     "tutorial Net + reference MLP": ("tutorial_cnn", "mlp", True),
-    "BatchNorm+Dropout CNN + reference MLP": ("bn_dropout_cnn", "mlp", True),
+    "BatchNorm+Dropout CNN, global average pooling + reference MLP":
+        ("bn_dropout_cnn", "mlp", True),
+    "BatchNorm+Dropout CNN, flattened + reference MLP": ("bn_dropout_flat_cnn", "mlp", True),
     "tutorial Net + strong MLP (BN+Dropout)": ("tutorial_cnn", "strong_mlp", True),
     "strided CNN, no pooling + reference MLP": ("strided_cnn", "mlp", True),
     "impostor: CNN without conv": ("no_conv_cnn", "mlp", False),

@@ -270,6 +270,19 @@ class CNN(nn.Module):
     def forward(self, x):
         return self.fc(F.relu(self.conv2(F.relu(self.conv1(x)))).flatten(1))
 """),
+    # BatchNorm and Dropout with the common head: pooled feature maps flattened into a linear layer.
+    "bn_dropout_flat_cnn": ("CNN", """
+class CNN(nn.Module):
+    def __init__(self, p=0.3):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2))
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(p), nn.Linear(64 * 8 * 8, 10))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+"""),
     # Two strided convolutions flattened into one linear layer, no pooling (a plain student CNN).
     "strided_cnn": ("CNN", """
 class CNN(nn.Module):

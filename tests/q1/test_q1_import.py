@@ -8,6 +8,7 @@ import json
 import shutil
 import tarfile
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -206,3 +207,19 @@ def test_the_command_line_imports_a_copy(tmp_path, capsys):
     assert cli.main(["fetch-cifar", "--from", str(folder), "--data-dir", str(tmp_path / "c")]) == 0
     assert images.SOURCE_NAME in capsys.readouterr().out
     assert images.images_present(tmp_path / "c")
+
+
+def test_a_run_on_the_generated_set_tells_the_staff_to_fetch_cifar(tmp_path):
+    from autograder.q1 import data_notes, prepare_q1
+    from autograder.settings.q1 import BUDGETS, Q1Config
+
+    budget = replace(BUDGETS[("synthetic", "cpu")], n_train=50, n_test=20)
+    generated = prepare_q1(tmp_path / "a", config=Q1Config(device="cpu"), budget=budget,
+                           data_dir=tmp_path / "empty", steps=("train",))
+    (note,) = data_notes(generated)
+    assert "generated dataset" in note and "fetch-cifar" in note
+    cache = tmp_path / "cache"
+    fetch.fetch_cifar(str(_folder(tmp_path)), cache)
+    real = prepare_q1(tmp_path / "b", config=Q1Config(device="cpu"), budget=budget,
+                      data_dir=cache, steps=("train",))
+    assert real.source == images.SOURCE_NAME and data_notes(real) == ()
