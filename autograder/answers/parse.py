@@ -5,8 +5,8 @@ module, every node is checked against a short whitelist, and the SymPy object is
 tree by hand. Symbols are created by name only (no assumptions), so ``Symbol('k1', real=True)``
 in a student's notebook, printed as ``k1``, reads back as the reference's plain ``k1``.
 
-Problems raise ``ParseError`` (a reason and a position); ``error_message`` is the one place that
-turns one into the sentence a student reads.
+Problems raise ``ParseError`` (a reason and a position); ``error_parts`` is the one place that
+turns one into what a student reads (a sentence, and a pointer to the problem).
 """
 
 from __future__ import annotations
@@ -169,17 +169,17 @@ def _syntax_reason(text: str, msg: str) -> str:
     return msg
 
 
-def error_message(text: str, error: ParseError) -> str:
-    """The sentence a student reads: what could not be read, why, and a pointer to where."""
+def error_parts(text: str, error: ParseError) -> tuple[str, str]:
+    """What a student reads: the sentence (what could not be read, and why) and the pointer (the
+    text and a caret under the problem, two lines; empty when there is no position to show)."""
     shown, _ = normalise(str(text))
     short = len(shown) <= 80
     if not short:
         shown = shown[:77] + "..."
-    message = f"could not read `{shown}`: {error.reason}."
+    sentence = f"could not read `{shown}`: {error.reason}."
     if error.position is not None and short and shown:
-        position = min(error.position, len(shown))
-        message += f"\n    {shown}\n    {' ' * position}^"
-    return message
+        return sentence, f"{shown}\n{' ' * min(error.position, len(shown))}^"
+    return sentence, ""
 
 
 def name_hint(name: str, allowed: tuple[str, ...]) -> str:

@@ -1,8 +1,9 @@
 """One verdict per answer variable: ``check_variable(variable, value) -> CheckResult``.
 
-Each answer kind has a reader and a grader (plain functions, in the modules of this package).
-Checking runs three phases: read the answer (a problem is a format or type message), grade it,
-then write the feedback, which always starts with how the answer was read. A bug in the grader
+Each answer kind is one ``Kind`` (read, grade, key, same), declared in its module and registered
+in ``kinds.py``. Checking runs three phases: read the answer (a problem is a format or type
+message), grade it, then put the parts in a ``CheckResult`` (how it was read, the verdict, the
+mistake, the hint). A bug in the grader
 never escapes: it becomes ``results.failed_check`` (the student is told to contact staff) and
 its traceback is logged, which puts it in the submission's staff log (``report/staff_log.py``).
 """
@@ -12,60 +13,49 @@ from __future__ import annotations
 import logging
 
 from autograder.answers import MISSING
-from autograder.checks import choice, formula, matrix, scalar, shape
 from autograder.checks.common import Unreadable, to_plain
+from autograder.checks.kinds import REGISTERED, kind_of
 from autograder.report.results import CheckResult, Stage, failed_check
 from autograder.worksheet import Variable, mistakes
 from autograder.worksheet import variable as worksheet_variable
 
 log = logging.getLogger(__name__)
 
-#: kind -> (read, grade)
-KINDS = {
-    "integer": (scalar.read_integer, scalar.grade_integer),
-    "expression": (scalar.read_expression, scalar.grade_expression),
-    "formula": (formula.read_formula, formula.grade_formula),
-    "formula_tuple": (formula.read_formula_tuple, formula.grade_formula_tuple),
-    "matrix": (matrix.read_matrix, matrix.grade_matrix),
-    "free_band_matrix": (matrix.read_free_matrix, matrix.grade_free_band_matrix),
-    "shape": (shape.read_shape, shape.grade_shape),
-    "choice": (choice.read_choice, choice.grade_choice),
-    "choices": (choice.read_choices, choice.grade_choices),
-}
 
-def check_variable(variable: Variable, value) -> CheckResult:
-    """The verdict on one answer. Raises ValueError only for a kind it does not check
-    (``program`` is checked by running code elsewhere); never for a student's value."""
-    if variable.kind not in KINDS:
-        raise ValueError(f"check_variable does not check kind {variable.kind!r} "
-                         f"(variable {variable.name}); known kinds: {sorted(KINDS)}")
+def check_variable(variable: Variable, value, entries: tuple[mistakes.Mistake, ...] | None = None
+                   ) -> CheckResult:
+    """The verdict on one answer, against the variable's reference and the catalogue ``entries``
+    (by default the catalogue's for this variable). Raises ValueError only for a kind it does not
+    check (``program`` is checked by running code elsewhere); never for a student's value."""
+    kind = kind_of(variable)
+    if entries is None:
+        entries = mistakes.for_variable(variable.name)
     try:
-        return _check(variable, value)
+        return _check(kind, variable, value, entries)
     except Exception:
         log.exception("grader error while checking %s", variable.name)
         return failed_check(variable)
 
 
-def _check(variable: Variable, value) -> CheckResult:
+def _check(kind, variable: Variable, value, entries) -> CheckResult:
     if value is MISSING:
         return _result(variable, 0.0, Stage.MISSING,
                        f"`{variable.name}` is not defined: assign your answer to it in the answer "
                        f"cell.")
-    read, grade = KINDS[variable.kind]
     try:
-        reading = read(variable, to_plain(value))
+        reading = kind.read(variable, to_plain(value))
     except Unreadable as problem:
-        return _result(variable, 0.0, problem.stage, problem.message)
-    verdict = grade(variable, reading)
-    notes = f" ({'; '.join(reading.notes)})" if reading.notes else ""
-    message = f"Read your answer as {reading.shown}{notes}. {verdict.message}"
-    return _result(variable, verdict.fraction, verdict.stage, message, verdict.mistake)
+        return _result(variable, 0.0, problem.stage, problem.reason, pointer=problem.pointer,
+                       reading=problem.reading)
+    verdict = kind.grade(variable, reading, entries)
+    return _result(variable, verdict.fraction, verdict.stage, verdict.message,
+                   mistake=verdict.mistake, hint=verdict.hint, reading=reading.code,
+                   reading_label=reading.label, notes=reading.notes)
 
 
-def _result(variable: Variable, fraction: float, stage: Stage, message: str,
-            mistake: str | None = None) -> CheckResult:
+def _result(variable: Variable, fraction: float, stage: Stage, verdict, **parts) -> CheckResult:
     return CheckResult(variable.name, round(fraction * variable.points, 6), variable.points,
-                       message, stage=stage, mistake=mistake, hidden=variable.hidden)
+                       verdict, stage=stage, hidden=variable.hidden, **parts)
 
 
 def catalogue_problems() -> list[str]:
@@ -77,14 +67,15 @@ def catalogue_problems() -> list[str]:
     problems, unreadable = [], set()
     for where, mistake, variable in entries:
         try:
-            KINDS[variable.kind][0](variable, to_plain(mistake.answer))
+            REGISTERED[variable.kind].read(variable, to_plain(mistake.answer))
         except Unreadable as problem:
             problems.append(f"{where}: unreadable: {problem.message}")
             unreadable.add(variable.name)
     for where, mistake, variable in entries:
         if variable.name in unreadable:  # its other entries cannot be compared until it is fixed
             continue
-        result = _check(variable, mistake.answer)
+        result = _check(REGISTERED[variable.kind], variable, mistake.answer,
+                        mistakes.for_variable(variable.name))
         if result.score >= result.max_score:
             problems.append(f"{where}: equals the reference answer")
         elif result.mistake != mistake.id:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 
-from autograder.checks.common import RIGHT, Reading, Unreadable, Verdict, type_error, wrong
+from autograder.checks.common import RIGHT, Kind, Reading, Unreadable, Verdict, type_error, wrong
 from autograder.report.results import Stage
 from autograder.worksheet import Variable
 
@@ -43,7 +43,7 @@ def read_choice(variable: Variable, value) -> Reading:
     return Reading(option, repr(option))
 
 
-def grade_choice(variable: Variable, reading: Reading) -> Verdict:
+def grade_choice(variable: Variable, reading: Reading, entries) -> Verdict:
     if reading.value == _option(variable, variable.expected):
         return Verdict(1.0, Stage.EXACT, RIGHT)
     return wrong(variable, repr(variable.expected), reading.shown, Stage.EXACT)
@@ -60,7 +60,7 @@ def read_choices(variable: Variable, value) -> Reading:
     return Reading(picked, "{" + ", ".join(repr(p) for p in picked) + "}")
 
 
-def grade_choices(variable: Variable, reading: Reading) -> Verdict:
+def grade_choices(variable: Variable, reading: Reading, entries) -> Verdict:
     right = set(variable.expected)
     picked = set(reading.value)
     hits, misses = len(picked & right), len(picked - right)
@@ -74,3 +74,7 @@ def grade_choices(variable: Variable, reading: Reading) -> Verdict:
         wrongs = ", ".join(repr(p) for p in sorted(picked - right))
         message += f", and {wrongs} {'is' if misses == 1 else 'are'} not among them"
     return Verdict(fraction, Stage.EXACT, message + " (credit: right minus wrong picks).")
+
+
+CHOICE = Kind("choice", read_choice, grade_choice)
+CHOICES = Kind("choices", read_choices, grade_choices)

@@ -16,37 +16,77 @@ import sympy
 
 from autograder import answers
 from autograder.answers import Array, Sym, Unsupported
-from autograder.answers.parse import MAX_BITS, ParseError, error_message, parse
-from autograder.report.results import Stage
+from autograder.checks import cas
+from autograder.answers.parse import MAX_BITS, ParseError, error_parts, parse
+from autograder.report.results import CheckResult, Stage, Text
 from autograder.worksheet import Q2_SYMBOLS, Variable, mistakes
 
 
 class Unreadable(Exception):
-    """The answer could not be read: a format error (bad text) or a type error (wrong kind)."""
+    """The answer could not be read: a format error (bad text) or a type error (wrong kind).
+    ``reason`` says why; ``pointer`` is the text with a caret under the problem; ``reading`` how
+    far it was read, when that helps ("W - K + 1", which is a formula, not a number)."""
 
-    def __init__(self, message: str, stage: Stage = Stage.FORMAT):
-        super().__init__(message)
-        self.message = message
-        self.stage = stage
+    def __init__(self, reason: str, stage: Stage = Stage.FORMAT, *, pointer: str = "",
+                 reading: str = ""):
+        self.reason, self.stage, self.pointer, self.reading = reason, stage, pointer, reading
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """The plain text (for the catalogue's and the overrides' problem lists)."""
+        return CheckResult("", 0, 0, self.reason, reading=self.reading,
+                           pointer=self.pointer).message
 
 
 @dataclass(frozen=True)
 class Reading:
-    """An answer as the grader read it: its value and how to show it to the student."""
+    """An answer as the grader read it: its value and how to show it to the student (``code``,
+    after ``label`` when the code is only part of it: "a 3x3 matrix with first row [...]")."""
 
     value: Any
-    shown: str
+    code: str
     notes: tuple[str, ...] = ()
+    label: str = ""
+
+    @property
+    def shown(self) -> str:
+        return f"{self.label} {self.code}" if self.label else self.code
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """A graded answer: the fraction of the points, what decided, and the feedback."""
+    """A graded answer: the fraction of the points, what decided, the verdict (``Text``: prose
+    and code alternately, or plain prose), a known mistake's id and its advice (``hint``)."""
 
     fraction: float
     stage: Stage
-    message: str
+    message: Text
     mistake: str | None = None
+    hint: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.message, str):
+            object.__setattr__(self, "message", (self.message,))
+
+    @property
+    def full(self) -> Text:
+        """The verdict with its hint, as one ``Text``."""
+        return concat(self.message, f" {self.hint}" if self.hint else "")
+
+
+def concat(*parts: Text | str) -> Text:
+    """``Text`` pieces (a str is prose) joined into one ``Text``: prose next to prose merges."""
+    out: list[str] = []
+    for part in parts:
+        for i, item in enumerate((part,) if isinstance(part, str) else part):
+            if i % 2 == 0 and len(out) % 2 == 1:
+                out[-1] += item
+            elif i % 2 == 1 and len(out) % 2 == 0:
+                out += ["", item]
+            else:
+                out.append(item)
+    return tuple(out)
 
 
 # --- values -------------------------------------------------------------------------------
@@ -92,8 +132,8 @@ def describe(value: Any) -> str:
 def type_error(variable: Variable, value: Any, wanted: str) -> Unreadable:
     """The type message: what the answer is, and what the question wants."""
     what = describe(value)
-    if what == "still the placeholder `...`":
-        return Unreadable(f"`{variable.name}` is {what}: replace it with {wanted}.", Stage.TYPE)
+    if what == "still the placeholder `...`":  # unanswered, like a variable never defined
+        return Unreadable(f"`{variable.name}` is {what}: replace it with {wanted}.", Stage.MISSING)
     return Unreadable(f"`{variable.name}` is {what}; expected {wanted}.", Stage.TYPE)
 
 
@@ -114,19 +154,19 @@ def read_expr(variable: Variable, value: Any, *, names: tuple[str, ...] | None =
         try:
             parsed = parse(value, names=names)
         except ParseError as exc:
-            if where:
-                raise Unreadable(where + error_message(value, exc)) from None
-            raise could_not_read(value, exc) from None
+            raise could_not_read(value, exc, where) from None
         return parsed.value, parsed.notes
     if where:
         raise Unreadable(f"{where}{describe(value)} is not {wanted}.", Stage.TYPE)
     raise type_error(variable, value, wanted)
 
 
-def could_not_read(text: str, error: ParseError) -> Unreadable:
-    """The format error for text the parser refused, as a sentence."""
-    message = error_message(text, error)
-    return Unreadable(message[:1].upper() + message[1:])
+def could_not_read(text: str, error: ParseError, where: str = "") -> Unreadable:
+    """The format error for text the parser refused: a sentence (after ``where``, else
+    capitalised) and the pointer to the problem."""
+    reason, pointer = error_parts(text, error)
+    reason = where + reason if where else reason[:1].upper() + reason[1:]
+    return Unreadable(reason, pointer=pointer)
 
 
 def show(expr) -> str:
@@ -139,9 +179,8 @@ _CATALOGUE_CACHE: dict = {}
 
 
 def catalogue(variable: Variable, read: Callable[[Variable, Any], Reading],
-              mistake_list: tuple[mistakes.Mistake, ...] | None = None):
-    """(mistake, reading) for each catalogue entry of ``variable``, read once by ``read``."""
-    entries = mistakes.for_variable(variable.name) if mistake_list is None else mistake_list
+              entries: tuple[mistakes.Mistake, ...]):
+    """(mistake, reading) for each of the catalogue ``entries``, read once by ``read``."""
     key = (variable.name, read, tuple(id(m) for m in entries))
     if key not in _CATALOGUE_CACHE:
         _CATALOGUE_CACHE[key] = tuple((m, read(variable, m.answer)) for m in entries)
@@ -159,10 +198,10 @@ def expected(variable: Variable, read: Callable[[Variable, Any], Reading]) -> Re
     return _EXPECTED_CACHE[key]
 
 
-def find_mistake(variable: Variable, read, same: Callable[[Reading], bool],
-                 prefix: str = "", mistake_list=None) -> Verdict | None:
-    """The verdict of the first catalogue entry that ``same`` accepts, if any."""
-    for mistake, reading in catalogue(variable, read, mistake_list):
+def find_mistake(variable: Variable, read, entries: tuple[mistakes.Mistake, ...],
+                 same: Callable[[Reading], bool], prefix: str = "") -> Verdict | None:
+    """The verdict of the first of the catalogue ``entries`` that ``same`` accepts, if any."""
+    for mistake, reading in catalogue(variable, read, entries):
         if same(reading):
             return mistake_verdict(mistake, prefix)
     return None
@@ -170,8 +209,8 @@ def find_mistake(variable: Variable, read, same: Callable[[Reading], bool],
 
 def mistake_verdict(mistake: mistakes.Mistake, prefix: str = "") -> Verdict:
     return Verdict(mistake.credit, Stage.CATALOGUE,
-                   f"{prefix}Not correct, a known mistake ({mistake.id}): {mistake.message}",
-                   mistake.id)
+                   f"{prefix}Not correct, a known mistake ({mistake.id}):", mistake.id,
+                   mistake.message)
 
 
 def wrong(variable: Variable, expected_shown: str, shown: str, stage: Stage,
@@ -180,7 +219,8 @@ def wrong(variable: Variable, expected_shown: str, shown: str, stage: Stage,
     public, a neutral message when it is hidden."""
     if variable.hidden:
         return Verdict(0.0, stage, f"Not correct; re-derive {variable.description}.")
-    return Verdict(0.0, stage, f"Not correct: expected {expected_shown}, got {shown}.{detail}")
+    return Verdict(0.0, stage, ("Not correct: expected ", expected_shown, ", got ", shown,
+                                f".{detail}"))
 
 
 def undecided(stage: Stage = Stage.UNDECIDED) -> Verdict:
@@ -190,3 +230,47 @@ def undecided(stage: Stage = Stage.UNDECIDED) -> Verdict:
 
 
 RIGHT = "Correct."
+
+
+# --- sameness ------------------------------------------------------------------------------
+
+CANONICAL = "canonical:"
+"""the start of a key that is a canonical form: different keys are different answers"""
+
+
+def expanded_key(exprs: list) -> str:
+    """The expanded forms' text, in one CAS call (one deadline for a whole matrix); canonical
+    when every entry is a polynomial (SymPy's expanded sums of monomials are then unique)."""
+    def expand():
+        expanded = [sympy.expand(e) for e in exprs]
+        polynomial = all(e.is_polynomial() for e in expanded)
+        return (CANONICAL if polynomial else "") + repr([sympy.srepr(e) for e in expanded])
+
+    try:
+        return cas.run(expand)
+    except Exception:  # slow or odd: the plain form still groups identical answers
+        return repr([sympy.srepr(e) for e in exprs])
+
+
+# --- the interface of an answer kind ----------------------------------------------------------
+
+def _exact_key(variable: Variable, reading: Reading) -> str:
+    return CANONICAL + repr(reading.value)
+
+
+def _equal_values(variable: Variable, a: Reading, b: Reading) -> bool:
+    return a.value == b.value
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One answer kind: ``read(variable, value) -> Reading``, ``grade(variable, reading,
+    entries) -> Verdict`` (``entries``: the catalogue's mistakes for this variable),
+    ``key(variable, reading) -> str`` and ``same(variable, a, b) -> bool`` (by default: equal
+    values only)."""
+
+    name: str
+    read: Callable[[Variable, Any], Reading]
+    grade: Callable[[Variable, Reading, tuple[mistakes.Mistake, ...]], Verdict]
+    key: Callable[[Variable, Reading], str] = _exact_key
+    same: Callable[[Variable, Reading, Reading], bool] = _equal_values

@@ -11,6 +11,7 @@ with NumPy as (numerator, denominator) pairs of integers: no floating point anyw
 from __future__ import annotations
 
 import functools
+import hashlib
 
 import numpy as np
 import sympy
@@ -19,11 +20,15 @@ from autograder.answers import Array, Sym
 from autograder.answers.parse import ParseError, parse
 from autograder.checks import cas
 from autograder.checks.common import (
+    CANONICAL,
     RIGHT,
+    Kind,
     Reading,
     Unreadable,
     Verdict,
+    concat,
     could_not_read,
+    expanded_key,
     expected,
     find_mistake,
     read_expr,
@@ -34,7 +39,7 @@ from autograder.checks.common import (
 )
 from autograder.report.results import Stage
 from autograder.settings.limits import Checking
-from autograder.worksheet import Variable, mistakes
+from autograder.worksheet import Variable
 
 FORMULA_SYMBOLS = ("W", "K", "p", "s")
 DOMAIN = {"W": (1, 40), "p": (0, 5), "s": (1, 6)}  # inclusive ranges; K runs over 1..W+2p
@@ -58,6 +63,19 @@ def domain() -> dict[str, np.ndarray]:
     return {"W": table[:, 0], "K": table[:, 1], "p": table[:, 2], "s": table[:, 3]}
 
 
+def _reduce(n: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """n/d in lowest terms with a positive denominator (a zero denominator becomes 1: the point
+    is marked undefined by the caller); refuses numbers past the enumeration bound."""
+    d = np.where(d == 0, 1, d)
+    sign = np.where(d < 0, -1, 1)
+    g = np.gcd(n, d)
+    g = np.where(g == 0, 1, g)
+    n, d = sign * n // g, sign * d // g
+    if np.abs(n).max(initial=0) > _LIMIT or d.max(initial=1) > _LIMIT:
+        raise _CannotEvaluate("numbers too large")
+    return n, d
+
+
 @functools.lru_cache(maxsize=32)  # the references and catalogue entries, mostly
 def evaluate(expr) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(numerators, denominators, defined) of ``expr`` at every domain point, exactly."""
@@ -65,15 +83,7 @@ def evaluate(expr) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     size = len(env["W"])
     defined = np.ones(size, dtype=bool)
 
-    def reduce(n, d):
-        d = np.where(d == 0, 1, d)
-        sign = np.where(d < 0, -1, 1)
-        g = np.gcd(n, d)
-        g = np.where(g == 0, 1, g)
-        n, d = sign * n // g, sign * d // g
-        if np.abs(n).max(initial=0) > _LIMIT or d.max(initial=1) > _LIMIT:
-            raise _CannotEvaluate("numbers too large")
-        return n, d
+    reduce = _reduce
 
     def constant(value):
         full = functools.partial(np.full, size, dtype=np.int64)
@@ -171,13 +181,13 @@ def _same_formula(a, b) -> bool:
     return result[0] if result else cas.equal(a, b) is True
 
 
-def grade_formula(variable: Variable, reading: Reading) -> Verdict:
+def grade_formula(variable: Variable, reading: Reading, entries) -> Verdict:
     reference = expected(variable, read_formula)
-    return compare_formula(variable, reading, reference, mistakes.for_variable(variable.name))
+    return compare_formula(variable, reading, reference, entries)
 
 
 def compare_formula(variable: Variable, reading: Reading, reference: Reading,
-                    mistake_list) -> Verdict:
+                    entries) -> Verdict:
     """The verdict on one formula against one reference formula."""
     student, target = reading.value, reference.value
     names = {str(x) for x in student.free_symbols}
@@ -188,8 +198,8 @@ def compare_formula(variable: Variable, reading: Reading, reference: Reading,
     if student == target:
         return Verdict(1.0, Stage.EXACT, RIGHT)
     def known_mistake():
-        return find_mistake(variable, read_formula, lambda m: _same_formula(student, m.value),
-                            mistake_list=mistake_list)
+        return find_mistake(variable, read_formula, entries,
+                            lambda m: _same_formula(student, m.value))
 
     unused = sorted(names - {str(x) for x in target.free_symbols})
     if unused:
@@ -246,29 +256,66 @@ def _split_text_tuple(variable: Variable, text: str) -> tuple:
     except ParseError as exc:
         raise could_not_read(text, exc) from None
     if not isinstance(parsed.value, tuple):
-        raise Unreadable(f"Read your answer as the single formula {show(parsed.value)}; "
-                         f"`{variable.name}` should be a tuple of formulas, like (H_out, W_out).",
-                         Stage.TYPE)
+        raise Unreadable(f"That is a single formula; `{variable.name}` should be a tuple of "
+                         f"formulas, like (H_out, W_out).", Stage.TYPE, reading=show(parsed.value))
     return tuple(Sym(show(v)) for v in parsed.value)
 
 
-def grade_formula_tuple(variable: Variable, reading: Reading) -> Verdict:
+def grade_formula_tuple(variable: Variable, reading: Reading, entries) -> Verdict:
     reference = expected(variable, read_formula_tuple)
     student, target = reading.value, reference.value
     if len(student) != len(target):
         return Verdict(0.0, Stage.TYPE, f"Not correct: expected {len(target)} entries "
                                         f"(height, width), got {len(student)}.")
     # each entry is checked against the single-formula mistakes (see mistakes.SHARED)
-    mistake_list = tuple(m for m in mistakes.for_variable(variable.name)
-                         if isinstance(m.answer, str))
-    verdicts = [compare_formula(variable, s, t, mistake_list) for s, t in zip(student, target)]
+    singles = tuple(m for m in entries if isinstance(m.answer, str))
+    verdicts = [compare_formula(variable, s, t, singles) for s, t in zip(student, target)]
     fraction = sum(v.fraction for v in verdicts) / len(verdicts)
     stage = max((v.stage for v in verdicts), key=_ORDER.index)
     mistake = next((v.mistake for v in verdicts if v.mistake), None)
     if all(v.fraction == 1 for v in verdicts):
         return Verdict(1.0, stage, RIGHT)
-    if len({v.message for v in verdicts}) == 1:
-        message = f"Every entry: {verdicts[0].message}"
+    if len({v.full for v in verdicts}) == 1:
+        message = concat("Every entry: ", verdicts[0].full)
     else:
-        message = " ".join(f"Entry {i + 1}: {v.message}" for i, v in enumerate(verdicts))
+        message = concat(*(concat(" " if i else "", f"Entry {i + 1}: ", v.full)
+                           for i, v in enumerate(verdicts)))
     return Verdict(fraction, stage, message, mistake)
+
+
+# --- sameness (answer groups, overrides) --------------------------------------------------------
+
+def formula_key(expr) -> str:
+    """The formula's exact values on the whole enumeration domain (equal on every valid input
+    means the same key), else its expanded form."""
+    try:
+        numerators, denominators, defined = evaluate(expr)
+    except Exception:
+        return "expr:" + expanded_key([expr]).removeprefix(CANONICAL)
+    digest = hashlib.sha256(repr(sorted(map(str, expr.free_symbols))).encode())
+    for column in (numerators, denominators, defined):
+        digest.update(column.tobytes())
+    return CANONICAL + "values:" + digest.hexdigest()
+
+
+def same_formula(a, b) -> bool:
+    """Equal on every valid input, both ways round (each formula's own domain)."""
+    return _same_formula(a, b) and _same_formula(b, a)
+
+
+def _tuple_key(variable: Variable, reading: Reading) -> str:
+    keys = [formula_key(r.value) for r in reading.value]
+    canonical = all(k.startswith(CANONICAL) for k in keys)
+    return (CANONICAL if canonical else "") + repr(keys)
+
+
+def _same_tuple(variable: Variable, a: Reading, b: Reading) -> bool:
+    return a.value == b.value or (len(a.value) == len(b.value) and all(
+        same_formula(x.value, y.value) for x, y in zip(a.value, b.value)))
+
+
+FORMULA = Kind("formula", read_formula, grade_formula,
+               key=lambda variable, reading: formula_key(reading.value),
+               same=lambda variable, a, b: a.value == b.value or same_formula(a.value, b.value))
+FORMULA_TUPLE = Kind("formula_tuple", read_formula_tuple, grade_formula_tuple, _tuple_key,
+                     _same_tuple)

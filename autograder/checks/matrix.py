@@ -14,11 +14,14 @@ import sympy
 from autograder.answers import Array
 from autograder.checks import cas
 from autograder.checks.common import (
+    CANONICAL,
     RIGHT,
+    Kind,
     Reading,
     Unreadable,
     Verdict,
     catalogue,
+    expanded_key,
     expected,
     find_mistake,
     mistake_verdict,
@@ -28,10 +31,10 @@ from autograder.checks.common import (
 from autograder.report.results import Stage
 from autograder.settings.limits import Checking
 from autograder.worksheet import Q2_SYMBOLS, Variable
-from autograder.worksheet.mistakes import for_variable
 
 MAX_ENTRIES = Checking().matrix_entries
 SHOWN_DIFFERENCES = 3
+TRANSPOSED = "Did you transpose K? It has one row per output."
 
 
 def _rows(variable: Variable, value) -> list[list]:
@@ -78,8 +81,8 @@ def read_matrix(variable: Variable, value, names=Q2_SYMBOLS) -> Reading:
             notes.update(note)
         entries.append(tuple(parsed))
     first = ", ".join(str(e) for e in entries[0]) if entries[0] else ""
-    shown = f"a {n_rows}x{n_cols} matrix with first row [{first}]"
-    return Reading(tuple(entries), shown, tuple(sorted(notes)))
+    return Reading(tuple(entries), f"[{first}]", tuple(sorted(notes)),
+                   label=f"a {n_rows}x{n_cols} matrix with first row")
 
 
 def _shape(reading: Reading) -> tuple[int, int]:
@@ -101,7 +104,7 @@ def _shape_message(variable: Variable, got, want) -> str:
     return f"`{variable.name}` has shape {got}, expected {want}"
 
 
-def grade_matrix(variable: Variable, reading: Reading) -> Verdict:
+def grade_matrix(variable: Variable, reading: Reading, entries) -> Verdict:
     reference = expected(variable, read_matrix)
     got, want = _shape(reading), _shape(reference)
 
@@ -109,23 +112,24 @@ def grade_matrix(variable: Variable, reading: Reading) -> Verdict:
         return _shape(m) == got and not _differences(m.value, reading.value)
 
     if got != want:
-        prefix = _shape_message(variable, got, want) + ". "
-        found = find_mistake(variable, read_matrix, same, prefix)
+        prefix = _shape_message(variable, got, want) + "."
+        found = find_mistake(variable, read_matrix, entries, same, prefix + " ")
         if found:
             return found
         if got == want[::-1]:
-            return Verdict(0.0, Stage.EXACT,
-                           prefix + "Did you transpose K? It has one row per output.")
-        for mistake, m in catalogue(variable, read_matrix):
+            return Verdict(0.0, Stage.EXACT, prefix, hint=TRANSPOSED)
+        for mistake, m in catalogue(variable, read_matrix, entries):
             if _shape(m) == got:
-                return Verdict(0.0, Stage.EXACT, prefix + f"That is the shape of a known mistake "
-                                                      f"({mistake.id}): {mistake.message}")
-        return Verdict(0.0, Stage.EXACT, prefix + "Count the outputs (rows) and inputs (columns).")
+                return Verdict(0.0, Stage.EXACT, prefix, hint=f"That is the shape of a known "
+                                                             f"mistake ({mistake.id}): "
+                                                             f"{mistake.message}")
+        return Verdict(0.0, Stage.EXACT, prefix, hint="Count the outputs (rows) and inputs "
+                                                      "(columns).")
     diffs = _differences(reading.value, reference.value)
     if not diffs:
         exact = reading.value == reference.value
         return Verdict(1.0, Stage.EXACT if exact else Stage.CAS, RIGHT)
-    found = find_mistake(variable, read_matrix, same)
+    found = find_mistake(variable, read_matrix, entries, same)
     if found:
         return found
     total = want[0] * want[1]
@@ -146,14 +150,13 @@ def read_free_matrix(variable: Variable, value) -> Reading:
     return read_matrix(variable, value, names=None)
 
 
-def grade_free_band_matrix(variable: Variable, reading: Reading) -> Verdict:
+def grade_free_band_matrix(variable: Variable, reading: Reading, known) -> Verdict:
     n_rows, n_cols, width = variable.expected
     got, want = _shape(reading), (n_rows, n_cols)
     if got != want:
-        prefix = _shape_message(variable, got, want) + ". "
-        hint = ("Did you transpose K? It has one row per output." if got == want[::-1]
+        hint = (TRANSPOSED if got == want[::-1]
                 else "Without padding there are 9 - 3 + 1 = 7 outputs (rows).")
-        return Verdict(0.0, Stage.EXACT, prefix + hint)
+        return Verdict(0.0, Stage.EXACT, _shape_message(variable, got, want) + ".", hint=hint)
     entries = reading.value
     band = [(r, c) for r in range(n_rows) for c in range(r, r + width)]
     outside = [(r, c) for r in range(n_rows) for c in range(n_cols)
@@ -171,10 +174,26 @@ def grade_free_band_matrix(variable: Variable, reading: Reading) -> Verdict:
     counts = Counter(entries[r][c] for r, c in band)
     repeated = [(s, n) for s, n in counts.items() if n > 1]
     if repeated:
-        for mistake, m in catalogue(variable, read_free_matrix, for_variable(variable.name)):
+        for mistake, m in catalogue(variable, read_free_matrix, known):
             if m.value == entries:
                 return mistake_verdict(mistake)
         listed = ", ".join(f"{s} appears {n} times" for s, n in repeated[:3])
         return Verdict(0.0, Stage.EXACT, f"Not correct: without weight sharing the {len(band)} "
                                          f"band weights are all different, but {listed}.")
     return Verdict(1.0, Stage.EXACT, RIGHT + f" ({len(band)} distinct weights in the band)")
+
+
+# --- sameness (answer groups, overrides) --------------------------------------------------------
+
+def _key(variable: Variable, reading: Reading) -> str:
+    value = reading.value
+    entries = expanded_key([e for row in value for e in row])
+    return (CANONICAL if entries.startswith(CANONICAL) else "") + repr((*_shape(reading), entries))
+
+
+def _same(variable: Variable, a: Reading, b: Reading) -> bool:
+    return a.value == b.value or (_shape(a) == _shape(b) and not _differences(a.value, b.value))
+
+
+MATRIX = Kind("matrix", read_matrix, grade_matrix, _key, _same)
+FREE_BAND_MATRIX = Kind("free_band_matrix", read_free_matrix, grade_free_band_matrix)

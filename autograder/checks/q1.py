@@ -48,7 +48,7 @@ def _result(name: str, fraction: float, message: str, *, stage: Stage = Stage.RU
             mistake: str | None = None) -> CheckResult:
     v = _variable(name)
     return CheckResult(variable=name, score=round(v.points * fraction, 6), max_score=v.points,
-                       message=message, stage=stage, mistake=mistake, hidden=v.hidden)
+                       verdict=message, stage=stage, mistake=mistake, hidden=v.hidden)
 
 
 def _read_report(outputs: Path) -> dict | None:

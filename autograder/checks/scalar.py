@@ -5,9 +5,11 @@ from __future__ import annotations
 from autograder.checks import cas
 from autograder.checks.common import (
     RIGHT,
+    Kind,
     Reading,
     Unreadable,
     Verdict,
+    expanded_key,
     expected,
     find_mistake,
     read_expr,
@@ -26,16 +28,16 @@ def read_integer(variable: Variable, value) -> Reading:
         raise type_error(variable, value, "a whole number")
     number, notes = read_expr(variable, value, wanted="a whole number")
     if number.free_symbols:
-        raise Unreadable(f"Read your answer as {show(number)}, which is a formula, not a number: "
-                         f"`{variable.name}` should be the number for this case.", Stage.TYPE)
+        raise Unreadable(f"That is a formula, not a number: `{variable.name}` should be the "
+                         f"number for this case.", Stage.TYPE, reading=show(number))
     return Reading(number, show(number), notes)
 
 
-def grade_integer(variable: Variable, reading: Reading) -> Verdict:
+def grade_integer(variable: Variable, reading: Reading, entries) -> Verdict:
     reference = expected(variable, read_integer)
     if reading.value == reference.value:
         return Verdict(1.0, Stage.EXACT, RIGHT)
-    found = find_mistake(variable, read_integer, lambda m: m.value == reading.value)
+    found = find_mistake(variable, read_integer, entries, lambda m: m.value == reading.value)
     if found:
         return found
     detail = "" if reading.value.is_Integer else " The answer should be a whole number."
@@ -50,17 +52,29 @@ def read_expression(variable: Variable, value) -> Reading:
     return Reading(expr, show(expr), notes)
 
 
-def grade_expression(variable: Variable, reading: Reading) -> Verdict:
+def grade_expression(variable: Variable, reading: Reading, entries) -> Verdict:
     reference = expected(variable, read_expression)
     if reading.value == reference.value:
         return Verdict(1.0, Stage.EXACT, RIGHT)
     same = cas.equal(reading.value, reference.value)
     if same:
         return Verdict(1.0, Stage.CAS, RIGHT)
-    found = find_mistake(variable, read_expression,
+    found = find_mistake(variable, read_expression, entries,
                          lambda m: cas.equal(m.value, reading.value) is True)
     if found:
         return found
     if same is None:
         return undecided()
     return wrong(variable, reference.shown, reading.shown, Stage.CAS)
+
+
+def _key(variable: Variable, reading: Reading) -> str:
+    return expanded_key([reading.value])
+
+
+def _same(variable: Variable, a: Reading, b: Reading) -> bool:
+    return a.value == b.value or cas.equal(a.value, b.value) is True
+
+
+INTEGER = Kind("integer", read_integer, grade_integer, _key, _same)
+EXPRESSION = Kind("expression", read_expression, grade_expression, _key, _same)

@@ -6,6 +6,7 @@ from autograder.answers import Array
 from autograder.answers.parse import ParseError, parse
 from autograder.checks.common import (
     RIGHT,
+    Kind,
     Reading,
     Unreadable,
     Verdict,
@@ -49,8 +50,8 @@ def _text_tuple(variable: Variable, text: str):
     except ParseError as exc:
         raise could_not_read(text, exc) from None
     if not isinstance(parsed.value, tuple):
-        raise Unreadable(f"Read your answer as the single number {show(parsed.value)}; "
-                         f"`{variable.name}` should be {WANTED}.", Stage.TYPE)
+        raise Unreadable(f"That is a single number; `{variable.name}` should be {WANTED}.",
+                         Stage.TYPE, reading=show(parsed.value))
     return [int(v) if v.is_Integer else show(v) for v in parsed.value]
 
 
@@ -60,12 +61,12 @@ def _read_alternatives(variable: Variable, alternatives) -> Reading:
     return Reading(readings, " or ".join(r.shown for r in readings))
 
 
-def grade_shape(variable: Variable, reading: Reading) -> Verdict:
+def grade_shape(variable: Variable, reading: Reading, entries) -> Verdict:
     reference = expected(variable, _read_alternatives)
     accepted = reference.value
     if any(reading.value == a.value for a in accepted):
         return Verdict(1.0, Stage.EXACT, RIGHT)
-    found = find_mistake(variable, read_shape, lambda m: m.value == reading.value)
+    found = find_mistake(variable, read_shape, entries, lambda m: m.value == reading.value)
     if found:
         return found
     detail = ""
@@ -74,3 +75,6 @@ def grade_shape(variable: Variable, reading: Reading) -> Verdict:
     elif not all(n.is_Integer for n in reading.value):
         detail = " The entries of a shape are whole numbers."
     return wrong(variable, reference.shown, reading.shown, Stage.EXACT, detail)
+
+
+SHAPE = Kind("shape", read_shape, grade_shape)

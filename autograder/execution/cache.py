@@ -3,8 +3,8 @@
 An entry holds one ``execute.Execution`` as plain data (status, answers, log, cells run) and a
 copy of Q1's probe outputs. Its key is the hash of the notebook's bytes and of everything that
 affects running it (``execution_fingerprint``): the limits, Q1's dataset, budget, recipe and seed,
-the answer variables asked for, the Python version, and the source of every module that is not
-check-only (``CHECK_ONLY``). Changing checkers, the catalogue, overrides or points therefore
+the answer variables asked for, the Python version, and the source of every module in
+``fingerprint.Scope.RUN`` (the modules that only check or present are not). Changing checkers, the catalogue, overrides or points therefore
 keeps the cache; changing limits, Q1's budget or the execution code empties it (new keys).
 
 Entries are written into a temporary folder and renamed into place, so a reader never sees half
@@ -17,48 +17,29 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import source_files
+from autograder.fingerprint import Scope, fingerprint, modules
 from autograder.execution.execute import Execution
 
 FORMAT = 1
 
-#: Modules (relative to the package) that only check, report or drive: editing them keeps cached
-#: executions. Every other module (sandbox, runner, execute, answers, q1's probe and data ...)
-#: is part of the execution's version.
-CHECK_ONLY = frozenset({
-    "__main__.py", "cli.py", "report/progress.py", "report/html.py", "student/package.py",
-    "report/__init__.py", "report/results.py", "worksheet/mistakes.py", "answers/parse.py",
-    "worksheet/__init__.py", "worksheet/overrides.py", "report/answer_groups.py",
-    "report/regrade_diff.py", "report/review.py", "grading/classroom.py", "grading/intake.py",
-    "execution/cache.py",
-})
-CHECK_ONLY_FOLDERS = ("checks/",)
-
 
 def execution_sources() -> dict[str, Path]:
-    """The package's modules that affect what running a notebook produces, by their path in it."""
-    return {name: path for name, path in source_files().items()
-            if name not in CHECK_ONLY and not name.startswith(CHECK_ONLY_FOLDERS)}
+    """The package's modules that affect what running a notebook produces, by their path in it
+    (``fingerprint.Scope.RUN``)."""
+    return modules(Scope.RUN)
 
 
 def execution_fingerprint(run) -> str:
     """A hash of everything besides the notebook that decides what running it produces."""
-    digest = hashlib.sha256(f"format {FORMAT}\0{sys.version}\0".encode())
-    for name, path in execution_sources().items():
-        digest.update(name.encode() + b"\0" + path.read_bytes())
-    digest.update(repr(run.limits).encode())
     names = [v.name for q in run.questions for v in q.variables if v.kind != "program"]
-    digest.update(repr(names).encode())
-    if run.q1 is not None:
-        q1 = run.q1
-        digest.update(repr((q1.dataset, q1.profile, q1.device, q1.budget, q1.config,
-                            q1.translate_cases, q1.steps)).encode())
-    return digest.hexdigest()
+    q1 = run.q1
+    q1_parts = () if q1 is None else (q1.dataset, q1.profile, q1.device, q1.budget, q1.config,
+                                      q1.translate_cases, q1.steps)
+    return fingerprint(Scope.RUN, FORMAT, run.limits, names, q1_parts)
 
 
 @dataclass(frozen=True)

@@ -23,15 +23,13 @@ import tempfile
 import threading
 from dataclasses import dataclass, replace
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 
-from autograder import source_files
+from autograder.fingerprint import PINNED, Scope
+from autograder.fingerprint import fingerprint as grader_fingerprint
 from autograder.grading import pipeline
 from autograder.report.results import SubmissionResult, grader_failure
 
-#: Libraries whose version can change a verdict; workers must match the TA's machine.
-PINNED = ("numpy", "sympy", "torch")
 #: Prefix of the Dask event topics that record which worker started a submission.
 TOPIC = "dis05-attempt"
 
@@ -69,18 +67,9 @@ def pack_inputs(folder: Path | None) -> tuple[dict[str, bytes], str]:
 
 @cache
 def fingerprint() -> str:
-    """A hash of this grader: the package's source files, Python's and the pinned libraries'
-    versions. Two machines with the same fingerprint give the same grades. Computed once per
-    process: it describes the code this process loaded."""
-    digest = hashlib.sha256(f"{sys.version_info[:2]}".encode())
-    for name, path in source_files().items():
-        digest.update(name.encode() + b"\0" + path.read_bytes())
-    for name in PINNED:
-        try:
-            digest.update(f"{name}=={metadata.version(name)}".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{name} missing".encode())
-    return digest.hexdigest()
+    """This grader's ``fingerprint.Scope.WORKER`` hash. Computed once per process: it describes
+    the code this process loaded."""
+    return grader_fingerprint(Scope.WORKER)
 
 
 def describe_worker() -> dict:

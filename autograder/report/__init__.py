@@ -10,12 +10,8 @@ import json
 import os
 from pathlib import Path
 
-from autograder.report.results import (
-    SubmissionResult,
-    result_from_dict,
-    summary_message,
-    to_gradescope,
-)
+from autograder.report.gradescope import to_gradescope
+from autograder.report.results import SubmissionResult, result_from_dict, summary_message
 
 
 def write_json(path: Path, data: dict, *, indent: int | None = 2) -> None:

@@ -1,23 +1,22 @@
-"""The regrade diff: who changes, on which question, old -> new, and why.
+"""The regrade diff: who changes, on which question, old -> new, and why; a question whose score
+stays but whose feedback changes (an override's message edited) is listed too, as message only.
 
 Compared per question between the record an earlier run left in OUT and this run's result. The
 reason names what decided the new verdict: an override (its file and line), a catalogue entry
 (its id, added or removed), a points change, the notebook's execution, or else a checker change.
-The previous outputs are kept in ``OUT/history/<time>/`` before anything is replaced (``History``).
+(The previous outputs are kept before anything is replaced: ``history.py``.)
 """
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from autograder.report import write_csv
+from autograder.report.answer_groups import person
 from autograder.report.results import CheckResult, Stage, SubmissionResult
 
 CHANGES_FILE = "changes.csv"
-HISTORY_FOLDER = "history"
 COLUMNS = ("submission", "student", "question", "old", "new", "why")
 
 
@@ -31,29 +30,51 @@ class Change:
     why: str
 
     @property
+    def message_only(self) -> bool:
+        return abs(self.old - self.new) < 1e-9
+
+    @property
     def row(self) -> list[str]:
         return [self.submission, self.student, self.question, f"{self.old:g}", f"{self.new:g}",
                 self.why]
 
 
 def diff(old_records: dict[str, dict], new: list[SubmissionResult]) -> list[Change]:
-    """Every question whose score differs between an earlier record and a new result."""
+    """Every question whose score or feedback differs between an earlier record and a new
+    result."""
     changes = []
     for result in sorted(new, key=lambda r: r.submission):
         record = old_records.get(result.submission)
         if record is None:
             continue
         before = {q.question: q for q in record["result"].questions}
-        student = (record.get("student") or {}).get("name", "")
+        student = person(record.get("student") or {})
         for q in result.questions:
             was = before.get(q.question)
             old_score = was.score if was else 0.0
             if abs(old_score - q.score) < 1e-9:  # same score (a new maximum alone is no change)
+                said = _messages_changed(was.checks if was else [], q.checks)
+                if said:
+                    changes.append(Change(result.submission, student, q.question, old_score,
+                                          q.score, said))
                 continue
             why = _why(was.checks if was else [], q.checks, record["result"].status_text,
                        result.status_text)
             changes.append(Change(result.submission, student, q.question, old_score, q.score, why))
     return changes
+
+
+def _messages_changed(old: list[CheckResult], new: list[CheckResult]) -> str:
+    """The variables whose feedback changed at the same score ("" when none did)."""
+    before = {c.variable: c for c in old}
+    reasons = []
+    for c in new:
+        was = before.get(c.variable)
+        if was is not None and was.message != c.message:
+            by = (f" (override {c.mistake.removeprefix('override:')})"
+                  if c.stage is Stage.OVERRIDE else "")
+            reasons.append(f"{c.variable}: message only{by}")
+    return "; ".join(reasons)
 
 
 def _why(old: list[CheckResult], new: list[CheckResult], old_status: str, new_status: str) -> str:
@@ -102,7 +123,9 @@ def print_changes(changes: list[Change], *, limit: int = 40, printer=print) -> N
         printer("regrade diff: no score changes")
         return
     who = len({c.submission for c in changes})
-    printer(f"regrade diff: {len(changes)} question score(s) change for {who} submission(s)")
+    messages = sum(c.message_only for c in changes)
+    printer(f"regrade diff: {len(changes) - messages} question score(s) and {messages} "
+            f"message(s) only change for {who} submission(s)")
     for c in changes[:limit]:
         name = f"{c.submission} ({c.student})" if c.student else c.submission
         printer(f"  {name:30s} {c.question:5s} {c.old:g} -> {c.new:g}  {c.why}")
@@ -110,35 +133,3 @@ def print_changes(changes: list[Change], *, limit: int = 40, printer=print) -> N
         printer(f"  ... {len(changes) - limit} more in {CHANGES_FILE}")
 
 
-class History:
-    """Copies of what a run replaces, in ``OUT/history/<time>/``, made before the first write."""
-
-    KEPT = ("grades.csv", "gradebook.csv", "report.html", CHANGES_FILE)
-    SUBMISSION_FILES = ("results.json", "feedback.md", "checks.json")
-
-    def __init__(self, out: Path):
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
-        self.out = Path(out)
-        self.folder = self.out / HISTORY_FOLDER / stamp
-        self._started = False
-
-    def _start(self) -> None:
-        if self._started:
-            return
-        self._started = True
-        for name in self.KEPT:
-            if (self.out / name).is_file():
-                self.folder.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(self.out / name, self.folder / name)
-
-    def keep(self, submission: str) -> None:
-        """Copy a submission's outputs (and, once, the class files) before they are replaced."""
-        self._start()
-        for name in self.SUBMISSION_FILES:
-            src = self.out / submission / name
-            if src.is_file():
-                (self.folder / submission).mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src, self.folder / submission / name)
-
-    def keep_class_files(self) -> None:
-        self._start()

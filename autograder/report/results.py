@@ -1,9 +1,11 @@
 """The typed result model, and the one place it is serialised (Gradescope's results.json).
 
-A ``CheckResult`` is one answer variable's verdict, with the ``Stage`` that decided it; a
+A ``CheckResult`` is one answer variable's verdict in parts (how the answer was read, the verdict,
+the mistake, the hint), with the ``Stage`` that decided it; a
 ``QuestionResult`` groups a sub-question's checks (one Gradescope test, one CSV column); a
 ``SubmissionResult`` is a whole submission with its ``Status``. Scores are derived, never stored
-twice. A failure of the grader itself always becomes ``grader_failure`` (a whole submission) or
+twice. The plain text is here (``CheckResult.message``, ``QuestionResult.feedback``); Gradescope's
+results.json and its Markdown are ``gradescope.py`` and ``markdown.py``. A failure of the grader itself always becomes ``grader_failure`` (a whole submission) or
 ``failed_check`` (one answer): the student reads ``GRADER_FAILED``, staff read the traceback.
 """
 
@@ -40,7 +42,8 @@ class Stage(StrEnum):
 
     NONE = ""
     MISSING = "missing"
-    """the variable is not defined (or the notebook stopped before Q1's probe)"""
+    """unanswered: the variable is not defined or still the placeholder ``...`` (or the notebook
+    stopped before Q1's probe)"""
     FORMAT = "format"
     """the answer's text could not be read"""
     TYPE = "type"
@@ -76,24 +79,74 @@ GRADER_FAILED = ("The autograder failed while checking this answer. This is not 
 """what the student reads wherever the grader itself failed"""
 
 
+Text = tuple[str, ...]
+"""Prose and code alternately: ``("Not correct: expected ", "k1*x1", ", got ", "k2*x2", ".")``.
+Even items are prose (a backtick span in it names a variable, as in `` `q2a_first` ``), odd items
+are an answer or expression the student should see as code. Plain text joins them; Markdown makes
+the odd items code spans."""
+
+
+def plain(parts: Text) -> str:
+    return "".join(parts)
+
+
 @dataclass
 class CheckResult:
-    """The verdict on one answer variable."""
+    """The verdict on one answer variable, in parts (each rendering composes them its own way).
+
+    ``verdict``: what the grader concluded (``Text``), or why the answer could not be read;
+    ``reading``: the answer as the grader read it, as code (empty when it could not be read), after
+    ``reading_label`` when the code is only part of it ("a 3x3 matrix with first row");
+    ``notes``: what the reader changed on the way ("read ^ as **"); ``mistake``: the catalogue
+    (or override) id; ``hint``: advice after the verdict (a known mistake's message);
+    ``pointer``: the answer's text with a caret under the first problem (a format error);
+    ``review``: the review policy's note for an undecided answer. ``message`` is the plain text.
+    """
 
     variable: str
     score: float
     max_score: float
-    message: str
+    verdict: Text
     stage: Stage = Stage.NONE
     mistake: str | None = None  # the catalogue id of a recognised mistake
     hidden: bool = False
+    reading: str = ""
+    reading_label: str = ""
+    notes: tuple[str, ...] = ()
+    hint: str = ""
+    pointer: str = ""
+    review: str = ""
 
     def __post_init__(self) -> None:
         self.stage = Stage(self.stage)  # plain text (a record, a test) becomes the typed stage
+        self.verdict = (self.verdict,) if isinstance(self.verdict, str) else tuple(self.verdict)
+        self.notes = tuple(self.notes)
 
     @property
     def passed(self) -> bool:
         return self.score >= self.max_score
+
+    @property
+    def shown(self) -> str:
+        """How the answer was read, with its label ("" when it was not read)."""
+        return f"{self.reading_label} {self.reading}" if self.reading_label else self.reading
+
+    @property
+    def notes_text(self) -> str:
+        return f" ({'; '.join(self.notes)})" if self.notes else ""
+
+    @property
+    def message(self) -> str:
+        """The whole feedback as plain text: how the answer was read, the verdict, the hint, the
+        pointer's lines (indented by 4) and the review note."""
+        body = plain(self.verdict) + (f" {self.hint}" if self.hint else "")
+        if self.reading:
+            body = f"Read your answer as {self.shown}{self.notes_text}. {body}"
+        if self.review:
+            body += f" ({self.review})"
+        if self.pointer:
+            body += "".join(f"\n    {line}" for line in self.pointer.split("\n"))
+        return body
 
 
 @dataclass
@@ -161,11 +214,19 @@ class SubmissionResult:
 
 def result_from_dict(data: dict) -> SubmissionResult:
     """The inverse of ``SubmissionResult.to_dict`` (also reads records of earlier versions)."""
-    questions = [QuestionResult(q["question"], q["title"],
-                                [CheckResult(**c) for c in q["checks"]])
+    questions = [QuestionResult(q["question"], q["title"], [_check_from_dict(c) for c in q["checks"]])
                  for q in data["questions"]]
     return SubmissionResult(data["submission"], data["status"], questions,
                             data.get("seconds", 0.0), data.get("log", ""), data.get("details", {}))
+
+
+def _check_from_dict(data: dict) -> CheckResult:
+    """A check from its record; a record of an earlier version has its feedback as one
+    ``message``, which becomes the verdict."""
+    data = dict(data)
+    if "message" in data:
+        data["verdict"] = data.pop("message")
+    return CheckResult(**data)
 
 
 def failed_check(variable) -> CheckResult:
@@ -224,74 +285,3 @@ def summary_message(result: SubmissionResult) -> str:
         message += (f" {stopped} ran past the time limit for one cell and were stopped; "
                     "the cells after them still ran. Look for a loop that never ends.")
     return message
-
-
-def question_markdown(q: QuestionResult) -> str:
-    """A question's feedback for Gradescope (Markdown): one paragraph per answer variable."""
-    from autograder.report import markdown
-
-    parts = []
-    for c in q.checks:
-        if c.hidden:
-            parts.append(f"{markdown.code_span(c.variable)}: graded after the deadline.")
-            continue
-        mark = "✔" if c.passed else ("◐" if c.score > 0 else "✘")
-        parts.append(f"{mark} {markdown.code_span(c.variable)} ({_num(c.score)}/{_num(c.max_score)}): "
-                     f"{markdown.message(c.message)}")
-    return "\n\n".join(parts)
-
-
-def gradescope_name(q: QuestionResult) -> str:
-    """The descriptive name Gradescope shows: ``Q2a: Output of a valid ... convolution``."""
-    return f"{q.question[:1].upper()}{q.question[1:]}: {q.title}"
-
-
-def gradescope_number(q: QuestionResult) -> str:
-    """Gradescope's test number: the worksheet's question and part (``q2a`` -> ``2.a``)."""
-    return f"{q.question[1:-1]}.{q.question[-1]}" if len(q.question) > 2 else q.question
-
-
-def to_gradescope(result: SubmissionResult) -> dict:
-    """Gradescope's results.json: one test per question (Markdown output), plus a hidden staff
-    log (plain text)."""
-    from autograder.report import markdown
-
-    tests = [
-        {
-            "name": gradescope_name(q),
-            "number": gradescope_number(q),
-            "score": q.score,
-            "max_score": q.max_score,
-            "status": "passed" if q.score >= q.max_score else "failed",
-            "output": question_markdown(q),
-            "output_format": "md",
-            "visibility": "visible",
-        }
-        for q in result.questions
-    ]
-    tests.append({
-        "name": "Staff log",
-        "number": "0",
-        "score": 0,
-        "max_score": 0,
-        "status": "passed",
-        "output": (f"status: {result.status_text}\nseconds: {result.seconds:.1f}\n"
-                   f"{result.log}")[-20_000:],
-        "output_format": "text",
-        "visibility": "hidden",
-    })
-    return {
-        "score": result.score,
-        "execution_time": round(result.seconds, 3),
-        "output": markdown.inline(summary_message(result)),
-        "output_format": "md",
-        "test_output_format": "md",
-        "tests": tests,
-        "extra_data": {
-            "status": result.status_text,
-            "seconds": round(result.seconds, 3),
-            # what decided each verdict (exact, cas, enumeration, catalogue, format, missing, ...)
-            "checks": {c.variable: {"score": c.score, "stage": c.stage, "mistake": c.mistake}
-                       for q in result.questions for c in q.checks},
-        },
-    }

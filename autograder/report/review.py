@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.report import write_csv
+from autograder.report.answer_groups import person
 from autograder.settings.limits import ReviewPolicy
 
 REVIEW_FILE = "review.csv"
@@ -48,22 +49,14 @@ def queue(records: list[dict], policy: ReviewPolicy = ReviewPolicy()) -> list[Re
     items = []
     for record in records:
         result = record["result"]
-        student = (record.get("student") or {}).get("name", "")
+        student = person(record.get("student") or {})
         for q in result.questions:
             for c in q.checks:
                 if c.stage in policy.review_stages:
                     items.append(ReviewItem(result.submission, student, q.question, c.variable,
-                                            _reading(c.message), c.stage, c.score, c.max_score,
-                                            policy_text(policy), c.message))
+                                            c.shown + c.notes_text if c.reading else "", c.stage,
+                                            c.score, c.max_score, policy_text(policy), c.message))
     return items
-
-
-def _reading(message: str) -> str:
-    """How the answer was read, from the feedback's first sentence ("Read your answer as ...")."""
-    prefix = "Read your answer as "
-    if message.startswith(prefix):
-        return message[len(prefix):].split(". ")[0]
-    return ""
 
 
 def write_review_csv(path: Path, items: list[ReviewItem]) -> Path:

@@ -31,7 +31,10 @@ from autograder.settings.limits import (
     ReviewPolicy,
 )
 from autograder.settings.q1 import BUDGETS, Budget, Credit, Q1Config
-from autograder.worksheet.overrides import DEFAULT_FILE
+
+OVERRIDES_FILE = "overrides.yaml"
+"""course staff's overrides file, which `make grade` and the Gradescope zip read (from the
+repository root / the zip's root)"""
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,7 @@ RUN_OPTIONS: tuple[Option, ...] = (
     Option("--data-dir", help=_DATA_DIR.description,
            shown_default=f"$DIS05_DATA_DIR, else {_DATA_DIR.default}"),
     Option("--overrides", help="course staff's overrides file (docs/grading-a-class.md; none if "
-           "absent, '' ignores it)", value=DEFAULT_FILE, make="OVERRIDES"),
+           "absent, '' ignores it)", value=OVERRIDES_FILE, make="OVERRIDES"),
 )
 """the flags of both ways to grade: how one submission runs"""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from autograder.report.results import Stage
 from autograder.settings.environment import env
 
 
@@ -99,8 +98,8 @@ class ReviewPolicy:
     """fraction of the points kept by an undecided answer (the CAS and the integer enumeration
     could not decide, or the check itself failed); it also sits in the review queue
     (report.html, review.csv) until an entry in the overrides file settles it"""
-    review_stages: tuple[Stage, ...] = (Stage.UNDECIDED, Stage.GRADER_ERROR)
-    """check stages that put an answer in the review queue"""
+    review_stages: tuple[str, ...] = ("undecided", "grader error")
+    """check stages (``report.results.Stage`` values) that put an answer in the review queue"""
 
 
 @dataclass(frozen=True)

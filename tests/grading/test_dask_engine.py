@@ -26,8 +26,11 @@ from pathlib import Path
 
 import pytest
 
+from autograder import fingerprint as fingerprints
 from autograder.grading import classroom, pipeline, remote
 from autograder.grading.dask_engine import DaskEngine, EngineError, read_capped
+from autograder.grading.intake import Submission
+from autograder.report.results import grader_failure
 from autograder.settings.limits import Cluster, Limits
 from tests.conftest import EXAMPLES, REFERENCE, ROOT
 
@@ -148,7 +151,7 @@ def outputs(out: Path) -> dict:
 def local_q2(tmp_path_factory, q2_run) -> dict:
     """The local pool's run of CLASS (Q2 only): what every cluster run must reproduce."""
     out = tmp_path_factory.mktemp("local")
-    classroom.grade_class(CLASS, out, q2_run, jobs=2)
+    classroom.grade_class(classroom.ClassJob(CLASS, out, q2_run, jobs=2))
     return outputs(out)
 
 
@@ -166,7 +169,7 @@ def test_a_class_graded_on_two_workers_matches_the_local_run(start_cluster, tmp_
     out = tmp_path / "out"
     with DaskEngine.connect(Cluster(scheduler=str(cluster.scheduler_file))) as engine:
         assert engine.slots() == 2
-        done = classroom.grade_class(CLASS, out, q2_run, engine=engine)
+        done = classroom.grade_class(classroom.ClassJob(CLASS, out, q2_run, engine=engine))
 
     assert sorted(done.graded) == sorted(r.submission for r in done.results)
     assert len(done.graded) == 3 and done.jobs == 2
@@ -206,10 +209,13 @@ def test_make_grade_knob_and_dask_scheduler_address(start_cluster, tmp_path, loc
     assert "0 to grade, 3 unchanged" in resumed.stdout, resumed.stdout + resumed.stderr
 
 
-def _kill_first_worker_to_start(cluster: LocalCluster, grading: threading.Thread,
-                                name: str) -> str:
-    """Wait until submission ``name`` has been started on a worker for a few seconds (its
-    notebook is running), then SIGKILL that worker; return its address."""
+def _kill_the_worker_running(cluster: LocalCluster, grading: threading.Thread, name: str) -> str:
+    """SIGKILL the worker that is running submission ``name``, and return its address.
+
+    The worker is stopped (SIGSTOP) as soon as its task has started, so the task cannot finish;
+    the scheduler is then asked whether the task is still processing on that worker. Only then
+    is the worker killed. When it is not (the task finished before the stop), the test's set-up
+    was not met and it says so, rather than passing or failing on timing."""
     with cluster.client() as client:
         pids = client.run(os.getpid)
         deadline = time.monotonic() + 600
@@ -221,9 +227,14 @@ def _kill_first_worker_to_start(cluster: LocalCluster, grading: threading.Thread
                 [events] = starts.values()
                 address = events[0][1]["worker"]
                 break
-            time.sleep(0.2)
-    time.sleep(2)  # mid-run: the sandbox is running the notebook
-    os.killpg(pids[address], signal.SIGKILL)
+            time.sleep(0.05)
+        os.killpg(pids[address], signal.SIGSTOP)
+        processing = client.processing(workers=[address]).get(address, ())
+        if not any(str(key).endswith(f"-{name}") for key in processing):
+            os.killpg(pids[address], signal.SIGCONT)
+            pytest.skip(f"set-up not met: {name}'s task was no longer processing on {address} "
+                        f"when its worker was stopped (it had finished): nothing to kill mid-run")
+        os.killpg(pids[address], signal.SIGKILL)
     return address
 
 
@@ -232,7 +243,8 @@ def _grade_in_thread(out: Path, run: pipeline.Run, engine: DaskEngine, **kw):
 
     def target() -> None:
         try:
-            box["done"] = classroom.grade_class(CLASS, out, run, engine=engine, **kw)
+            box["done"] = classroom.grade_class(classroom.ClassJob(CLASS, out, run, engine=engine,
+                                                                   **kw))
         except BaseException:  # reported by the test
             box["error"] = traceback.format_exc()
 
@@ -247,7 +259,7 @@ def test_a_worker_killed_mid_submission_loses_nothing(start_cluster, tmp_path, q
     out = tmp_path / "out"
     with DaskEngine.connect(Cluster(scheduler=str(cluster.scheduler_file))) as engine:
         grading, box = _grade_in_thread(out, q2_run, engine)
-        killed = _kill_first_worker_to_start(cluster, grading, "dis05")
+        killed = _kill_the_worker_running(cluster, grading, "dis05")
         grading.join(timeout=900)
     assert "error" not in box, box.get("error")
 
@@ -265,7 +277,7 @@ def test_retries_are_bounded_then_the_row_says_grader_error(start_cluster, tmp_p
     settings = Cluster(scheduler=str(cluster.scheduler_file), retries=0)
     with DaskEngine.connect(settings) as engine:
         grading, box = _grade_in_thread(out, q2_run, engine)
-        killed = _kill_first_worker_to_start(cluster, grading, "dis05")
+        killed = _kill_the_worker_running(cluster, grading, "dis05")
         grading.join(timeout=900)
     assert "error" not in box, box.get("error")
 
@@ -285,14 +297,15 @@ def test_ctrl_c_keeps_finished_results_and_a_rerun_grades_the_rest(start_cluster
     out = tmp_path / "out"
     seen: list[str] = []
 
-    def interrupt_after_first(result, reused) -> None:
-        seen.append(result.submission)
-        raise KeyboardInterrupt
+    class InterruptAfterFirst(classroom.Events):
+        def result(self, result, reused) -> None:
+            seen.append(result.submission)
+            raise KeyboardInterrupt
 
     with DaskEngine.connect(Cluster(scheduler=str(cluster.scheduler_file))) as engine:
         with pytest.raises(KeyboardInterrupt):
-            classroom.grade_class(CLASS, out, q2_run, engine=engine,
-                                  on_result=interrupt_after_first)
+            classroom.grade_class(classroom.ClassJob(CLASS, out, q2_run, engine=engine),
+                                  InterruptAfterFirst())
         kept = {p.parent.name for p in out.glob("*/results.json")}
         assert kept == set(seen) and len(kept) == 1
         with cluster.client() as client:  # nothing of the run is left queued on the cluster
@@ -301,7 +314,7 @@ def test_ctrl_c_keeps_finished_results_and_a_rerun_grades_the_rest(start_cluster
                 assert time.monotonic() < deadline, client.who_has()
                 time.sleep(0.5)
 
-        done = classroom.grade_class(CLASS, out, q2_run, engine=engine)
+        done = classroom.grade_class(classroom.ClassJob(CLASS, out, q2_run, engine=engine))
     assert done.reused == sorted(kept) and len(done.graded) == len(CLASS) - 1
     assert outputs(out) == local_q2
 
@@ -319,7 +332,8 @@ def test_workers_running_another_grader_are_refused(start_cluster, tmp_path, q2_
 
     with Client(scheduler_file=str(cluster.scheduler_file), timeout=START_SECONDS) as client:
         engine = DaskEngine(client, Cluster(scheduler=str(cluster.scheduler_file)))
-        done = classroom.grade_class([REFERENCE], tmp_path / "out", q2_run, engine=engine)
+        done = classroom.grade_class(classroom.ClassJob([REFERENCE], tmp_path / "out", q2_run,
+                                                        engine=engine))
     [result] = done.results
     assert result.status == "grader error"
     assert "runs a different grader than the TA's machine" in result.log
@@ -330,7 +344,7 @@ def test_q1_on_the_cluster_matches_the_local_run(start_cluster, tmp_path):
     """Q1's probe inputs reach the workers through Dask, not through this machine's disk."""
     cluster = start_cluster(1)
     run = pipeline.prepare_run(grade_q1=True, workdir=tmp_path / "work")
-    classroom.grade_class([REFERENCE], tmp_path / "local", run, jobs=1)
+    classroom.grade_class(classroom.ClassJob([REFERENCE], tmp_path / "local", run, jobs=1))
     inputs = run.q1.inputs
     # The workers must not read the TA's copy: hide it while they grade.
     hidden = inputs.with_name("hidden")
@@ -338,7 +352,8 @@ def test_q1_on_the_cluster_matches_the_local_run(start_cluster, tmp_path):
     try:
         with DaskEngine.connect(Cluster(scheduler=str(cluster.scheduler_file))) as engine:
             run_remote = replace(run, q1=replace(run.q1, inputs=hidden))
-            classroom.grade_class([REFERENCE], tmp_path / "dask", run_remote, engine=engine)
+            classroom.grade_class(classroom.ClassJob([REFERENCE], tmp_path / "dask", run_remote,
+                                                     engine=engine))
     finally:
         hidden.rename(inputs)
     local, remote_out = outputs(tmp_path / "local"), outputs(tmp_path / "dask")
@@ -422,8 +437,56 @@ def test_the_staff_log_says_when_a_worker_cannot_give_the_code_its_own_user(monk
         assert "uid 1000, not root" in notes[0] and "NOT protected" in notes[0]
 
 
-def test_the_fingerprint_covers_the_grader_code_and_pinned_libraries():
-    fp = remote.fingerprint()
-    assert len(fp) == 64 and fp == remote.fingerprint()
+def test_the_fingerprint_covers_the_grader_code_and_pinned_libraries(monkeypatch, tmp_path):
     assert set(remote.PINNED) >= {"numpy", "sympy", "torch"}
+    source = tmp_path / "module.py"
+    source.write_text("x = 1\n")
+    monkeypatch.setattr(fingerprints, "source_files", lambda: {"module.py": source})
+
+    def fingerprint() -> str:
+        remote.fingerprint.cache_clear()
+        return remote.fingerprint()
+
+    first = fingerprint()
+    source.write_text("x = 2\n")
+    edited = fingerprint()
+    monkeypatch.setattr(fingerprints.metadata, "version",
+                        lambda name: "0.0" if name == "sympy" else "1")
+    other_sympy = fingerprint()
+    assert len({first, edited, other_sympy}) == 3
+    remote.fingerprint.cache_clear()
     assert shutil.which(str(DASK)), "the dask command comes with the pinned distributed"
+
+
+class _FinishedFuture:
+    """A finished task's future, as far as the engine's recording uses one."""
+
+    status = "finished"
+
+    def __init__(self, name: str) -> None:
+        self.name, self.released = name, False
+
+    def done(self) -> bool:
+        return True
+
+    def result(self):
+        return grader_failure(self.name, [], "")
+
+    def release(self) -> None:
+        self.released = True
+
+
+def test_each_future_is_released_once_its_result_is_recorded():
+    """The engine keeps no recorded future: a worker dying later cannot rerun its task."""
+    engine = DaskEngine(client=None, cluster=Cluster())
+    futures = [_FinishedFuture("a"), _FinishedFuture("b")]
+    running = {f: Submission(f.name, Path(f"{f.name}.ipynb")) for f in futures}
+    seen = []
+
+    class Recorder:
+        def record(self, result) -> None:
+            seen.append((result.submission, [f.released for f in futures]))
+
+    engine._record_finished(running, pipeline.Run(Limits(), ()), Recorder())
+    assert running == {} and all(f.released for f in futures)
+    assert seen == [("a", [False, False]), ("b", [True, False])]  # released after its record

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import zipfile
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
-from autograder import report
 from autograder.grading import intake
 from autograder.grading.intake import IntakeError, choose_notebook, collect
-from autograder.report.progress import Progress, format_seconds
-from autograder.report.results import SubmissionResult
 
 METADATA = """\
 submission_1001:
@@ -195,36 +191,3 @@ def test_content_hash_follows_the_notebook_bytes(tmp_path):
     before = sub.content_hash()
     nb.write_text('{"cells": []}')
     assert sub.content_hash() != before
-
-
-def test_gradebook_has_one_row_per_identified_student(tmp_path):
-    def record(name, score_students):
-        result = SubmissionResult(name, "ok")
-        return {"result": result, "student": score_students}
-
-    records = [
-        record("submission_1", {"submitters": [{"name": "B", "sid": "2", "email": "b@x.edu"},
-                                               {"name": "A", "sid": "1", "email": "a@x.edu"}]}),
-        record("plain", {}),  # no identifiers: not in the gradebook
-    ]
-    n = report.write_gradebook_csv(tmp_path / "gradebook.csv", records)
-    assert n == 2
-    assert (tmp_path / "gradebook.csv").read_text().splitlines() == [
-        "Name,SID,Email,Total Score", "A,1,a@x.edu,0", "B,2,b@x.edu,0"]
-
-
-def test_progress_draws_only_when_enabled():
-    quiet = io.StringIO()  # not a terminal
-    with Progress(3, stream=quiet) as p:
-        p.advance(ok=True)
-    assert quiet.getvalue() == ""
-
-    clock = iter([0.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0]).__next__
-    tty = io.StringIO()
-    p = Progress(10, stream=tty, enabled=True, clock=clock)
-    p.advance(ok=True, reused=True)
-    p.advance(ok=False)
-    line = p.line()
-    assert "2/10" in line and "1 not ok" in line and "1 unchanged" in line
-    assert "left 1m20s" in line  # 10 s for one graded submission, 8 to go
-    assert format_seconds(3725) == "1h02m"

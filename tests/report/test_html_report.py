@@ -114,7 +114,7 @@ def after_grading_page_parts():
     """Records with real answers (one student named like markup), their groups, a review item,
     a change and an overrides problem."""
     from autograder.report import answer_groups, regrade_diff, review
-    from autograder.worksheet import overrides
+    from autograder.checks import overrides
     from tests.after_grading_fixtures import records
 
     class_answers = {"ada": {"q2a_first": "k1*x1 + k2*x2 + k3*x3"},

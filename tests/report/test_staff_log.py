@@ -3,16 +3,18 @@ the student's feedback, and is not printed a second time on the TA's terminal.""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 
 import pytest
 
-from autograder import checks
+from autograder.checks import kinds
 from autograder.execution.execute import Execution
 from autograder.grading import pipeline
 from autograder.report import staff_log
-from autograder.report.results import GRADER_FAILED, Stage, Status, to_gradescope
+from autograder.report.gradescope import to_gradescope
+from autograder.report.results import GRADER_FAILED, Stage, Status
 from autograder.worksheet import Q2_QUESTIONS
 
 log = logging.getLogger("autograder.test")
@@ -30,10 +32,11 @@ def test_the_capture_keeps_this_threads_records_only():
 
 @pytest.fixture
 def broken_integer_checker(monkeypatch):
-    def broken(variable, reading):
+    def broken(variable, reading, entries):
         raise RuntimeError("bug in the grader")
 
-    monkeypatch.setitem(checks.KINDS, "integer", (checks.KINDS["integer"][0], broken))
+    integer = kinds.REGISTERED["integer"]
+    monkeypatch.setitem(kinds.REGISTERED, "integer", dataclasses.replace(integer, grade=broken))
     monkeypatch.setattr(pipeline, "_MEMO", {})
 
 

@@ -1,4 +1,4 @@
-"""The worksheet's three sources agree: worksheet.py (the truth), the catalogue of mistakes and the
+"""The worksheet's three sources agree: worksheet/__init__.py (the truth), the catalogue of mistakes and the
 master notebook. Each broken copy must be reported, naming the entry or question."""
 
 from __future__ import annotations
@@ -12,13 +12,15 @@ import pytest
 from autograder import checks, worksheet
 from autograder.student import package
 from autograder.worksheet import mistakes
+from autograder.answers import encode
 from autograder.worksheet.mistakes import Mistake
 
 MASTER = Path(__file__).resolve().parents[2] / "solutions" / "master" / "dis05.ipynb"
 
 
 def test_the_real_catalogue_is_sound():
-    assert mistakes.structural_problems(mistakes.CATALOGUE) == []
+    """(Its structure is checked when it loads; whether each entry reads, differs from the
+    reference and is not shadowed needs the checkers.)"""
     assert checks.catalogue_problems() == []
 
 
@@ -72,11 +74,11 @@ def _edit(tmp_path: Path, change) -> Path:
 
 MASTER_EDITS = {
     "points differ": (lambda s: s.replace("name: q2c\npoints: 2", "name: q2c\npoints: 5"),
-                      "q2c: the notebook says 5 points, worksheet.py 2"),
+                      "q2c: the notebook says 5 points, worksheet/__init__.py 2"),
     "question missing": (lambda s: s.replace("name: q2i\n", "name: q2x\n"),
                          "q2i: no '# BEGIN QUESTION' cell named q2i"),
     "unknown question": (lambda s: s.replace("name: q2i\n", "name: q2x\n"),
-                         "q2x: a question of the notebook that worksheet.py does not know"),
+                         "q2x: a question of the notebook that worksheet/__init__.py does not know"),
     "check of another question": (lambda s: s.replace('check_question("q2b", env)',
                                                       'check_question("q2a", env)'),
                                   'q2b: its tests cell does not call check_question("q2b", env)'),
@@ -98,9 +100,19 @@ def test_assign_refuses_a_master_that_disagrees(tmp_path):
 
 
 def test_points_come_from_the_worksheet():
-    """Totals are computed from worksheet.py everywhere; a changed weight changes them."""
-    q = worksheet.question("q2c")
-    heavier = replace(q, variables=tuple(replace(v, points=v.points * 2) for v in q.variables))
-    assert heavier.points == 2 * q.points
-    assert sum(x.points for x in worksheet.QUESTIONS) == sum(
-        v.points for v in map(worksheet.variable, worksheet.answer_variables()))
+    """A graded submission's maxima come from the run's worksheet questions: a changed weight
+    changes them (and the score of a right answer with it)."""
+    from autograder.grading import pipeline
+    from autograder.report.results import Status, SubmissionResult
+
+    run = pipeline.prepare_run(grade_q1=False)
+    heavier = tuple(replace(q, variables=tuple(replace(v, points=v.points * 2)
+                                               for v in q.variables)) if q.id == "q2c" else q
+                    for q in run.questions)
+    answers = {"q2c_K": worksheet.variable("q2c_K").expected}
+    plain = {name: encode(value) for name, value in answers.items()}
+    scores = [SubmissionResult("s", Status.OK, pipeline.check_answers(plain, r, {}))
+              for r in (run, replace(run, questions=heavier))]
+    added = worksheet.question("q2c").points
+    assert scores[1].max_score == scores[0].max_score + added
+    assert scores[1].question_scores()["q2c"] == 2 * scores[0].question_scores()["q2c"] == 2 * added

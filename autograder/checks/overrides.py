@@ -1,0 +1,301 @@
+"""Course staff's overrides: a reviewed YAML file that settles answer groups.
+
+Each entry names an answer variable, an answer as a student wrote it, the credit (a fraction of
+the variable's points, 0 to 1) and the message students read::
+
+    - variable: q2a_first
+      answer: "x1*k1 + k2*x2 + k3*x3"
+      credit: 1
+      message: "Correct (accepted after review)."
+
+An entry applies to every answer equivalent to its own, by the variable's checker
+(``checks.equivalence``), in ``make grade`` and in the Gradescope zip alike (the file travels in
+the zip). An entry with ``match: text`` applies instead to the answers written exactly as its own
+(whitespace normalised): the way to settle an answer the checker cannot read (LaTeX, a typo).
+``load`` validates the file and reports each problem with its line: an unknown variable, an
+answer the checker cannot read (without ``match: text``), a credit outside [0, 1], a missing
+message, and the placeholders of an offered entry (``entry_text``) left unedited. An entry that
+matches nobody is reported after a class run (``unmatched``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autograder.checks.common import Unreadable
+from autograder.checks.equivalence import CANONICAL, quick_key, read, same
+from autograder.checks.kinds import REGISTERED
+from autograder.report.results import CheckResult, Stage
+from autograder.settings import OVERRIDES_FILE as DEFAULT_FILE
+from autograder.worksheet import QUESTIONS, Variable
+
+FIELDS = ("variable", "answer", "credit", "message")
+OPTIONAL = ("match",)
+BY_TEXT = "text"  # ``match: text``: the answer's exact text, not its meaning
+#: What an offered entry says until the TA edits it (``load`` refuses both, with the line).
+CREDIT_PLACEHOLDER = "null  # SET: 0 to 1, a fraction of the points"
+MESSAGE_PLACEHOLDER = "WRITE the message the students of this group read"
+
+
+@dataclass(frozen=True)
+class Override:
+    """One validated entry. ``id`` names it in results ("override:overrides.yaml:12")."""
+
+    variable: str
+    answer: Any
+    credit: float
+    message: str
+    line: int
+    file: str = DEFAULT_FILE
+    by_text: bool = False  # ``match: text``
+
+    @property
+    def id(self) -> str:
+        return f"override:{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem with the overrides file, at a line (from 1; 0 for the whole file)."""
+
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """The validated entries, with the readings used to match them, and the file's problems."""
+
+    entries: tuple[Override, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    path: str = ""
+    text: str = ""  # the file's text: part of the grader's version (a change regrades)
+
+    def for_variable(self, name: str) -> tuple[Override, ...]:
+        return tuple(o for o in self.entries if o.variable == name)
+
+
+NONE = Overrides()
+
+
+def _variables() -> dict[str, Variable]:
+    return {v.name: v for q in QUESTIONS for v in q.variables}
+
+
+def load(path: str | Path | None) -> Overrides:
+    """Read and validate the overrides file; none named ("" or None) or a missing file is no
+    overrides (no problem)."""
+    if not path:
+        return NONE
+    path = Path(path)
+    if not path.is_file():
+        return Overrides(path=str(path))
+    text = path.read_text(encoding="utf-8")
+    entries, problems = parse(text, file=path.name)
+    return Overrides(entries, problems, str(path), text)
+
+
+def parse(text: str, *, file: str = DEFAULT_FILE) -> tuple[tuple[Override, ...], tuple[Problem, ...]]:
+    """Validated entries and problems (with lines) of the overrides file's text."""
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return (), (Problem(mark.line + 1 if mark else 0, f"not valid YAML: {exc}"),)
+    if root is None:
+        return (), ()
+    if not isinstance(data, list):
+        return (), (Problem(root.start_mark.line + 1,
+                            "the file must be a list of entries (each starting with '- ')"),)
+    entries, problems = [], []
+    for node, item in zip(root.value, data):
+        line = node.start_mark.line + 1
+        entry, why = _entry(item, line, file)
+        if not why:
+            earlier = _same_answer(entry, entries)
+            if earlier is not None:
+                why = (f"the same answer (by the checker) as the entry on line {earlier.line}; "
+                       f"only one entry may settle a group")
+        if why:
+            problems.append(Problem(line, why))
+        else:
+            entries.append(entry)
+    return tuple(entries), tuple(problems)
+
+
+def _same_answer(entry: Override, entries: list[Override]) -> Override | None:
+    """An earlier entry whose answer is equivalent to ``entry``'s (or, by text, written the
+    same), if any."""
+    if entry.by_text:
+        return next((e for e in entries if e.variable == entry.variable and e.by_text
+                     and text_key(e.answer) == text_key(entry.answer)), None)
+    variable = _variables()[entry.variable]
+    found = match(variable, entry.answer, Overrides(tuple(e for e in entries
+                                                           if e.variable == entry.variable)))
+    return found[0] if found else None
+
+
+def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:
+
+    if not isinstance(item, dict):
+        return None, f"an entry must have the fields {', '.join(FIELDS)}"
+    missing = [f for f in FIELDS if f not in item]
+    unknown = sorted(set(map(str, item)) - set(FIELDS) - set(OPTIONAL))
+    if missing or unknown:
+        return None, (f"missing {', '.join(missing)}" if missing else
+                      f"unknown field(s) {', '.join(unknown)}; the fields are "
+                      f"{', '.join(FIELDS)} (and optionally match: text)")
+    variable = _variables().get(str(item["variable"]))
+    if variable is None:
+        return None, f"unknown variable {item['variable']!r}"
+    if variable.kind not in REGISTERED:
+        return None, f"{variable.name} is checked by running code; it cannot be overridden here"
+    why = _credit_and_message_problem(item["credit"], item["message"])
+    if why:
+        return None, why
+    by_text = "match" in item
+    if by_text and item["match"] != BY_TEXT:
+        return None, f"match {item['match']!r}: the only choice is match: {BY_TEXT}"
+    if not by_text:
+        try:
+            read(variable, item["answer"])
+        except Unreadable as exc:
+            return None, (f"the answer {item['answer']!r} cannot be read: {exc.message} (to "
+                          f"settle answers written exactly so, add the line `match: {BY_TEXT}`)")
+    return Override(variable.name, item["answer"], float(item["credit"]),
+                    item["message"].strip(), line, file, by_text), ""
+
+
+def _credit_and_message_problem(credit: Any, message: Any) -> str:
+    """Why the credit or the message cannot be used ("" when both can)."""
+    if credit is None:
+        return "the credit is not set yet: choose a number from 0 to 1 (a fraction of the points)"
+    if isinstance(credit, bool) or not isinstance(credit, (int, float)) or not 0 <= credit <= 1:
+        return f"credit {credit!r} is not a number from 0 to 1 (a fraction of the points)"
+    if not isinstance(message, str) or not message.strip():
+        return "the message must be a non-empty text"
+    if message.strip() == MESSAGE_PLACEHOLDER:
+        return "the message is still the placeholder: write what the students read"
+    return ""
+
+
+# --- applying ----------------------------------------------------------------------------------
+
+_READINGS: dict = {}
+
+
+def match(variable: Variable, value: Any, overrides: Overrides):
+    """The first entry whose answer is equivalent to ``value`` (or, with ``match: text``, written
+    the same), and the value's ``Reading`` (None for a match by text); None when none is."""
+
+    entries = overrides.for_variable(variable.name)
+    if not entries:
+        return None
+    written = text_key(value)
+    for entry in entries:
+        if entry.by_text and text_key(entry.answer) == written:
+            return entry, None
+    entries = [e for e in entries if not e.by_text]
+    if not entries:
+        return None
+    try:
+        reading = read(variable, value)
+    except Unreadable:
+        return None
+    key = quick_key(variable, reading)
+    for entry in entries:
+        cached = (entry.id, variable.name, repr(entry.answer))
+        if cached not in _READINGS:
+            theirs = read(variable, entry.answer)
+            _READINGS[cached] = (theirs, quick_key(variable, theirs))
+        theirs, their_key = _READINGS[cached]
+        canonical = key.startswith(CANONICAL) and their_key.startswith(CANONICAL)
+        if key == their_key or (not canonical and same(variable, reading, theirs)):
+            return entry, reading
+    return None
+
+
+def apply(variable: Variable, value: Any, result: CheckResult, overrides: Overrides) -> CheckResult:
+    """``result``, or the override's verdict when an entry matches the answer."""
+    found = match(variable, value, overrides)
+    if found is None:
+        return result
+    entry, reading = found
+    if reading is None:  # matched by its text: nothing was read
+        return CheckResult(variable.name, round(entry.credit * variable.points, 6),
+                           variable.points,
+                           ("Your answer, as written: ", text_key(value),
+                            f". {entry.message}"),
+                           stage=Stage.OVERRIDE, mistake=entry.id, hidden=variable.hidden)
+    return CheckResult(variable.name, round(entry.credit * variable.points, 6), variable.points,
+                       entry.message, stage=Stage.OVERRIDE, mistake=entry.id,
+                       hidden=variable.hidden, reading=reading.code, reading_label=reading.label,
+                       notes=reading.notes)
+
+
+def text_key(value: Any) -> str:
+    """An answer's text as an entry with ``match: text`` compares it: strings with their
+    whitespace normalised (one space), anything else (a list of rows) as JSON of such."""
+    written = as_written(value)
+    if isinstance(written, str):
+        return " ".join(written.split())
+    return json.dumps(_normalised(written), sort_keys=True, ensure_ascii=False)
+
+
+def _normalised(value: Any) -> Any:
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, list):
+        return [_normalised(v) for v in value]
+    return value
+
+
+def as_written(value: Any) -> Any:
+    """A decoded answer as YAML-safe data (text, numbers, lists of them), as the student wrote
+    it: an unsupported value is its text (``repr``), an array its rows."""
+    from autograder import answers
+
+    if isinstance(value, answers.Array):
+        return as_written(value.rows)
+    if isinstance(value, (list, tuple)):
+        return [as_written(v) for v in value]
+    if isinstance(value, frozenset):
+        return sorted((as_written(v) for v in value), key=repr)
+    if isinstance(value, answers.Unsupported):
+        return value.text or value.type_name
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (bool, int, float)) or value is None:
+        return value
+    return repr(value)
+
+
+def entry_head(variable: str, answer: Any, *, by_text: bool = False) -> str:
+    """An entry's first lines: the variable, the answer (as JSON, which YAML reads as it is)
+    and, for an answer matched by its text, ``match: text``. The review page appends the credit
+    and message lines the TA chose, exactly as ``entry_text`` writes them."""
+    match_line = f"  match: {BY_TEXT}  # its exact text (this answer cannot be read)\n" \
+        if by_text else ""
+    return (f"- variable: {variable}\n  answer: {json.dumps(answer, ensure_ascii=False)}\n"
+            f"{match_line}")
+
+
+def entry_text(variable: str, answer: Any, credit: float | None = None, message: str | None = None,
+               *, by_text: bool = False) -> str:
+    """The YAML entry that settles a group. Without a credit or a message it carries
+    placeholders that ``load`` refuses until the TA replaces them."""
+    credit_text = CREDIT_PLACEHOLDER if credit is None else f"{credit:g}"
+    return (entry_head(variable, answer, by_text=by_text) + f"  credit: {credit_text}\n"
+            f"  message: {json.dumps(message or MESSAGE_PLACEHOLDER, ensure_ascii=False)}")
+
+
+def unmatched(overrides: Overrides, used: set[str]) -> list[Problem]:
+    """The entries no answer matched (``used``: the override ids seen in the results)."""
+    return [Problem(o.line, f"the entry for {o.variable} ({o.answer!r}) matches nobody")
+            for o in overrides.entries if o.id not in used]
