@@ -171,10 +171,15 @@ def cmd_assign(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch_cifar(args: argparse.Namespace) -> int:
-    from autograder.q1 import cifar
+    from autograder.q1.cifar import DataError
+    from autograder.q1.fetch import fetch_cifar
 
-    path = cifar.download_cifar(args.data_dir)
-    print(f"CIFAR-10 verified and cached in {path}")
+    try:
+        path, what = fetch_cifar(args.source, args.data_dir)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{what}; cached in {path}")
     return 0
 
 
@@ -207,8 +212,13 @@ def build_parser() -> argparse.ArgumentParser:
     assign.add_argument("--root", default=".", help="repository root")
     assign.set_defaults(func=cmd_assign)
 
-    fetch = sub.add_parser("fetch-cifar", help="download and verify CIFAR-10 once")
-    fetch.add_argument("--data-dir")
+    fetch = sub.add_parser("fetch-cifar", help="download and verify CIFAR-10 once, or import a "
+                           "copy (--from: the official archive, a URL, or an image folder, "
+                           ".tar.gz or .zip with train/<class>/ and test/<class>/)")
+    fetch.add_argument("--data-dir", help="the data cache (default $DIS05_DATA_DIR, else "
+                       "~/.cache/dis05)")
+    fetch.add_argument("--from", dest="source", default=None,
+                       help="a URL or local path instead of the official download")
     fetch.set_defaults(func=cmd_fetch_cifar)
     return parser
 

@@ -450,13 +450,16 @@ def training_context(prepared: Prepared, report: dict, seconds: float) -> str:
     estimate = (" These CIFAR-10 settings are estimates, not yet measured on the grading "
                 "machine." if b.estimate else "")
     needed = "beats the MLP" if b.margin <= 0 else f"beats the MLP by more than {b.margin:.0%}"
-    return (f"The grader trained your classes itself on {prepared.data_note}: Adam "
-            f"lr {b.lr:g}, batch {b.batch_size}, {b.epochs} epochs on {b.n_train:,} images, "
+    rate = (f"a one-cycle learning rate up to {b.lr:g}" if b.schedule == "onecycle"
+            else f"lr {b.lr:g}")
+    return (f"The grader trained your classes itself on {prepared.data_note}: Adam with "
+            f"{rate}, batch {b.batch_size}, {b.epochs} epochs on {b.n_train:,} images, "
             f"tested on the same {len(labels):,} other images; device "
             f"{report.get('device', '?')}, {seconds:.1f} s. Needed: CNN accuracy >= "
             f"{b.floor:.0%}, an MLP that learns (>= {b.mlp_floor:.0%}), and a "
             f"{prepared.config.confidence:.0%} interval of CNN - MLP that lies wholly above "
-            f"{b.margin * 100:g} points (the CNN {needed} beyond chance).{estimate}")
+            f"{b.margin * 100:g} points (the CNN {needed} beyond chance)."
+            f"{' ' + b.rationale if b.rationale else ''}{estimate}")
 
 
 def check_training(rec: dict, report: dict, outputs: Path, prepared: Prepared) -> CheckResult:
@@ -482,6 +485,12 @@ def check_training(rec: dict, report: dict, outputs: Path, prepared: Prepared) -
                        f"among its modules, and no convolution ran), so it is not a CNN; the "
                        f"question compares convolution with a fully connected network. "
                        f"Accuracies: {shown}. {context}{habits}", mistake="cnn_no_conv")
+    if rec.get("max_kernel") == 1:
+        return _result("CNN", credit.no_conv, f"Every convolution in your CNN is 1x1: it mixes "
+                       f"the colours of each pixel but never neighbouring pixels, so it shares "
+                       f"no spatial pattern and is a fully connected network on the image with a "
+                       f"colour mix in front, not a CNN. Use kernels of at least 3x3. "
+                       f"CNN {cnn:.1%}. {context}{habits}", mistake="cnn_pointwise_conv")
     floor_ok = cnn >= b.floor
     if mlp_pred is None:
         return _result("CNN", credit.floor_only if floor_ok else 0.0, f"CNN {cnn:.1%}, MLP n/a. "
@@ -521,7 +530,8 @@ def summary(report: dict[str, Any] | None, prepared: Prepared | None = None) -> 
         return "Q1 probe: no report"
     parts = []
     if prepared is not None:
-        parts.append(f"dataset={prepared.dataset} profile={prepared.profile}"
+        parts.append(f"dataset={prepared.dataset} ({prepared.source or '?'}) "
+                     f"profile={prepared.profile}"
                      + (" budget=ESTIMATE (not measured on this machine)"
                         if prepared.budget.estimate else " budget=measured"))
     parts += [f"device={report.get('device')}", f"seconds={report.get('seconds')}"]

@@ -69,6 +69,7 @@ def prepare_run(*, limits: Limits = Limits(), grade_q1: bool = True, workdir: Pa
     from autograder import q1
 
     prepared = q1.prepare_q1(Path(workdir) / "q1-inputs", data_dir=data_dir)
+    notes += q1.data_notes(prepared)
     return Run(limits, worksheet.QUESTIONS, prepared, probe_seconds=q1.probe_seconds(prepared),
                notes=notes)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.q1 import cifar, synthetic
+from autograder.q1 import cifar, images, synthetic
 from autograder.q1.probe import pick_device, reference_translate
 from autograder.settings.q1 import Budget, Q1Config
 
@@ -42,16 +42,21 @@ class Prepared:
     translate_cases: tuple[tuple[str, int, int], ...]
     translate_inputs: dict[str, np.ndarray]  # kept here: the inputs directory is not trusted
     steps: tuple[str, ...]
+    source: str = ""
+    """what the images are (``Dataset.source``), named in the staff log"""
 
     def translate_input(self, key: str) -> np.ndarray:
         return self.translate_inputs[key]
 
 
 def load_dataset(data_dir: str | os.PathLike | None = None) -> tuple[cifar.Dataset, str]:
-    """Real CIFAR-10 if the cache has it, else the generated set; and a sentence saying which."""
+    """Real CIFAR-10 if the cache has it (the official archive, else a copy imported from
+    images), else the generated set; and a sentence saying which."""
     root = cifar.data_dir(data_dir)
     if cifar.cifar_present(root):
-        return cifar.load_cifar(root), f"real CIFAR-10 (from {root})"
+        return cifar.load_cifar(root), f"real CIFAR-10 (the official archive, from {root})"
+    if images.images_present(root):
+        return images.load_images(root), f"real {images.SOURCE_NAME} (from {root})"
     ds = synthetic.load(synthetic.ensure(root))
     return ds, ("the generated offline dataset (real CIFAR-10 is not in the grader's cache): "
                 "10 classes of small colour patterns at random positions over noise")
@@ -135,6 +140,7 @@ def prepare_q1(
         "epochs": budget.epochs,
         "batch_size": budget.batch_size,
         "lr": budget.lr,
+        "schedule": budget.schedule,
         "eval_batch": budget.eval_batch,
         "train_seconds": budget.train_seconds,
         "give_up": budget.give_up_factor,
@@ -152,7 +158,8 @@ def prepare_q1(
     return Prepared(inputs=inputs, dataset=dataset.name, data_note=data_note, profile=profile,
                     device=device, budget=budget, config=config,
                     test_labels=dataset.test_y[test].copy(), translate_cases=cases,
-                    translate_inputs=translate_inputs, steps=tuple(steps))
+                    translate_inputs=translate_inputs, steps=tuple(steps),
+                    source=dataset.source or dataset.name)
 
 
 def expected_translate(prepared: Prepared, case: tuple[str, int, int]) -> np.ndarray:

@@ -277,6 +277,8 @@ class _Spy(TorchFunctionMode):
         self.kinds: dict[str, str] = {}  # kind -> the first torch function of that kind
         self.cuda_requests = 0
         self.conv_extent = 0  # sum over convolutions run of each kernel's radius (dilated)
+        self.max_kernel = 0  # the largest spatial kernel size of any convolution run
+        self.kernel_unknown = False  # a convolution ran whose weight could not be read
 
     @property
     def seen(self) -> bool:
@@ -291,6 +293,11 @@ class _Spy(TorchFunctionMode):
             self.kinds.setdefault(kind, name)
         if kind in ("conv", "strided_conv"):
             self.conv_extent += _kernel_radius(name, args, kwargs)
+            weight = kwargs.get("weight", args[1] if len(args) > 1 else None)
+            if isinstance(weight, torch.Tensor) and weight.dim() >= 3:
+                self.max_kernel = max(self.max_kernel, *weight.shape[2:])
+            else:
+                self.kernel_unknown = True
         if self.device is not None:
             if name in CUDA_NAMES and args and isinstance(args[0], torch.Tensor):
                 self.cuda_requests += 1
@@ -625,13 +632,26 @@ def train_one(namespace: dict, name: str, data: dict, outputs: Path, cfg: dict) 
     np.save(outputs / f"pred_{name}.npy", torch.cat(preds).numpy().astype(np.int64))
     return {**facts, **loop, "device": device.type, "conv_ran": spy.seen,
             "ops": sorted(spy.kinds), "cuda_requests": spy.cuda_requests,
+            "max_kernel": None if spy.kernel_unknown else spy.max_kernel,
             "probabilities": probabilities,
             "eval_seconds": round(time.perf_counter() - start, 3)}
 
 
+def _schedule(optimizer, cfg: dict, total: int):
+    """The learning-rate schedule named in the config: None for a constant rate, or one cycle
+    (warm up to ``lr`` over the first 30% of the steps, then anneal), stepped once per batch."""
+    name = cfg.get("schedule", "constant")
+    if name == "constant":
+        return None
+    if name == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg["lr"],
+                                                   total_steps=max(total, 2))
+    raise ValueError(f"unknown learning-rate schedule {name!r}")
+
+
 def _train_loop(name: str, model: nn.Module, data: dict, cfg: dict, spy: _Spy, loss_fn) -> dict:
-    """The grader's training loop (Adam, seeded order). Stops at the time cap, or at once when
-    the first steps project a time far beyond it. On a CPU the cap counts this process's CPU
+    """The grader's training loop (Adam, seeded order, the configured schedule). Stops at the
+    time cap, or at once when the first steps project a time far beyond it. On a CPU the cap counts this process's CPU
     seconds (the thread count is fixed), so a machine loaded by other work fails no one; on a
     GPU it counts wall-clock seconds."""
     clock = time.process_time if data["device"].type == "cpu" else time.perf_counter
@@ -643,6 +663,7 @@ def _train_loop(name: str, model: nn.Module, data: dict, cfg: dict, spy: _Spy, l
     n, bs = len(xs), cfg["batch_size"]
     steps_per_epoch = -(-n // bs)
     total = steps_per_epoch * cfg["epochs"]
+    schedule = _schedule(optimizer, cfg, total)
     steps, losses, stopped, projected = 0, [], False, None
     _sync(device)
     start, started = time.perf_counter(), clock()
@@ -659,6 +680,8 @@ def _train_loop(name: str, model: nn.Module, data: dict, cfg: dict, spy: _Spy, l
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if schedule is not None:
+                schedule.step()
             elapsed = clock() - started
             if steps == 10 and elapsed / steps * total > cfg["train_seconds"] * cfg["give_up"]:
                 projected, stopped = elapsed / steps * total, True
