@@ -606,8 +606,12 @@ def inspect_one(namespace: dict, name: str, cfg: dict) -> dict:
     spy = _Spy(torch.device("cpu"))
     x = image_input(cfg.get("image_size", 32), cfg["seed"])
     _, facts, probabilities = build_classifier(namespace, name, x, cfg, spy)
-    return {**facts, "conv_ran": spy.seen, "ops": sorted(spy.kinds),
-            "cuda_requests": spy.cuda_requests, "probabilities": probabilities}
+    return {**facts, **spy_facts(spy), "probabilities": probabilities}
+
+
+def spy_facts(spy: _Spy) -> dict:
+    """What the spy saw of a classifier, for the checks (``train_one`` and ``inspect_one``)."""
+    return {"conv_ran": spy.seen, "ops": sorted(spy.kinds), "cuda_requests": spy.cuda_requests}
 
 
 def train_one(namespace: dict, name: str, data: dict, outputs: Path, cfg: dict) -> dict:
@@ -643,8 +647,7 @@ def train_one(namespace: dict, name: str, data: dict, outputs: Path, cfg: dict) 
             preds.append(logits.argmax(1).cpu())
     _sync(device)
     np.save(outputs / f"pred_{name}.npy", torch.cat(preds).numpy().astype(np.int64))
-    return {**facts, **loop, "device": device.type, "conv_ran": spy.seen,
-            "ops": sorted(spy.kinds), "cuda_requests": spy.cuda_requests,
+    return {**facts, **loop, **spy_facts(spy), "device": device.type,
             "probabilities": probabilities,
             "eval_seconds": round(time.perf_counter() - start, 3)}
 
