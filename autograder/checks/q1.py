@@ -4,6 +4,9 @@
 arrays loaded without pickle), compares with the reference translate and the test labels kept
 in ``prepared``, and returns one ``CheckResult`` per program variable of Q1: translate,
 EquivariantNet, PixelMLP and CNN (CNN's check also covers the class MLP it is compared with).
+The same functions give ``grader.check``'s verdicts in the student's kernel
+(``student/q1.py``); there q1b is checked before training (``check_before_training``: what
+``check_training`` decides whatever the accuracies, in the same words).
 
 q1b credit (fractions of CNN's points, ``config.Credit``). "Clearly wins" is the paired exact
 comparison of ``checks/q1_decision.py`` on the same test images: the interval of CNN - MLP at

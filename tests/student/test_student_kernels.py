@@ -9,7 +9,8 @@ Three kernels (nbclient, as Jupyter runs a notebook):
             there as on DataHub;
   venv      the project's venv.
 In each, the reference answers pass every Q2 check, known wrong answers get the same messages as
-`make grade`, and no cell raises. The one change to the notebook: the training cell uses its small
+`make grade`, and no cell raises. Wrong Q1 code loses in the Q1 checks the marks `make grade`
+takes, in its words; without torch each Q1 check says once how to get it. The one change to the notebook: the training cell uses its small
 random stand-in instead of downloading CIFAR-10 (CI has no internet).
 """
 
