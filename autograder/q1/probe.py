@@ -587,6 +587,41 @@ def _loss_function(probabilities: bool):
     return lambda p, y: nll(torch.log(p.clamp_min(1e-12)), y)
 
 
+def build_classifier(namespace: dict, name: str, x: torch.Tensor, cfg: dict,
+                     spy: _Spy) -> tuple[nn.Module, dict, bool]:
+    """The student's class ``name`` built as the grader builds it before training, with what
+    needs no training checked: it builds without arguments, has trainable parameters under the
+    cap, and maps the two images ``x`` to (2, 10) in eval mode. Returns the model, its structure
+    and whether it returns probabilities rather than logits."""
+    model = _instantiate(namespace, name, cfg["seed"], spy)
+    facts = _structure(model)
+    if facts["params"] > cfg["max_params"]:
+        raise StudentError(f"`{name}` has {facts['params']:,} trainable parameters, more than "
+                           f"the {cfg['max_params']:,} the grader trains: make it smaller")
+    if facts["params"] == 0:
+        raise StudentError(f"`{name}` has no trainable parameters")
+    model.eval()
+    with torch.no_grad():
+        out = _check_output(name, model, x, spy)
+    return model, facts, returns_probabilities(out)
+
+
+def inspect_one(namespace: dict, name: str, cfg: dict) -> dict:
+    """q1b before training (``grader.check`` in the student's kernel): ``build_classifier`` on
+    seeded images, with the facts ``train_one`` reports (convolutions and pooling that ran,
+    CUDA requests, probabilities)."""
+    spy = _Spy(torch.device("cpu"))
+    x = image_input(cfg.get("image_size", 32), cfg["seed"])
+    _, facts, probabilities = build_classifier(namespace, name, x, cfg, spy)
+    return {**facts, **spy_facts(spy), "probabilities": probabilities}
+
+
+def spy_facts(spy: _Spy) -> dict:
+    """What the spy saw of a classifier, for the checks (``train_one`` and ``inspect_one``)."""
+    return {"conv_ran": spy.seen, "ops": sorted(spy.kinds), "cuda_requests": spy.cuda_requests,
+            "max_kernel": None if spy.kernel_unknown else spy.max_kernel}
+
+
 def train_one(namespace: dict, name: str, data: dict, outputs: Path, cfg: dict) -> dict:
     """Train the student's class ``name`` with the grader's recipe; save test predictions.
 
@@ -595,20 +630,10 @@ def train_one(namespace: dict, name: str, data: dict, outputs: Path, cfg: dict) 
     softmax probabilities instead of logits (trained with the equivalent loss, counted)."""
     device = data["device"]
     spy = _Spy(device)
-    model = _instantiate(namespace, name, cfg["seed"], spy)
-    facts = _structure(model)
-    if facts["params"] > cfg["max_params"]:
-        raise StudentError(f"`{name}` has {facts['params']:,} trainable parameters, more than "
-                           f"the {cfg['max_params']:,} the grader trains: make it smaller")
-    if facts["params"] == 0:
-        raise StudentError(f"`{name}` has no trainable parameters")
     mean, std = data["mean"].to(device), data["std"].to(device)
     train_x, test_x = data["train_x"], data["test_x"]
-
-    model.eval()
-    with torch.no_grad():
-        out = _check_output(name, model, _normalise(train_x[:2], mean.cpu(), std.cpu()), spy)
-    probabilities = returns_probabilities(out)
+    model, facts, probabilities = build_classifier(
+        namespace, name, _normalise(train_x[:2], mean.cpu(), std.cpu()), cfg, spy)
     try:
         model.to(device)
     except (Exception, SystemExit) as exc:
@@ -630,9 +655,7 @@ def train_one(namespace: dict, name: str, data: dict, outputs: Path, cfg: dict) 
             preds.append(logits.argmax(1).cpu())
     _sync(device)
     np.save(outputs / f"pred_{name}.npy", torch.cat(preds).numpy().astype(np.int64))
-    return {**facts, **loop, "device": device.type, "conv_ran": spy.seen,
-            "ops": sorted(spy.kinds), "cuda_requests": spy.cuda_requests,
-            "max_kernel": None if spy.kernel_unknown else spy.max_kernel,
+    return {**facts, **loop, **spy_facts(spy), "device": device.type,
             "probabilities": probabilities,
             "eval_seconds": round(time.perf_counter() - start, 3)}
 
@@ -736,6 +759,10 @@ def probe(namespace: dict, inputs: Path, outputs: Path) -> None:
         for name in ("EquivariantNet", "PixelMLP"):
             if name in steps:
                 report[name] = _guard(probe_equivariance, namespace, name, inputs, outputs, cfg)
+                save()
+        if "inspect" in steps:
+            for name in ("CNN", "MLP"):
+                report[name] = _guard(inspect_one, namespace, name, cfg)
                 save()
         if "train" in steps:
             data = _training_data(inputs, cfg)
