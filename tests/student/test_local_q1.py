@@ -144,7 +144,8 @@ def test_the_recipe_shown_is_the_one_in_the_settings(monkeypatch):
                      n_test=678, floor=0.61, train_seconds=99.0)
     monkeypatch.setitem(q1_settings.BUDGETS, q1.GRADED_WITH, budget)
     message = local("q1b", fx.namespace())["CNN"].message
-    for shown in ("12,345 images", "7 epochs", "lr 0.0042", "batch 48", "678 other images",
+    rate = "learning rate up to 0.0042" if budget.schedule == "onecycle" else "lr 0.0042"
+    for shown in ("12,345 images", "7 epochs", rate, "batch 48", "678 other images",
                   ">= 61%", "up to 99 s per model"):
         assert shown in message, (shown, message)
 
