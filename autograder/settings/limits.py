@@ -55,7 +55,13 @@ class Limits:
     """interpreter for the student's code ("" = the grader's own); as root it must be runnable
     by an unprivileged user, or the submission runs as root (the log then says so)"""
     isolate_network: bool = True
-    """cut the student's network (a new network namespace) where the grader can (root)"""
+    """cut the student's network (a new network namespace) where the grader can (root, or a
+    user namespace)"""
+    private_view: bool = True
+    """give each submission a private view of the file system where the kernel allows it (as
+    root a mount namespace, else a user namespace): its own folder, the interpreter and the
+    system's folders, an empty /tmp; nothing of the grader, OUT or other submissions. False:
+    only its own uid (as root), the fallback used where namespaces are not permitted"""
     min_run_seconds: float = 5.0
     """a (re)run with less than this left of ``total`` is not started (the interpreter alone
     needs a few seconds)"""
