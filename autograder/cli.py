@@ -16,6 +16,7 @@ from autograder.grading import intake, pipeline, session
 from autograder.grading.dask_engine import EngineError
 from autograder.grading.session import problem_lines as _problem_lines
 from autograder.report import regrade_diff
+from autograder.report.notices import Topic
 from autograder.report.results import Status, SubmissionResult, grader_failure, to_gradescope
 from autograder.report.staff_log import configure_console
 from autograder.settings.limits import Cluster, Limits, Machine
@@ -59,7 +60,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
             on_wait=lambda: bar and bar.draw(),
             on_engine=lambda scheduler, slots: print(
                 f"grading on the Dask cluster at {scheduler} ({slots} worker threads)", flush=True),
-            on_note=lambda note: print(f"note: {note}", file=sys.stderr, flush=True))
+            on_notice=_print_notice)
     except KeyboardInterrupt:
         print(f"interrupted: finished submissions are kept in {out}; rerun the same command "
               f"to grade the rest", file=sys.stderr)
@@ -72,6 +73,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
         if bar:
             bar.close()
     done = graded.done
+    for notice in done.notices:  # learned while grading (the start's were printed then)
+        _print_notice(notice)
     failed = sum(r.status is not Status.OK for r in done.results)
     print(f"{len(done.results)} submissions ({len(done.graded)} graded, of which "
           f"{len(done.checked_only)} from cached runs; {len(done.reused)} unchanged) in "
@@ -88,6 +91,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
           f"{out / 'changes.csv'}, {out / 'answer_groups.csv'}, {out / 'review.csv'} and "
           f"{out}/<submission>/feedback.md")
     return 0
+
+
+def _print_notice(notice) -> None:
+    """A notice for staff (``report/notices.py``), printed once; report.html shows it too."""
+    print(f"warning: {notice.line()}", file=sys.stderr, flush=True)
 
 
 def _line(result: SubmissionResult) -> str:
@@ -121,7 +129,9 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
                 result = pipeline.nothing_to_run("submission", problem, run)
             else:
                 result = pipeline.grade_submission(notebook, run, name="submission")
-            result.log = "".join(f"[grader] {n}\n" for n in run.notes) + result.log
+            # one submission per container: the sandbox's own note says when it ran unprotected
+            shown = [n for n in run.notices if n.topic is not Topic.ISOLATION]
+            result.log = "".join(f"[grader] {n.line()}\n" for n in shown) + result.log
             if found.problems:
                 result.log += "\n[grader] overrides file problems (entries left out):\n" + \
                     "\n".join(_problem_lines(found, found.problems))

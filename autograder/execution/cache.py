@@ -52,6 +52,7 @@ def execution_fingerprint(run) -> str:
     for name, path in execution_sources().items():
         digest.update(name.encode() + b"\0" + path.read_bytes())
     digest.update(repr(run.limits).encode())
+    digest.update(repr(run.isolation and run.isolation.level).encode())  # unisolated: may steal
     names = [v.name for q in run.questions for v in q.variables if v.kind != "program"]
     digest.update(repr(names).encode())
     if run.q1 is not None:

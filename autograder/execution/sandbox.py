@@ -220,7 +220,8 @@ class Sandbox:
         self.python = python
         self.imports = imports
         self.isolation = isolation or isolation_for(python, imports, private_view=private_view)
-        self.notes: list[str] = [n for n in [self.isolation.staff_note()] if n]
+        # the staff log says when the grader's files were exposed (a run's notices say more)
+        self.notes = [self.isolation.staff_note()] if self.isolation.level is Level.NONE else []
         self._slot_file = None
         self.uid = self.gid = None
         if os.geteuid() == 0 and self.isolation.level is not Level.NONE:
@@ -761,7 +762,8 @@ def _bind(libc, new: str, source: str, target: str, *, writable: bool) -> None:
 
 
 def _devices(libc, new: str, shm_mb: int) -> None:
-    """A private /dev: the usual character devices, the GPU's, and an empty /dev/shm."""
+    """A private /dev: the usual character devices, the GPU's, its own terminals and an empty
+    /dev/shm."""
     dev = new + "/dev"
     os.mkdir(dev)
     _mount(libc, "tmpfs", dev, "tmpfs", MS_NOSUID, "mode=0755,size=64k")
@@ -773,7 +775,10 @@ def _devices(libc, new: str, shm_mb: int) -> None:
     os.mkdir(dev + "/shm")
     _mount(libc, "tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV,
            f"mode=1777,size={max(1, shm_mb)}m")
-    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+    os.mkdir(dev + "/pts")  # terminals of its own (IPython's `!command` runs in one)
+    _mount(libc, "devpts", dev + "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+           "newinstance,ptmxmode=0666,mode=0620")
+    for name, target in (("ptmx", "pts/ptmx"), ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{dev}/{name}")
 

@@ -66,6 +66,7 @@ class ClassRun:
     review: list = field(default_factory=list)  # review.ReviewItem
     override_problems: list = field(default_factory=list)  # overrides.Problem (unmatched too)
     dry_run: bool = False
+    notices: list = field(default_factory=list)  # report.notices.Notice found while grading
 
 
 def grader_version(run: pipeline.Run) -> str:
@@ -76,6 +77,7 @@ def grader_version(run: pipeline.Run) -> str:
             digest.update(name.encode() + b"\0")
             digest.update(path.read_bytes())
     digest.update(repr(run.limits).encode())
+    digest.update(repr(run.isolation and run.isolation.level).encode())  # isolation gained
     digest.update(repr([(q.id, q.points) for q in run.questions]).encode())
     digest.update(repr((run.overrides.text, run.review)).encode())
     if run.q1 is not None:
@@ -158,7 +160,7 @@ def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: in
                 for sub in checked_here:
                     record(_grade_one(sub, run))
                 remote = [sub for sub in runnable if sub not in checked_here]
-                engine.grade(remote, replace(run, cache=None), record, on_wait)
+                done.notices += engine.grade(remote, replace(run, cache=None), record, on_wait)
             elif jobs == 1:
                 for sub in runnable:
                     record(_grade_one(sub, run))
@@ -208,7 +210,7 @@ def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[s
             out / "report.html", done.records, questions=run.questions,
             run_info=html_report.RunInfo(seconds=done.seconds, jobs=done.jobs,
                                          graded=len(done.graded), reused=len(done.reused),
-                                         total=total),
+                                         total=total, notices=(*run.notices, *done.notices)),
             extras=html_report.ReportExtras(
                 groups=tuple(done.groups), review=tuple(done.review),
                 override_problems=tuple(done.override_problems),

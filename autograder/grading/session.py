@@ -13,6 +13,7 @@ from typing import Callable, Iterable
 
 from autograder.grading import classroom, pipeline
 from autograder.grading.dask_engine import DaskEngine
+from autograder.report.notices import Notice
 from autograder.settings.limits import Cluster, Limits
 from autograder.worksheet import overrides
 
@@ -41,7 +42,7 @@ def grade(paths: Iterable[Path], out: Path, *, limits: Limits, cluster: Cluster,
           overrides_file: str | None, grade_q1: bool = True, data_dir: str | None = None,
           jobs: int | None = None, force: bool = False, rerun: bool = False,
           dry_run: bool = False, on_engine: Callable[[str, int], None] = lambda *_: None,
-          on_note: Callable[[str], None] = lambda _: None,
+          on_notice: Callable[[Notice], None] = lambda _: None,
           on_start: Callable[[int, int], None] | None = None,
           on_result: classroom.OnResult | None = None,
           on_wait: Callable[[], None] | None = None) -> Graded:
@@ -50,7 +51,10 @@ def grade(paths: Iterable[Path], out: Path, *, limits: Limits, cluster: Cluster,
     Raises ``NotGraded`` before anything runs when the catalogue or the overrides file has
     problems: grading with a half-read overrides file could publish wrong grades. Also raises
     ``intake.IntakeError`` and ``dask_engine.EngineError``. ``on_engine(scheduler, slots)`` is
-    called once connected to a cluster, ``on_note`` with each of the run's notes."""
+    called once connected to a cluster, ``on_notice`` with each of the run's notices (known at
+    the start; those found while grading are in ``ClassRun.notices``). With
+    ``cluster.require_isolation``, raises ``NotGraded`` where submissions cannot get a private
+    view (here, or on a Dask worker)."""
     from autograder.checks import catalogue_problems
 
     if problems := catalogue_problems():
@@ -67,10 +71,26 @@ def grade(paths: Iterable[Path], out: Path, *, limits: Limits, cluster: Cluster,
             on_engine(cluster.scheduler, engine.slots())
         run = pipeline.prepare_run(limits=limits, grade_q1=grade_q1, workdir=Path(work),
                                    data_dir=data_dir)
-        for note in run.notes:
-            on_note(note)
+        run = _isolated(run, cluster, engine)
+        for notice in run.notices:
+            on_notice(notice)
         run = replace(run, overrides=found)
         done = classroom.grade_class(paths, out, run, jobs=jobs, force=force, on_start=on_start,
                                      on_result=on_result, on_wait=on_wait, dry_run=dry_run,
                                      rerun=rerun, engine=engine)
     return Graded(done, found)
+
+
+def _isolated(run: pipeline.Run, cluster: Cluster, engine: DaskEngine | None) -> pipeline.Run:
+    """The run with the notices of the machines that run the code (the Dask workers when there
+    is a cluster); raises ``NotGraded`` when isolation is required and one cannot give it."""
+    lacking = [] if run.isolation.private else [("this machine", run.isolation)]
+    if engine is not None:
+        notices, found = engine.worker_notices(run.limits)
+        run = replace(run, notices=notices)
+        lacking = [(f"Dask worker {w}", i) for w, i in sorted(found.items()) if not i.private]
+    if cluster.require_isolation and lacking:
+        raise NotGraded([f"{where}: submissions cannot get a private view of the file system "
+                         f"({isolation.why}); --require-isolation refuses to grade without it"
+                         for where, isolation in lacking])
+    return run

@@ -122,6 +122,10 @@ class Cluster:
     3) also bounds it"""
     connect_seconds: float = 30.0
     """how long to wait for the scheduler to answer, and for at least one worker to join"""
+    require_isolation: bool = False
+    """refuse to grade unless every submission gets a private view of the file system (here,
+    and on every Dask worker): without it, student code may read other submissions' work and
+    the grader's files (``execution/sandbox.py``)"""
     gpu_resource: str = "GPU"
     """Dask resource name of GPU workers (``dask worker --resources GPU=1``); when Q1 trains on
     CUDA, every submission asks for one unit of it"""

@@ -412,14 +412,16 @@ def test_notebooks_are_shipped_capped(tmp_path, size_mb, limit_mb, shipped):
     assert len(data) == (shipped if shipped is not None else 2)
 
 
-@pytest.mark.parametrize("euid, says", [(0, False), (1000, True)])
-def test_the_staff_log_says_when_a_worker_cannot_give_the_code_its_own_user(monkeypatch, euid,
-                                                                            says):
-    monkeypatch.setattr(os, "geteuid", lambda: euid)
-    notes = remote.sandbox_notes()
-    assert bool(notes) is says
-    if says:
-        assert "uid 1000, not root" in notes[0] and "NOT protected" in notes[0]
+def test_a_worker_reports_the_isolation_a_local_run_would_find(monkeypatch):
+    from autograder.execution import sandbox
+    from autograder.report.notices import Topic
+
+    monkeypatch.setattr(sandbox, "_isolation", {})
+    monkeypatch.setattr(sandbox, "_try_private_view", lambda *a: "simulated: no namespaces")
+    found, notices = remote.worker_safety(Limits())
+    assert not found.private and "simulated: no namespaces" in found.why
+    assert [n.topic for n in notices if n.topic is Topic.ISOLATION] == [Topic.ISOLATION]
+    assert "NOT protected" in notices[0].text
 
 
 def test_the_fingerprint_covers_the_grader_code_and_pinned_libraries():
