@@ -399,11 +399,14 @@ _interpreters: dict[str, tuple[str, ...]] = {}
 
 
 def interpreter_paths(python: str) -> tuple[str, ...]:
-    """The folders ``python`` needs besides the system's: its installation and its virtual
-    environment (asked once per process; a Python under a private home is fine)."""
+    """The folders ``python`` needs besides the system's: its installation, its virtual
+    environment and the package folders on its path (a Python under a private home is fine).
+    Source folders put on the path by editable installs (a checkout) are left out. Asked once
+    per process."""
     if python not in _interpreters:
         code = ("import json, sys\nprint(json.dumps([sys.prefix, sys.exec_prefix, "
-                "sys.base_prefix, sys.base_exec_prefix]))")
+                "sys.base_prefix, sys.base_exec_prefix, *[p for p in sys.path if "
+                "p.rstrip('/').rsplit('/', 1)[-1] in ('site-packages', 'dist-packages')]]))")
         try:
             done = subprocess.run([python, "-I", "-c", code], capture_output=True, text=True,
                                   timeout=60, stdin=subprocess.DEVNULL)
