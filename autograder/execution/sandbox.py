@@ -8,8 +8,9 @@ for the untrusted process, and starts this file as a small *supervisor* program
   with ``setsid`` or a double fork are re-parented to it instead of to init;
 * starts the untrusted command in its own session, as the sandbox user, with ``RLIMIT_DATA``
   (memory), ``RLIMIT_FSIZE`` (file size), ``RLIMIT_NPROC`` and no core dumps;
-* as root, first moves itself into a new network namespace (``unshare(CLONE_NEWNET)``: no
-  interface but a loopback that stays down), so the student's code has no network;
+* first moves itself into a new network namespace (``unshare(CLONE_NEWNET)``: no interface but
+  a loopback that stays down; without root, inside a new user namespace), so the student's
+  code has no network;
 * drains its stdout+stderr through a pipe, keeping at most ``output_bytes`` (head and tail);
 * reads the runner's phase reports (``cell N``, ``probe``) from a second pipe and enforces each
   phase's deadline (``budget.RunBudget``: per cell, the cells together, the probe, the whole),
@@ -24,22 +25,31 @@ for the untrusted process, and starts this file as a small *supervisor* program
   left, and writes what happened to a JSON file in the root-owned directory.
 
 After the supervisor exits, the grading process also kills any process still running under the
-sandbox user's uid (when it had one), so nothing outlives a run.
+sandbox user's uid (when it had one), so nothing outlives a run. As root each run gets its own
+unnamed uid/gid (``UID_BASE`` + a slot held with a lock file), no supplementary groups: it
+cannot signal, ptrace or read the files of the grader or of submissions graded in parallel.
 
-What the sandbox user protects, when the grader runs as root (here and on Gradescope): each run
-gets its own unnamed uid/gid (``UID_BASE`` + a slot held with a lock file), no supplementary
-groups. It cannot read files that are not world-readable, so ``/autograder/source`` (chmod 700
-on Gradescope) and the hidden tests and reference answers in it are out of reach; it cannot
-signal, ptrace or read the files of the grader or of submissions graded in parallel. What is
-NOT guaranteed: world-readable files elsewhere (a repository checkout with default permissions,
-the installed packages) can be read; disk use is bounded per file
-(``RLIMIT_FSIZE``), not in total. Without root, the untrusted code runs as the grader's own
-user: limits, output cap and cleanup still hold, but files are not protected and the code
-could kill the supervisor.
+**What a submission sees.** Where the kernel allows it, each run gets a *private view* of the
+file system (``make_view``, in the untrusted process just before it starts): a new mount
+namespace whose root is an empty read-only tmpfs holding, at their usual paths, the system's
+folders (``/usr``, ``/etc``, ``/sys``, ...) and the interpreter's installation, virtual
+environment and package folders, read-only; its own work, state and probe folders; an empty
+``/tmp`` of its own; a few devices (the GPU's too) and a private ``/dev/shm``. Home folders,
+``/root``, the checkout, the submissions, OUT and other runs' folders are not there. As root
+this is a mount namespace (with the run's own uid, so ``/proc``, shown as the machine's, reveals
+nothing of other runs); as an ordinary user it is an unprivileged user namespace (no ``/proc``
+then: the runs share the grader's uid), which also lets the network be cut. Because the
+interpreter is mounted where the sandbox user can reach it, a Python under a private home
+(pyenv, conda, uv, a clone in ``mktemp -d``) no longer forces the code to run as root. Which
+``Level`` this machine gives is found once per process by trying it (``isolation_for``): a
+private view; else (root without namespaces: a container's seccomp, as on Gradescope) the
+sandbox uid alone, which cannot read files that are not world-readable, so
+``/autograder/source`` (chmod 700 there) stays out of reach; else only limits, output cap and
+cleanup (the code runs as the grader's user), with a note in every staff log. Disk use is
+bounded per file (``RLIMIT_FSIZE``), not in total.
 
-The interpreter that runs the untrusted code must be executable by the sandbox user, and the
-modules the runner imports readable by it. ``Sandbox`` checks this once (by importing them as
-that user); when it fails, the code runs as the grader's user and the run's ``notes`` say so.
+The grading process sends one typed ``Command`` (what to run, its limits, the paths it needs),
+with the uid and the view, as a ``Request`` in JSON that the supervisor rebuilds.
 
 This file imports only the standard library: it is executed as a script by the supervisor.
 """
@@ -809,8 +819,9 @@ def _libc():
 
 def _mount(libc, source: str | None, target: str, fstype: str | None, flags: int,
            data: str | None = None) -> None:
-    encode = (lambda v: None if v is None else v.encode())
-    _check(libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data)),
+    source_b, fstype_b, data_b = (None if v is None else v.encode()
+                                  for v in (source, fstype, data))
+    _check(libc.mount(source_b, target.encode(), fstype_b, flags, data_b),
            f"mount {source or ''} on {target}")
 
 
