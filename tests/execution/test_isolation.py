@@ -23,7 +23,6 @@ import pytest
 
 from autograder import cli, report
 from autograder.execution import execute, runner, sandbox
-from autograder.report.notices import Topic
 from autograder.settings.limits import Limits
 
 try:
@@ -239,12 +238,3 @@ def test_a_python_under_a_private_folder_gets_full_isolation(tmp_path, fresh_iso
         assert got["clone"] == [".venv"]  # the venv only, not the checkout's other files
     finally:
         shutil.rmtree(private)
-
-
-def test_without_a_private_view_the_notice_says_why(fresh_isolation, monkeypatch):
-    from autograder.grading import pipeline
-
-    monkeypatch.setattr(sandbox, "_try_private_view", lambda *a: "simulated: no namespaces")
-    notices = [n for n in pipeline.run_notices(Limits()) if n.topic is Topic.ISOLATION]
-    assert len(notices) == 1 and "simulated: no namespaces" in notices[0].text
-    assert "NOT protected" in notices[0].text
