@@ -291,8 +291,9 @@ def secret_dir(tmp_path):
     return secret
 
 
+@pytest.mark.parametrize("view", [True, False], ids=["private view", "sandbox uid only"])
 def test_the_grader_and_its_reference_answers_are_out_of_reach(tmp_path, sandbox_python,
-                                                                secret_dir):
+                                                                secret_dir, view):
     target = secret_dir / "worksheet.py"
     ex = run(tmp_path, [
         "import os, sys\nuid = os.getuid()\nsys_path = [p for p in sys.path if 'autograder' in p]",
@@ -309,11 +310,12 @@ def test_the_grader_and_its_reference_answers_are_out_of_reach(tmp_path, sandbox
         "    open(config['answers'], 'a').write('x = 1')\n    tampered = 'yes'\n"
         "except OSError as e:\n    tampered = type(e).__name__",
     ], ["uid", "sys_path", "imported", "secret", "listing", "killed", "parent", "tampered"],
-        limits=limits(sandbox_python))
+        limits=limits(sandbox_python, private_view=view))
     got = values(ex)
     assert got["uid"] >= sandbox.UID_BASE and ex.status == "ok"
+    hidden = "FileNotFoundError" if view else "PermissionError"  # not there, or not readable
     assert got == {**got, "sys_path": [], "imported": "ModuleNotFoundError",
-                   "secret": "PermissionError", "listing": "PermissionError",
+                   "secret": hidden, "listing": hidden,
                    "killed": "PermissionError", "parent": "PermissionError",
                    "tampered": "PermissionError"}
 
