@@ -28,6 +28,7 @@ import pytest
 
 from autograder.grading import classroom, pipeline, remote
 from autograder.grading.dask_engine import DaskEngine, EngineError, read_capped
+from autograder.report.notices import Topic
 from autograder.settings.limits import Cluster, Limits
 from tests.conftest import EXAMPLES, REFERENCE, ROOT
 
@@ -256,6 +257,9 @@ def test_a_worker_killed_mid_submission_loses_nothing(start_cluster, tmp_path, q
     assert f"the worker {killed} died while grading it before" in log
     survivor = log.split("[dask] graded on worker ")[1].split()[0]
     assert survivor != killed
+    (notice,) = box["done"].notices  # staff are told: the terminal and the report's top
+    assert notice.topic is Topic.WORKER_LOST and notice.submissions == ("dis05",)
+    assert killed in notice.text and notice.line() in (out / "report.html").read_text()
 
 
 @pytest.mark.slow
@@ -414,7 +418,6 @@ def test_notebooks_are_shipped_capped(tmp_path, size_mb, limit_mb, shipped):
 
 def test_a_worker_reports_the_isolation_a_local_run_would_find(monkeypatch):
     from autograder.execution import sandbox
-    from autograder.report.notices import Topic
 
     monkeypatch.setattr(sandbox, "_isolation", {})
     monkeypatch.setattr(sandbox, "_try_private_view", lambda *a: "simulated: no namespaces")
