@@ -135,7 +135,10 @@ def grade_task(name: str, filename: str, notebook: bytes, shipment: Shipment) ->
         path = Path(tmp) / filename
         path.write_bytes(notebook)
         result = pipeline.grade_submission(path, run, name=name)
-    result.log = "\n".join(filter(None, [result.log.rstrip("\n"), where])) + "\n"
+    # the log as a local run wrote it, then where it ran (a Dask run's staff log differs from a
+    # local one's only by this line)
+    gap = "" if not result.log or result.log.endswith("\n") else "\n"
+    result.log = f"{result.log}{gap}{where}\n"
     return result
 
 
