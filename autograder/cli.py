@@ -18,6 +18,7 @@ from autograder.grading.session import problem_lines as _problem_lines
 from autograder.report import regrade_diff, review_page
 from autograder.report.gradescope import to_gradescope
 from autograder.report.results import Status, SubmissionResult, grader_failure
+from autograder.report.notices import Topic
 from autograder.report.staff_log import configure_console
 from autograder.settings.limits import Cluster, Limits, Machine
 from autograder.checks import overrides
@@ -59,8 +60,8 @@ class _Terminal(classroom.Events):
     def engine(self, scheduler: str, slots: int) -> None:
         print(f"grading on the Dask cluster at {scheduler} ({slots} worker threads)", flush=True)
 
-    def note(self, text: str) -> None:
-        print(f"note: {text}", file=sys.stderr, flush=True)
+    def notice(self, notice) -> None:
+        _print_notice(notice)
 
 
 def _request(args: argparse.Namespace) -> session.GradeRequest:
@@ -93,6 +94,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 def _summary(graded: session.Graded, out: Path, dry_run: bool) -> None:
     done = graded.done
+    for notice in done.notices:  # learned while grading (the start's were printed then)
+        _print_notice(notice)
     failed = sum(r.status is not Status.OK for r in done.results)
     print(f"{len(done.results)} submissions ({len(done.graded)} graded, of which "
           f"{len(done.checked_only)} from cached runs; {len(done.reused)} unchanged) in "
@@ -111,6 +114,11 @@ def _summary(graded: session.Graded, out: Path, dry_run: bool) -> None:
     decide = sum(g.needs_decision for g in done.groups)
     print(f"review page: {out / review_page.REVIEW_PAGE} ({decide} answer group(s) need a "
           f"decision; set credits there and save the overrides file it writes)")
+
+
+def _print_notice(notice) -> None:
+    """A notice for staff (``report/notices.py``), printed once; report.html shows it too."""
+    print(f"warning: {notice.line()}", file=sys.stderr, flush=True)
 
 
 def _line(result: SubmissionResult) -> str:
@@ -144,7 +152,9 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
                 result = pipeline.nothing_to_run("submission", problem, run)
             else:
                 result = pipeline.grade_submission(notebook, run, name="submission")
-            result.log = "".join(f"[grader] {n}\n" for n in run.notes) + result.log
+            # one submission per container: the sandbox's own note says when it ran unprotected
+            shown = [n for n in run.notices if n.topic is not Topic.ISOLATION]
+            result.log = "".join(f"[grader] {n.line()}\n" for n in shown) + result.log
             if found.problems:
                 result.log += "\n[grader] overrides file problems (entries left out):\n" + \
                     "\n".join(_problem_lines(found, found.problems))

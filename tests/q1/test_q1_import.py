@@ -217,7 +217,7 @@ def test_a_run_on_the_generated_set_tells_the_staff_to_fetch_cifar(tmp_path):
     generated = prepare_q1(tmp_path / "a", config=Q1Config(device="cpu"), budget=budget,
                            data_dir=tmp_path / "empty", steps=("train",))
     (note,) = data_notes(generated)
-    assert "generated dataset" in note and "fetch-cifar" in note
+    assert "generated dataset" in note.text and "fetch-cifar" in note.text
     cache = tmp_path / "cache"
     fetch.fetch_cifar(str(_folder(tmp_path)), cache)
     real = prepare_q1(tmp_path / "b", config=Q1Config(device="cpu"), budget=budget,
