@@ -519,7 +519,8 @@ def before_training_context(prepared: Prepared) -> str:
             f"here: it trains fresh copies of both classes itself on {prepared.data_note} "
             f"({recipe(b)}, tested on "
             f"{b.n_test:,} other images), which takes up to {b.train_seconds:g} s per model. "
-            f"Full marks need {needed(b, prepared.config.confidence)}.")
+            f"Full marks need {needed(b, prepared.config.confidence)}."
+            f"{' ' + b.rationale if b.rationale else ''}")
 
 
 
