@@ -147,15 +147,37 @@ def grade(paths: list[Path], out: Path, *flags: str) -> int:
                      "--overrides", "", *flags])
 
 
+def _under_tmp(paths) -> set[str]:
+    """The entries of /tmp that lead to ``paths`` (a checkout cloned into ``mktemp -d`` keeps
+    its venv there: the view mounts its packages, read-only, at the same place)."""
+    return {Path(p).parts[2] for p in map(str, paths)
+            if p.startswith("/tmp/") and len(Path(p).parts) > 2}
+
+
 def assert_nothing_seen(got: dict, targets: dict[str, str], interpreter: str = "") -> None:
     assert got["stole from"] is None and got["scores"]["thief"] == 0
     assert got["scores"]["honest"] > 0
     for name in targets:  # not there at all, or not readable
         assert got["seen"][name] in ("FileNotFoundError", "PermissionError"), name
-    tmp = got["seen"]["tmp"]  # its own run folder only (and the interpreter's, if it is there)
-    if interpreter.startswith("/tmp/"):
-        tmp.remove(Path(interpreter).parts[2])
-    assert len(tmp) == 1 and tmp[0].startswith("dis05-"), tmp
+    # /tmp holds its own run folder only, besides the way to the interpreter and its packages
+    packages = [interpreter, sys.prefix, *(p for p in sys.path if p.endswith("site-packages"))]
+    tmp = set(got["seen"]["tmp"]) - _under_tmp(packages)
+    assert len(tmp) == 1 and tmp.pop().startswith("dis05-"), got["seen"]["tmp"]
+
+
+@pytest.fixture
+def readable_grader():
+    """A copy of the grader's package that ``nobody`` can read: a checkout cloned into a
+    ``mktemp -d`` folder (mode 700) is out of that user's reach."""
+    folder = Path(tempfile.mkdtemp(prefix="dis05-grader-"))
+    try:
+        shutil.copytree(REPO / "autograder", folder / "autograder",
+                        ignore=shutil.ignore_patterns("__pycache__", "dist"))
+        for path in [folder, *folder.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        yield folder
+    finally:
+        shutil.rmtree(folder)
 
 
 def test_as_root_the_thief_gets_nothing(base, fresh_isolation, capsys, no_plots):
@@ -192,11 +214,12 @@ def test_in_the_fallback_staff_are_told_and_isolation_can_be_required(
         assert got["seen"]["home file"] == "alice,10\n"
 
 
-def test_as_an_ordinary_user_a_user_namespace_hides_everything(base, sandbox_python):
+def test_as_an_ordinary_user_a_user_namespace_hides_everything(base, sandbox_python,
+                                                               readable_grader):
     """The grader itself runs as ``nobody``, with an interpreter that user can run."""
     paths, out, targets = scene(base)
     env = {"PATH": "/usr/bin:/bin", "HOME": str(base / "home"), "LANG": "C.UTF-8",
-           "PYTHONPATH": str(REPO)}
+           "PYTHONPATH": str(readable_grader)}
     done = subprocess.run(
         ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sandbox_python, "-m",
          "autograder", "grade", *map(str, paths), "--out", str(out), "--no-q1", "--jobs", "2",
