@@ -29,7 +29,7 @@ CELLS = [
     "q2c_K = sp.Matrix(7, 9, lambda i, j: [k1, k2, k3][j - i] if 0 <= j - i < 3 else 0)",
     "q2d_K = sp.Matrix(9, 9, lambda i, j: [k1, k2, k3][j - i + 1] if 0 <= j - i + 1 < 3 else 0)",
     "q2e_K = sp.Matrix(7, 9, lambda i, j: sp.Symbol(f'a{i}_{j}') if 0 <= j - i < 3 else 0)\n"
-    "q2e_params = 21\nq2e_params_same = 23",
+    "q2e_params = 21\nq2e_params_same = 25",
     "q2f_out_dim = W - K + 1\nq2f_out_dim_general = sp.floor((W + 2*p - K)/s) + 1",
     "q2g_out_shape = (q2f_out_dim, q2f_out_dim)\n"
     "q2g_out_shape_general = (q2f_out_dim_general, q2f_out_dim_general)",

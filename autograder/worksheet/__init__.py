@@ -118,7 +118,7 @@ Q2_QUESTIONS: tuple[Question, ...] = (
         Variable("q2e_K", "free_band_matrix", (7, 9, 3), 1,
                  "the 7x9 matrix with a different filter at every position"),
         Variable("q2e_params", "integer", 21, 1, "the number of parameters without padding"),
-        Variable("q2e_params_same", "integer", 23, 1, "the number of parameters with same padding"),
+        Variable("q2e_params_same", "integer", 25, 1, "the number of parameters with same padding"),
     )),
     Question("q2f", "Output dimension of a 1-D convolution", (
         Variable("q2f_out_dim", "formula", OUT_DIM, 1, "W_out with stride 1 and no padding"),

@@ -91,11 +91,20 @@ CATALOGUE: tuple[Mistake, ...] = (
     Mistake("q2e_params", 3, "shared-weights", _SHARED),
     Mistake("q2e_params", 63, "dense-matrix",
             "Only the 3 band entries of each row are weights; the zeros are not parameters."),
-    Mistake("q2e_params", 23, "same-padding", _SAME_PAD),
-    Mistake("q2e_params_same", 21, "padding-forgotten", _NO_PAD),
+    Mistake("q2e_params", 25, "same-padding",
+            _SAME_PAD + " This counts the 9 rows of the padded matrix; without padding there are "
+            "7 rows of 3 weights: 7 * 3 = 21."),
+    Mistake("q2e_params_same", 21, "padding-forgotten",
+            "This counts only the 7 rows of the unpadded matrix; 'same' padding adds a first and a "
+            "last row, each with 2 weights that touch the input: 7 * 3 + 2 * 2 = 25."),
     Mistake("q2e_params_same", 27, "padding-weights-counted",
-            "The first and last rows only meet 2 real inputs: weights that only ever multiply "
-            "padding zeros are not parameters (7 * 3 + 2 * 2 = 23).", 0.5),
+            "This counts 3 weights in each of the 9 rows; in the first and last rows one weight "
+            "only ever multiplies a padding zero, so it is not a parameter: 7 * 3 + 2 * 2 = 25.",
+            0.5),
+    Mistake("q2e_params_same", 23, "one-weight-per-padded-row",
+            "This counts one new weight for each added row; the first and last rows each have 2 "
+            "weights that touch the input (k₋₁, k₀ and k₂₂, k₂₃ in the worksheet's matrix): "
+            "7 * 3 + 2 * 2 = 25."),
     Mistake("q2e_params_same", 3, "shared-weights", _SHARED),
     # Q2f (and, through SHARED, each entry of Q2g): output-size formulas
     Mistake("q2f_out_dim", "W - K", "off-by-one", _FITS),
