@@ -37,7 +37,7 @@ class RunBudget:
     """the whole process, whatever it reports"""
 
 
-class Budget:
+class SubmissionClock:
     """The clock of one submission: how much each (re)run may still use."""
 
     def __init__(self, limits: Limits, probe_seconds: float = 0.0, *,

@@ -24,7 +24,7 @@ from pathlib import Path
 from autograder import answers as answers_module
 from autograder.execution import runner as runner_module
 from autograder.execution import sandbox
-from autograder.execution.budget import Budget, RunBudget
+from autograder.execution.budget import SubmissionClock, RunBudget
 from autograder.execution.machine import data_limit_mb, memory_cap_mb
 from autograder.report.results import Status, typed_status
 from autograder.settings.environment import declared
@@ -67,7 +67,7 @@ class Execution:
     notes: list[str] = field(default_factory=list)
     killed_cell: int = 0  # the number of a cell the supervisor killed at the cell limit
     killed_after: float = 0.0  # seconds the cells before the stop took (for a rerun's budget)
-    notebook_seconds: float = 0.0  # the run's notebook phase, for ``budget.Budget.charge``
+    notebook_seconds: float = 0.0  # the run's notebook phase, for ``budget.SubmissionClock.charge``
     cells: list[int] = field(default_factory=list)  # the numbers of the cells that were run
     reason: str = ""  # why, for an invalid notebook
 
@@ -241,7 +241,7 @@ def execute_notebook(notebook: Path, *, variables: list[str], limits: Limits = D
     except InvalidNotebook as exc:
         return Execution(Status.INVALID, {}, "", time.monotonic() - start, reason=str(exc))
     if budget is None:  # a probe without a budget of its own may take as long as the cells
-        budget = Budget(limits, limits.timeout if probe else 0.0).first_run()
+        budget = SubmissionClock(limits, limits.timeout if probe else 0.0).first_run()
     python = limits.python or sys.executable
     memory = memory_cap_mb(limits)
     with sandbox.Sandbox(python=python, parent=workdir, imports=runner_module.IMPORTS) as box:

@@ -237,15 +237,13 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _reusable(out: Path, sub: Submission, key: str,
-              earlier: dict[str, dict] | None = None) -> dict | None:
+def _reusable(out: Path, sub: Submission, key: str, earlier: dict[str, dict]) -> dict | None:
     """The earlier record of ``sub`` when its key still matches (``earlier``: the records already
     read from OUT, so none is read twice)."""
     folder = out / sub.name
     if not ((folder / "results.json").is_file() and (folder / "feedback.md").is_file()):
         return None
-    record = (earlier.get(sub.name) if earlier is not None
-              else report.read_record(folder / report.RECORD_FILE))
+    record = earlier.get(sub.name)
     return record if record and record.get("key") == key else None
 
 

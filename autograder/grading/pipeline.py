@@ -15,11 +15,11 @@ import time
 import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autograder import answers, worksheet
-from autograder.checks import check_variable
-from autograder.execution.budget import Budget
+from autograder.checks import check_variable, overrides
+from autograder.execution.budget import SubmissionClock
 from autograder.execution.execute import (
     Execution,
     cell_label,
@@ -37,7 +37,10 @@ from autograder.report.results import (
 )
 from autograder.report.staff_log import capture_log
 from autograder.settings.limits import Limits, ReviewPolicy
-from autograder.checks import overrides
+
+if TYPE_CHECKING:
+    from autograder.execution.cache import ExecutionCache
+    from autograder.q1.prepare import Prepared
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,12 @@ class Run:
 
     limits: Limits
     questions: tuple[worksheet.Question, ...]
-    q1: Any = None  # q1.Prepared when Q1's programs are graded, else None
+    q1: Prepared | None = None  # when Q1's programs are graded
     probe_seconds: float = 0.0  # Q1 probe's own budget (q1.probe_seconds), beside the notebook's
     notes: tuple[str, ...] = ()  # for the staff, once per run (e.g. the network is not cut)
     overrides: overrides.Overrides = overrides.NONE
     review: ReviewPolicy = ReviewPolicy()
-    cache: Any = None  # execution.cache.ExecutionCache: earlier runs of the same notebooks
+    cache: ExecutionCache | None = None  # earlier runs of the same notebooks
 
 
 def prepare_run(*, limits: Limits = Limits(), grade_q1: bool = True, workdir: Path | None = None,
@@ -76,14 +79,13 @@ def run_notes(limits: Limits) -> tuple[str, ...]:
     return (f"the student's code has network access: {why}",) if why else ()
 
 
-def grade_submission(path: Path, run: Run, *, name: str | None = None,
-                     cache=None) -> SubmissionResult:
+def grade_submission(path: Path, run: Run, *, name: str | None = None) -> SubmissionResult:
     """Grade one notebook file. Any failure of the grader itself becomes ``grader_failure``.
 
-    With ``cache`` (an ``execution.cache.ExecutionCache``; default ``run.cache``), a notebook run
-    before under the same execution settings is not run again: only its checks are."""
+    With ``run.cache``, a notebook run before under the same execution settings is not run again:
+    only its checks are."""
     name = name or Path(path).stem
-    cache = cache if cache is not None else run.cache
+    cache = run.cache
     start = time.monotonic()
     try:
         execution = cache.get(path) if cache is not None else None
@@ -137,7 +139,7 @@ def _execute(path: Path, run: Run) -> Execution:
         from autograder.q1 import q1_probe
 
         probe = q1_probe(run.q1)
-    budget = Budget(run.limits, run.probe_seconds if probe else 0.0)
+    budget = SubmissionClock(run.limits, run.probe_seconds if probe else 0.0)
     first = budget.first_run()
     if first is None:
         return Execution(Status.TIMEOUT, {}, "[grader] no time left to run the notebook\n", 0.0)
@@ -277,19 +279,18 @@ MEMO_SIZE = 50_000
 def _check_memo(variable: worksheet.Variable, raw: Any, value: Any) -> CheckResult:
     from autograder.worksheet import mistakes
 
+    entries = mistakes.for_variable(variable.name)
     try:
         text = json.dumps(raw, sort_keys=True)
     except (TypeError, ValueError):
-        return check_variable(variable, value)
-    # the catalogue's identity, not its entries: a test or a TA's session that swaps it in
-    # (mistakes.CATALOGUE is a tuple, replaced whole) gets fresh checks
-    key = (variable.name, variable.kind, variable.points, variable.hidden, repr(variable.expected),
-           id(mistakes.CATALOGUE), id(mistakes.SHARED), text)
+        return check_variable(variable, value, entries)
+    # what decides the verdict: the variable as graded, its catalogue entries and the answer
+    key = (repr(variable), repr(entries), text)
     if key in _MEMO:
         return replace(_MEMO[key])
     if len(_MEMO) >= MEMO_SIZE:
         _MEMO.clear()
-    result = check_variable(variable, value)
+    result = check_variable(variable, value, entries)
     if result.stage is not Stage.GRADER_ERROR:  # a failure is retried, and logged each time
         _MEMO[key] = result
     return replace(result)

@@ -28,7 +28,6 @@ from autograder.worksheet import NOTEBOOK
 ZIP_NAME = "dis05-autograder.zip"
 STUDENT_ZIP_NAME = "dis05-student.zip"
 FIXED_TIME = (2025, 1, 1, 0, 0, 0)  # zip entries get this timestamp, so builds are reproducible
-OTTER_FILES_KEPT = ()  # otter's set-up installs otter, playwright and Chromium: not used here
 RUNTIME_REQUIREMENTS = "requirements-gradescope.txt"
 """exact pins of what grading needs at run time (no otter, pytest, ruff, playwright, docs)"""
 ENV_PYTHON = "/root/miniforge3/envs/dis05/bin"
@@ -115,7 +114,7 @@ def build_zip(otter_zip: Path, root: Path, target: Path) -> Path:
     entries: dict[str, bytes] = {}
     with zipfile.ZipFile(otter_zip) as z:
         for name in z.namelist():
-            if name in OTTER_FILES_KEPT or name.startswith("tests/"):
+            if name.startswith("tests/"):  # (otter's set-up files install what we do not use)
                 entries[name] = z.read(name)
     entries["setup.sh"] = SETUP.encode()
     entries["run_autograder"] = RUN_AUTOGRADER.encode()
@@ -156,7 +155,7 @@ def write_zip(target: Path, entries: dict[str, bytes], executable: tuple[str, ..
 
 
 def master_problems(master: Path) -> list[str]:
-    """Where the master notebook disagrees with ``worksheet.py``, the source of truth: each
+    """Where the master notebook disagrees with ``worksheet/__init__.py``, the source of truth: each
     question's id and points, its test cell calling ``check_question`` with its id, and every
     answer variable assigned (or defined) in the question's cells."""
     problems: list[str] = []
@@ -179,13 +178,13 @@ def master_problems(master: Path) -> list[str]:
             continue
         points, text = found.pop(q.id)
         if points != q.points:
-            problems.append(f"{q.id}: the notebook says {points} points, worksheet.py {q.points}")
+            problems.append(f"{q.id}: the notebook says {points} points, worksheet/__init__.py {q.points}")
         if f'check_question("{q.id}", env)' not in text:
             problems.append(f'{q.id}: its tests cell does not call check_question("{q.id}", env)')
         for v in q.variables:
             if not re.search(rf"^(\s*(class|def)\s+{v.name}\b|{v.name}\s*=)", text, re.M):
                 problems.append(f"{q.id}: no cell of the question assigns `{v.name}`")
-    problems += [f"{name}: a question of the notebook that worksheet.py does not know"
+    problems += [f"{name}: a question of the notebook that worksheet/__init__.py does not know"
                  for name in found]
     return problems
 
@@ -197,7 +196,7 @@ def assign(*, master: Path, root: Path, dest: Path | None = None) -> dict[str, P
     paths: ``assignment/dis05.ipynb``, ``solutions/dis05.ipynb``, ``autograder/dist/<zip>``.
     """
     if problems := master_problems(master):
-        raise ValueError(f"{master} disagrees with worksheet.py:\n  " + "\n  ".join(problems))
+        raise ValueError(f"{master} disagrees with worksheet/__init__.py:\n  " + "\n  ".join(problems))
     root = root.resolve()
     dest = (dest or root).resolve()
     with tempfile.TemporaryDirectory(prefix="dis05-assign-") as tmp:

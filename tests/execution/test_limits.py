@@ -12,7 +12,7 @@ from typing import NamedTuple
 import pytest
 
 from autograder.execution import execute, machine, sandbox
-from autograder.execution.budget import Budget
+from autograder.execution.budget import SubmissionClock
 from autograder.execution.execute import decide_status
 from autograder.execution.sandbox import Outcome
 from autograder.grading import pipeline
@@ -26,7 +26,7 @@ IGNORE_SIGNALS = ("import signal\nfor s in (signal.SIGALRM, signal.SIGINT, signa
 
 
 class Clock:
-    """A hand-driven clock for ``Budget``."""
+    """A hand-driven clock for ``SubmissionClock``."""
 
     def __init__(self) -> None:
         self.now = 1000.0
@@ -63,7 +63,7 @@ PLANS = [
 @pytest.mark.parametrize("plan", PLANS, ids=[p.name for p in PLANS])
 def test_each_phase_gets_its_budget(plan):
     clock = Clock()
-    budget = Budget(plan.limits, plan.probe, clock=clock)
+    budget = SubmissionClock(plan.limits, plan.probe, clock=clock)
     clock.now += plan.elapsed
     first = budget.first_run()
     assert (first.notebook, first.probe) == (plan.notebook, plan.probe_after)
@@ -75,18 +75,18 @@ def test_each_phase_gets_its_budget(plan):
 
 def test_a_rerun_gets_only_what_is_left():
     limits = Limits(timeout=60, cell_timeout=20, rerun_slack=10)
-    budget = Budget(limits, 0.0)
+    budget = SubmissionClock(limits, 0.0)
     budget.charge(60)  # the first run used the whole notebook budget, its cells before the
     rerun = budget.rerun(before=7)  # stop took 7 s: the rerun gets those and the slack only
     assert rerun.notebook == 7 + 10
-    budget = Budget(limits, 0.0)
+    budget = SubmissionClock(limits, 0.0)
     budget.charge(30)
     assert budget.rerun(before=7).notebook == 7 + 10 + 30
 
 
 def test_no_run_without_time_left():
     clock = Clock()
-    budget = Budget(Limits(total=100), 50, clock=clock)
+    budget = SubmissionClock(Limits(total=100), 50, clock=clock)
     clock.now += 100 - Limits().min_run_seconds / 2
     assert budget.first_run() is None and budget.rerun(before=1) is None
 

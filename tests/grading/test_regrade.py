@@ -16,7 +16,8 @@ from autograder.execution import cache as execution_cache
 from autograder.execution.execute import Execution
 from autograder.grading import classroom, pipeline
 from autograder.settings.q1 import BUDGETS
-from autograder.worksheet import mistakes, overrides
+from autograder.checks import overrides
+from autograder.worksheet import mistakes
 from tests.after_grading_fixtures import ROOT, cached_class
 from tests.conftest import read_csv
 

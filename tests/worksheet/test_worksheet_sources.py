@@ -1,4 +1,4 @@
-"""The worksheet's three sources agree: worksheet.py (the truth), the catalogue of mistakes and the
+"""The worksheet's three sources agree: worksheet/__init__.py (the truth), the catalogue of mistakes and the
 master notebook. Each broken copy must be reported, naming the entry or question."""
 
 from __future__ import annotations
@@ -74,11 +74,11 @@ def _edit(tmp_path: Path, change) -> Path:
 
 MASTER_EDITS = {
     "points differ": (lambda s: s.replace("name: q2c\npoints: 2", "name: q2c\npoints: 5"),
-                      "q2c: the notebook says 5 points, worksheet.py 2"),
+                      "q2c: the notebook says 5 points, worksheet/__init__.py 2"),
     "question missing": (lambda s: s.replace("name: q2i\n", "name: q2x\n"),
                          "q2i: no '# BEGIN QUESTION' cell named q2i"),
     "unknown question": (lambda s: s.replace("name: q2i\n", "name: q2x\n"),
-                         "q2x: a question of the notebook that worksheet.py does not know"),
+                         "q2x: a question of the notebook that worksheet/__init__.py does not know"),
     "check of another question": (lambda s: s.replace('check_question("q2b", env)',
                                                       'check_question("q2a", env)'),
                                   'q2b: its tests cell does not call check_question("q2b", env)'),
