@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder import report, settings
-from autograder.grading import intake, pipeline, session
+from autograder.grading import classroom, intake, pipeline, session
 from autograder.grading.dask_engine import EngineError
 from autograder.grading.session import problem_lines as _problem_lines
 from autograder.report import regrade_diff
@@ -31,37 +31,51 @@ def _set(args: argparse.Namespace, group: str, base: Any) -> Any:
     return dataclasses.replace(base, **{k: v for k, v in given.items() if v is not None})
 
 
-def cmd_grade(args: argparse.Namespace) -> int:
-    """Grade a class: notebooks, folders, Gradescope export zips or folders (see intake.py)."""
-    from autograder.report.progress import Progress
+class _Terminal(classroom.Events):
+    """A class run's events on the terminal: the counts, a progress bar, a line per result."""
 
-    out = Path(args.out)
-    bar: Progress | None = None
+    def __init__(self) -> None:
+        self.bar = None
 
-    def on_start(total: int, to_grade: int) -> None:
-        nonlocal bar
+    def started(self, total: int, to_grade: int) -> None:
+        from autograder.report.progress import Progress
+
         print(f"{total} submissions: {to_grade} to grade, {total - to_grade} unchanged since the "
               f"last run{' (use --force to regrade)' if total > to_grade else ''}", flush=True)
-        bar = Progress(total)
-        bar.draw()
+        self.bar = Progress(total)
+        self.bar.draw()
 
-    def on_result(result: SubmissionResult, reused: bool) -> None:
-        bar.advance(ok=result.status is Status.OK, reused=reused)
-        if not bar.enabled and not reused:
+    def result(self, result: SubmissionResult, reused: bool) -> None:
+        self.bar.advance(ok=result.status is Status.OK, reused=reused)
+        if not self.bar.enabled and not reused:
             print(_line(result), flush=True)
         elif result.status is not Status.OK and not reused:
-            bar.note(_line(result))
+            self.bar.note(_line(result))
 
+    def waiting(self) -> None:
+        if self.bar:
+            self.bar.draw()
+
+    def engine(self, scheduler: str, slots: int) -> None:
+        print(f"grading on the Dask cluster at {scheduler} ({slots} worker threads)", flush=True)
+
+    def note(self, text: str) -> None:
+        print(f"note: {text}", file=sys.stderr, flush=True)
+
+
+def _request(args: argparse.Namespace) -> session.GradeRequest:
+    return session.GradeRequest(
+        tuple(Path(p) for p in args.submissions), Path(args.out),
+        limits=_set(args, "limits", Limits()), cluster=_set(args, "cluster", Cluster()),
+        overrides_file=args.overrides, grade_q1=not args.no_q1, data_dir=args.data_dir,
+        jobs=args.jobs, force=args.force, rerun=args.rerun, dry_run=args.dry_run)
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    """Grade a class: notebooks, folders, Gradescope export zips or folders (see intake.py)."""
+    out, terminal = Path(args.out), _Terminal()
     try:
-        graded = session.grade(
-            [Path(p) for p in args.submissions], out, limits=_set(args, "limits", Limits()),
-            cluster=_set(args, "cluster", Cluster()), overrides_file=args.overrides,
-            grade_q1=not args.no_q1, data_dir=args.data_dir, jobs=args.jobs, force=args.force,
-            rerun=args.rerun, dry_run=args.dry_run, on_start=on_start, on_result=on_result,
-            on_wait=lambda: bar and bar.draw(),
-            on_engine=lambda scheduler, slots: print(
-                f"grading on the Dask cluster at {scheduler} ({slots} worker threads)", flush=True),
-            on_note=lambda note: print(f"note: {note}", file=sys.stderr, flush=True))
+        graded = session.grade(_request(args), terminal)
     except KeyboardInterrupt:
         print(f"interrupted: finished submissions are kept in {out}; rerun the same command "
               f"to grade the rest", file=sys.stderr)
@@ -71,8 +85,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
             print(f"error: {line}", file=sys.stderr)
         return 2
     finally:
-        if bar:
-            bar.close()
+        if terminal.bar:
+            terminal.bar.close()
+    _summary(graded, out, args.dry_run)
+    return 0
+
+
+def _summary(graded: session.Graded, out: Path, dry_run: bool) -> None:
     done = graded.done
     failed = sum(r.status is not Status.OK for r in done.results)
     print(f"{len(done.results)} submissions ({len(done.graded)} graded, of which "
@@ -83,13 +102,12 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"warning: {line}")
     if done.review:
         print(f"{len(done.review)} undecided answer(s) wait for review ({out / 'review.csv'})")
-    if args.dry_run:
+    if dry_run:
         print(f"dry run: nothing was written to {out}")
-        return 0
+        return
     print(f"wrote {out / 'grades.csv'}, {out / 'gradebook.csv'}, {out / 'report.html'}, "
           f"{out / 'changes.csv'}, {out / 'answer_groups.csv'}, {out / 'review.csv'} and "
           f"{out}/<submission>/feedback.md")
-    return 0
 
 
 def _line(result: SubmissionResult) -> str:

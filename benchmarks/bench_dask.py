@@ -59,7 +59,8 @@ def stop(procs: list[subprocess.Popen]) -> None:
 
 def grade(subs: Path, out: Path, run: pipeline.Run, engine: DaskEngine | None) -> float:
     start = time.perf_counter()
-    done = classroom.grade_class([subs], out, run, jobs=2, force=True, engine=engine)
+    done = classroom.grade_class(classroom.ClassJob([subs], out, run, jobs=2, force=True,
+                                                    engine=engine))
     seconds = time.perf_counter() - start
     bad = [r.submission for r in done.results if r.status != "ok"]
     if bad:

@@ -34,7 +34,7 @@ def bench(n: int, notebook: Path, jobs: int, run: pipeline.Run) -> float:
         for i in range(n):
             shutil.copy(notebook, subs / f"student{i:03d}.ipynb")
         start = time.perf_counter()
-        done = classroom.grade_class([subs], Path(tmp) / "out", run, jobs=jobs, force=True)
+        done = classroom.grade_class(classroom.ClassJob([subs], Path(tmp) / "out", run, jobs=jobs, force=True))
         seconds = time.perf_counter() - start
     bad = [r.submission for r in done.results if r.status != "ok"]
     if bad:

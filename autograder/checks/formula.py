@@ -63,6 +63,19 @@ def domain() -> dict[str, np.ndarray]:
     return {"W": table[:, 0], "K": table[:, 1], "p": table[:, 2], "s": table[:, 3]}
 
 
+def _reduce(n: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """n/d in lowest terms with a positive denominator (a zero denominator becomes 1: the point
+    is marked undefined by the caller); refuses numbers past the enumeration bound."""
+    d = np.where(d == 0, 1, d)
+    sign = np.where(d < 0, -1, 1)
+    g = np.gcd(n, d)
+    g = np.where(g == 0, 1, g)
+    n, d = sign * n // g, sign * d // g
+    if np.abs(n).max(initial=0) > _LIMIT or d.max(initial=1) > _LIMIT:
+        raise _CannotEvaluate("numbers too large")
+    return n, d
+
+
 @functools.lru_cache(maxsize=32)  # the references and catalogue entries, mostly
 def evaluate(expr) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(numerators, denominators, defined) of ``expr`` at every domain point, exactly."""
@@ -70,15 +83,7 @@ def evaluate(expr) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     size = len(env["W"])
     defined = np.ones(size, dtype=bool)
 
-    def reduce(n, d):
-        d = np.where(d == 0, 1, d)
-        sign = np.where(d < 0, -1, 1)
-        g = np.gcd(n, d)
-        g = np.where(g == 0, 1, g)
-        n, d = sign * n // g, sign * d // g
-        if np.abs(n).max(initial=0) > _LIMIT or d.max(initial=1) > _LIMIT:
-            raise _CannotEvaluate("numbers too large")
-        return n, d
+    reduce = _reduce
 
     def constant(value):
         full = functools.partial(np.full, size, dtype=np.int64)

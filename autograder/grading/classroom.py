@@ -29,7 +29,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from autograder import report
 from autograder.fingerprint import Scope, fingerprint
@@ -38,15 +38,16 @@ from autograder.grading import intake, pipeline
 from autograder.grading.intake import Submission
 from autograder.report import answer_groups, regrade_diff, review
 from autograder.report import html as html_report  # (the module, not the standard library)
+from autograder.report.history import History
 from autograder.report.results import SubmissionResult, grader_failure
 from autograder.checks import overrides
 from autograder.worksheet import NOTEBOOK
 
-#: Modules that only present or transport results: changing them does not regrade anything.
+if TYPE_CHECKING:
+    from autograder.grading.dask_engine import DaskEngine
+
 POLL_SECONDS = 0.5
 CACHE_FOLDER = Path(".cache") / "executions"
-
-OnResult = Callable[[SubmissionResult, bool], None]  # (result, reused from an earlier run)
 
 
 @dataclass
@@ -80,87 +81,139 @@ def submission_key(submission: Submission, version: str) -> str:
     return hashlib.sha256(f"{version}\0{submission.content_hash()}".encode()).hexdigest()
 
 
-def grade_class(paths: Iterable[Path], out: Path, run: pipeline.Run, *, jobs: int | None = None,
-                force: bool = False, assignment: str = NOTEBOOK,
-                on_start: Callable[[int, int], None] | None = None,
-                on_result: OnResult | None = None,
-                on_wait: Callable[[], None] | None = None,
-                dry_run: bool = False, rerun: bool = False, engine=None) -> ClassRun:
-    """Grade every submission under ``paths`` into ``out``.
+@dataclass(frozen=True)
+class ClassJob:
+    """One class run as a value: what to grade (``paths``), where (``out``, and ``engine``: a
+    connected ``dask_engine.DaskEngine``, else the local pool of ``jobs`` processes) and with
+    which settings (``run``). ``force`` regrades unchanged submissions too; ``rerun`` also runs
+    their notebooks again (ignores cached executions); ``dry_run`` grades and computes the diff
+    but writes nothing. With an engine, notebooks whose run is cached are only checked, here."""
 
-    ``on_start(total, to_grade)`` is called once the submissions are known, ``on_result`` once
-    per submission (reused ones first), ``on_wait`` every ``POLL_SECONDS`` while waiting.
-    ``force`` regrades unchanged submissions too; ``rerun`` also runs their notebooks again
-    (ignores cached executions); ``dry_run`` grades and computes the diff but writes nothing.
-    ``engine`` (a connected ``dask_engine.DaskEngine``) runs the notebooks on a Dask cluster
-    instead of the local pool (``jobs`` is then its number of worker threads); notebooks whose
-    run is cached are only checked, here.
-    """
-    out = Path(out)
+    paths: tuple[Path, ...]
+    out: Path
+    run: pipeline.Run
+    jobs: int | None = None
+    force: bool = False
+    rerun: bool = False
+    dry_run: bool = False
+    assignment: str = NOTEBOOK
+    engine: DaskEngine | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "paths", tuple(Path(p) for p in self.paths))
+        object.__setattr__(self, "out", Path(self.out))
+
+
+class Events:
+    """What a class run tells whoever started it (the terminal's progress bar, a test). Each
+    method does nothing here; a caller overrides the ones it wants."""
+
+    def started(self, total: int, to_grade: int) -> None:
+        """The submissions are known: ``total``, of which ``to_grade`` are new or changed."""
+
+    def result(self, result: SubmissionResult, reused: bool) -> None:
+        """One submission's result, recorded (``reused``: from an earlier run, unchanged)."""
+
+    def waiting(self) -> None:
+        """Called every ``POLL_SECONDS`` while results are awaited."""
+
+    def engine(self, scheduler: str, slots: int) -> None:
+        """Connected to the Dask cluster at ``scheduler`` (``session.grade``)."""
+
+    def note(self, text: str) -> None:
+        """One of the run's notes for staff, before grading starts (``session.grade``)."""
+
+
+class Recorder:
+    """Where each result goes as soon as it is known: its files in OUT (after keeping the
+    earlier ones in the history), the run's counts, and the caller's ``Events``. The engines
+    (local pool, Dask) call ``record`` and ``waiting``."""
+
+    def __init__(self, job: ClassJob, submissions: list[Submission], keys: dict[str, str],
+                 earlier: dict[str, dict], history: History, done: ClassRun,
+                 events: Events) -> None:
+        self.job, self.keys, self.earlier, self.history = job, keys, earlier, history
+        self.by_name = {s.name: s for s in submissions}
+        self.done, self.events = done, events
+
+    def record(self, result: SubmissionResult, reused: bool = False) -> None:
+        sub, done = self.by_name[result.submission], self.done
+        if reused:
+            done.reused.append(sub.name)
+        else:
+            if not self.job.dry_run:
+                self._write(sub, result)
+            done.graded.append(sub.name)
+            if result.details.get("execution_cached"):
+                done.checked_only.append(sub.name)
+        done.results.append(result)
+        self.events.result(result, reused)
+
+    def waiting(self) -> None:
+        self.events.waiting()
+
+    def _write(self, sub: Submission, result: SubmissionResult) -> None:
+        if sub.name in self.earlier:
+            self.history.keep(sub.name)
+        folder = report.write_submission(self.job.out, result)
+        report.write_record(folder, result, key=self.keys[sub.name], student=sub.student,
+                            source=sub.source, graded_at=_now())
+
+
+def grade_class(job: ClassJob, events: Events | None = None) -> ClassRun:
+    """Grade every submission of ``job`` into ``job.out``; ``events`` hears of the progress."""
+    events = events or Events()
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dis05-intake-") as tmp:
-        submissions = intake.collect(paths, assignment=assignment, extract_to=Path(tmp))
-        version = grader_version(run)
+        submissions = intake.collect(job.paths, assignment=job.assignment, extract_to=Path(tmp))
+        version = grader_version(job.run)
         keys = {s.name: submission_key(s, version) for s in submissions}
-        by_name = {s.name: s for s in submissions}
-        jobs = engine.slots() if engine else max(1, min(jobs or os.cpu_count() or 1,
-                                                         len(submissions) or 1))
-        done = ClassRun([], jobs=jobs, dry_run=dry_run)
-        earlier = {r["result"].submission: r for r in report.read_records(out)}
-        history = regrade_diff.History(out)
-        cache = ExecutionCache(out / CACHE_FOLDER, execution_fingerprint(run),
-                               writable=not dry_run, readable=not rerun)
-        run = replace(run, cache=cache)  # every submission's grading may use earlier runs
-
-        def record(result: SubmissionResult, reused: bool = False) -> None:
-            sub = by_name[result.submission]
-            if not reused:
-                if not dry_run:
-                    if sub.name in earlier:
-                        history.keep(sub.name)
-                    folder = report.write_submission(out, result)
-                    report.write_record(folder, result, key=keys[sub.name], student=sub.student,
-                                        source=sub.source, graded_at=_now())
-                done.graded.append(sub.name)
-                if result.details.get("execution_cached"):
-                    done.checked_only.append(sub.name)
-            else:
-                done.reused.append(sub.name)
-            done.results.append(result)
-            if on_result:
-                on_result(result, reused)
-
-        cached = {} if force or rerun else {s.name: r for s in submissions
-                                   if (r := _reusable(out, s, keys[s.name], earlier)) is not None}
-        if on_start:
-            on_start(len(submissions), len(submissions) - len(cached))
+        jobs = job.engine.slots() if job.engine else max(1, min(job.jobs or os.cpu_count() or 1,
+                                                                 len(submissions) or 1))
+        done = ClassRun([], jobs=jobs, dry_run=job.dry_run)
+        earlier = {r["result"].submission: r for r in report.read_records(job.out)}
+        history = History(job.out)
+        cache = ExecutionCache(job.out / CACHE_FOLDER, execution_fingerprint(job.run),
+                               writable=not job.dry_run, readable=not job.rerun)
+        run = replace(job.run, cache=cache)  # every submission's grading may use earlier runs
+        recorder = Recorder(job, submissions, keys, earlier, history, done, events)
         try:
-            runnable = []
-            for sub in submissions:
-                if sub.name in cached:
-                    record(_reuse(out, sub, keys[sub.name], cached[sub.name], dry_run),
-                           reused=True)
-                elif sub.notebook is None:
-                    record(no_notebook_result(sub, run))
-                else:
-                    runnable.append(sub)
-            if engine:
-                checked_here = [sub for sub in runnable if cache.has(sub.notebook)]
-                for sub in checked_here:
-                    record(_grade_one(sub, run))
-                remote = [sub for sub in runnable if sub not in checked_here]
-                engine.grade(remote, replace(run, cache=None), record, on_wait)
-            elif jobs == 1:
-                for sub in runnable:
-                    record(_grade_one(sub, run))
-            else:
-                _grade_parallel(runnable, run, jobs, record, on_wait)
+            _grade_all(job, run, submissions, recorder)
         finally:
             done.seconds = time.monotonic() - start
-            _after_grading(out, run, done, earlier, history, len(submissions),
+            _after_grading(job.out, run, done, earlier, history, len(submissions),
                            {s.name: s.student for s in submissions})
     done.results.sort(key=lambda r: r.submission)
     return done
+
+
+def _grade_all(job: ClassJob, run: pipeline.Run, submissions: list[Submission],
+               recorder: Recorder) -> None:
+    """Reuse what is unchanged, then grade the rest where the job says."""
+    out, keys, earlier = job.out, recorder.keys, recorder.earlier
+    cached = {} if job.force or job.rerun else {
+        s.name: r for s in submissions if (r := _reusable(out, s, keys[s.name], earlier))}
+    recorder.events.started(len(submissions), len(submissions) - len(cached))
+    runnable = []
+    for sub in submissions:
+        if sub.name in cached:
+            recorder.record(_reuse(out, sub, keys[sub.name], cached[sub.name], job.dry_run),
+                            reused=True)
+        elif sub.notebook is None:
+            recorder.record(no_notebook_result(sub, run))
+        else:
+            runnable.append(sub)
+    if job.engine:
+        checked_here = [sub for sub in runnable if run.cache.has(sub.notebook)]
+        for sub in checked_here:
+            recorder.record(_grade_one(sub, run))
+        remote = [sub for sub in runnable if sub not in checked_here]
+        job.engine.grade(remote, replace(run, cache=None), recorder)
+    elif recorder.done.jobs == 1:
+        for sub in runnable:
+            recorder.record(_grade_one(sub, run))
+    else:
+        _grade_parallel(runnable, run, recorder.done.jobs, recorder)
 
 
 def _merged_records(earlier: dict[str, dict], done: ClassRun,
@@ -175,7 +228,7 @@ def _merged_records(earlier: dict[str, dict], done: ClassRun,
 
 
 def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[str, dict],
-                   history: regrade_diff.History, total: int, students: dict[str, dict]) -> None:
+                   history: History, total: int, students: dict[str, dict]) -> None:
     """The regrade diff, answer groups, review queue and the class files (none in a dry run)."""
     done.changes = regrade_diff.diff(earlier, [r for r in done.results
                                                if r.submission in set(done.graded)])
@@ -281,8 +334,7 @@ def _grade_in_worker(sub: Submission, run: pipeline.Run) -> SubmissionResult:
 
 
 def _grade_parallel(subs: list[Submission], run: pipeline.Run, jobs: int,
-                    record: Callable[[SubmissionResult], None],
-                    on_wait: Callable[[], None] | None) -> None:
+                    recorder: Recorder) -> None:
     context = multiprocessing.get_context("fork")
     queue = context.SimpleQueue()
     todo, suspects = list(subs), []
@@ -291,7 +343,7 @@ def _grade_parallel(subs: list[Submission], run: pipeline.Run, jobs: int,
         batch = [suspects.pop(0)] if solo else todo
         if not solo:
             todo = []
-        unfinished = _pool_pass(batch, run, 1 if solo else jobs, context, queue, record, on_wait)
+        unfinished = _pool_pass(batch, run, 1 if solo else jobs, context, queue, recorder)
         started = set()
         while not queue.empty():
             started.add(queue.get())
@@ -299,17 +351,16 @@ def _grade_parallel(subs: list[Submission], run: pipeline.Run, jobs: int,
             continue
         if solo:
             sub, why = unfinished[0]
-            record(grader_failure(sub.name, run.questions,
-                                         f"the grading process died while grading this "
-                                         f"submission: {why}"))
+            recorder.record(grader_failure(sub.name, run.questions,
+                                           f"the grading process died while grading this "
+                                           f"submission: {why}"))
         else:
             suspects += [s for s, _ in unfinished if s.name in started]
             todo += [s for s, _ in unfinished if s.name not in started]
 
 
 def _pool_pass(batch: list[Submission], run: pipeline.Run, jobs: int, context, queue,
-               record: Callable[[SubmissionResult], None],
-               on_wait: Callable[[], None] | None) -> list[tuple[Submission, str]]:
+               recorder: Recorder) -> list[tuple[Submission, str]]:
     """Grade ``batch`` in one pool; return the submissions lost to a broken pool, with why."""
     unfinished = []
     pool = ProcessPoolExecutor(min(jobs, len(batch)), mp_context=context,
@@ -323,13 +374,12 @@ def _pool_pass(batch: list[Submission], run: pipeline.Run, jobs: int, context, q
             for future in finished:
                 sub = futures[future]
                 try:
-                    record(future.result())
+                    recorder.record(future.result())
                 except BrokenProcessPool as exc:
                     unfinished.append((sub, repr(exc)))
                 except Exception as exc:  # the result could not come back: still a row
-                    record(grader_failure(sub.name, run.questions, repr(exc)))
-            if on_wait:
-                on_wait()
+                    recorder.record(grader_failure(sub.name, run.questions, repr(exc)))
+            recorder.waiting()
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise

@@ -23,7 +23,6 @@ import time
 import traceback
 import warnings
 from pathlib import Path
-from typing import Callable
 
 from autograder.grading import pipeline, remote
 from autograder.grading.intake import Submission
@@ -110,10 +109,9 @@ class DaskEngine:
                               f"{hosts}. Start every worker from the same checkout and pinned "
                               f"environment (requirements.txt).")
 
-    def grade(self, subs: list[Submission], run: pipeline.Run,
-              record: Callable[[SubmissionResult], None],
-              on_wait: Callable[[], None] | None = None) -> None:
-        """Grade ``subs`` on the cluster, calling ``record`` with each result as it arrives."""
+    def grade(self, subs: list[Submission], run: pipeline.Run, recorder) -> None:
+        """Grade ``subs`` on the cluster, giving each result to ``recorder.record`` as it arrives
+        (``recorder``: a ``classroom.Recorder``; ``recorder.waiting()`` between polls)."""
         if not subs:
             return
         run_id = secrets.token_hex(6)
@@ -138,28 +136,27 @@ class DaskEngine:
                     try:
                         data = read_capped(sub.notebook, run.limits.notebook_mb)
                     except OSError:  # unreadable here: judged here, as a local run would
-                        record(pipeline.grade_submission(sub.notebook, run, name=sub.name))
+                        recorder.record(pipeline.grade_submission(sub.notebook, run,
+                                                                  name=sub.name))
                         continue
                     future = self.client.submit(
                         remote.grade_task, sub.name, sub.notebook.name, data, shared,
                         key=f"dis05-{run_id}-{sub.name}", pure=False, resources=resources)
                     running[future] = sub
-                self._record_finished(running, run, record)
-                if on_wait:
-                    on_wait()
+                self._record_finished(running, run, recorder)
+                recorder.waiting()
         except BaseException:
             self.client.cancel(list(running), force=True)
             raise
         finally:
             self.client.cancel([shared], force=True)
 
-    def _record_finished(self, running: dict, run: pipeline.Run,
-                         record: Callable[[SubmissionResult], None]) -> None:
+    def _record_finished(self, running: dict, run: pipeline.Run, recorder) -> None:
         """Record the tasks that finish within a poll, releasing each future once its result is
         recorded: the scheduler then forgets the task, so a worker that dies later cannot make
         it run an already recorded submission again."""
         for future in finished_within(list(running), POLL_SECONDS):
-            record(self._result(future, running.pop(future), run))
+            recorder.record(self._result(future, running.pop(future), run))
             future.release()
 
     def _result(self, future, sub: Submission, run: pipeline.Run) -> SubmissionResult:

@@ -24,7 +24,7 @@ from typing import Iterable
 
 import yaml
 
-from autograder.report.regrade_diff import HISTORY_FOLDER
+from autograder.report.history import HISTORY_FOLDER
 from autograder.settings.limits import Limits
 
 METADATA_FILE = "submission_metadata.yml"

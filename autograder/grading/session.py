@@ -1,7 +1,7 @@
 """One class run from a TA's settings, as ``make grade`` starts it: refuse to grade while the
 catalogue of mistakes or the overrides file needs fixing, connect to the Dask cluster when one
-is named, prepare the run and grade the class. What it says goes through callbacks, so the CLI
-only turns flags into settings and prints."""
+is named, prepare the run and grade the class. What it says goes through ``classroom.Events``,
+so the CLI only turns flags into a ``GradeRequest`` and prints."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable
 
 from autograder.grading import classroom, pipeline
 from autograder.grading.dask_engine import DaskEngine
@@ -37,40 +36,52 @@ def problem_lines(found: overrides.Overrides, problems) -> list[str]:
     return [f"{found.path}:{p.line}: {p.message}" for p in problems]
 
 
-def grade(paths: Iterable[Path], out: Path, *, limits: Limits, cluster: Cluster,
-          overrides_file: str | None, grade_q1: bool = True, data_dir: str | None = None,
-          jobs: int | None = None, force: bool = False, rerun: bool = False,
-          dry_run: bool = False, on_engine: Callable[[str, int], None] = lambda *_: None,
-          on_note: Callable[[str], None] = lambda _: None,
-          on_start: Callable[[int, int], None] | None = None,
-          on_result: classroom.OnResult | None = None,
-          on_wait: Callable[[], None] | None = None) -> Graded:
-    """Grade the class under ``paths`` into ``out`` (see ``classroom.grade_class``).
+@dataclass(frozen=True)
+class GradeRequest:
+    """A TA's class run, as ``make grade`` gives it: what to grade (``paths``), where (``out``;
+    ``cluster``: the local pool or a Dask scheduler) and with which settings."""
+
+    paths: tuple[Path, ...]
+    out: Path
+    limits: Limits = Limits()
+    cluster: Cluster = Cluster()
+    overrides_file: str | None = None
+    grade_q1: bool = True
+    data_dir: str | None = None
+    jobs: int | None = None
+    force: bool = False
+    rerun: bool = False
+    dry_run: bool = False
+
+
+def grade(request: GradeRequest, events: classroom.Events | None = None) -> Graded:
+    """Grade the class of ``request`` (see ``classroom.grade_class``); ``events`` hears of the
+    engine, the run's notes and the progress.
 
     Raises ``NotGraded`` before anything runs when the catalogue or the overrides file has
     problems: grading with a half-read overrides file could publish wrong grades. Also raises
-    ``intake.IntakeError`` and ``dask_engine.EngineError``. ``on_engine(scheduler, slots)`` is
-    called once connected to a cluster, ``on_note`` with each of the run's notes."""
+    ``intake.IntakeError`` and ``dask_engine.EngineError``."""
     from autograder.checks import catalogue_problems
 
+    events = events or classroom.Events()
     if problems := catalogue_problems():
         raise NotGraded(["the catalogue of mistakes (autograder/worksheet/mistakes.py) needs "
                          "fixing before grading:\n  " + "\n  ".join(problems)])
-    found = overrides.load(overrides_file)
+    found = overrides.load(request.overrides_file)
     if found.problems:
         raise NotGraded([*problem_lines(found, found.problems),
                          "fix the overrides file (or pass --overrides '') and rerun"])
     with tempfile.TemporaryDirectory(prefix="dis05-run-") as work, ExitStack() as stack:
         engine = None
-        if cluster.scheduler:
-            engine = stack.enter_context(DaskEngine.connect(cluster))
-            on_engine(cluster.scheduler, engine.slots())
-        run = pipeline.prepare_run(limits=limits, grade_q1=grade_q1, workdir=Path(work),
-                                   data_dir=data_dir)
+        if request.cluster.scheduler:
+            engine = stack.enter_context(DaskEngine.connect(request.cluster))
+            events.engine(request.cluster.scheduler, engine.slots())
+        run = pipeline.prepare_run(limits=request.limits, grade_q1=request.grade_q1,
+                                   workdir=Path(work), data_dir=request.data_dir)
         for note in run.notes:
-            on_note(note)
-        run = replace(run, overrides=found)
-        done = classroom.grade_class(paths, out, run, jobs=jobs, force=force, on_start=on_start,
-                                     on_result=on_result, on_wait=on_wait, dry_run=dry_run,
-                                     rerun=rerun, engine=engine)
+            events.note(note)
+        job = classroom.ClassJob(request.paths, request.out, replace(run, overrides=found),
+                                 jobs=request.jobs, force=request.force, rerun=request.rerun,
+                                 dry_run=request.dry_run, engine=engine)
+        done = classroom.grade_class(job, events)
     return Graded(done, found)

@@ -3,21 +3,18 @@
 Compared per question between the record an earlier run left in OUT and this run's result. The
 reason names what decided the new verdict: an override (its file and line), a catalogue entry
 (its id, added or removed), a points change, the notebook's execution, or else a checker change.
-The previous outputs are kept in ``OUT/history/<time>/`` before anything is replaced (``History``).
+(The previous outputs are kept before anything is replaced: ``history.py``.)
 """
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from autograder.report import write_csv
 from autograder.report.results import CheckResult, Stage, SubmissionResult
 
 CHANGES_FILE = "changes.csv"
-HISTORY_FOLDER = "history"
 COLUMNS = ("submission", "student", "question", "old", "new", "why")
 
 
@@ -110,35 +107,3 @@ def print_changes(changes: list[Change], *, limit: int = 40, printer=print) -> N
         printer(f"  ... {len(changes) - limit} more in {CHANGES_FILE}")
 
 
-class History:
-    """Copies of what a run replaces, in ``OUT/history/<time>/``, made before the first write."""
-
-    KEPT = ("grades.csv", "gradebook.csv", "report.html", CHANGES_FILE)
-    SUBMISSION_FILES = ("results.json", "feedback.md", "checks.json")
-
-    def __init__(self, out: Path):
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
-        self.out = Path(out)
-        self.folder = self.out / HISTORY_FOLDER / stamp
-        self._started = False
-
-    def _start(self) -> None:
-        if self._started:
-            return
-        self._started = True
-        for name in self.KEPT:
-            if (self.out / name).is_file():
-                self.folder.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(self.out / name, self.folder / name)
-
-    def keep(self, submission: str) -> None:
-        """Copy a submission's outputs (and, once, the class files) before they are replaced."""
-        self._start()
-        for name in self.SUBMISSION_FILES:
-            src = self.out / submission / name
-            if src.is_file():
-                (self.folder / submission).mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src, self.folder / submission / name)
-
-    def keep_class_files(self) -> None:
-        self._start()

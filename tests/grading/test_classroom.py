@@ -24,7 +24,7 @@ def test_grading_a_gradescope_export_zip(tmp_path, q2_run):
     archive = zip_folder(export, tmp_path / "export.zip", prefix="assignment_5_export/")
     out = tmp_path / "out"
 
-    done = classroom.grade_class([archive], out, q2_run, jobs=2)
+    done = classroom.grade_class(classroom.ClassJob([archive], out, q2_run, jobs=2))
 
     rows = {r["submission"]: r for r in read_csv(out / "grades.csv")}
     assert list(read_csv(out / "grades.csv")[0]) == [
@@ -55,7 +55,8 @@ def test_grading_a_gradescope_export_zip(tmp_path, q2_run):
     assert (out / "report.html").stat().st_size > 10_000
     assert sorted(done.graded) == sorted(rows) and done.reused == []
 
-    again = classroom.grade_class([archive], out, q2_run, jobs=2)  # unchanged: nothing regraded
+    # unchanged: nothing regraded
+    again = classroom.grade_class(classroom.ClassJob([archive], out, q2_run, jobs=2))
     assert again.graded == [] and sorted(again.reused) == sorted(rows)
     assert {r["submission"]: r["total"] for r in read_csv(out / "grades.csv")} == \
         {n: r["total"] for n, r in rows.items()}
@@ -98,20 +99,20 @@ def make_class(folder: Path, n: int) -> Path:
 
 def test_rerun_grades_only_missing_or_changed_submissions(tmp_path, q2_run, counting_grader):
     subs, out = make_class(tmp_path / "class", 4), tmp_path / "out"
-    classroom.grade_class([subs], out, q2_run, jobs=1)
+    classroom.grade_class(classroom.ClassJob([subs], out, q2_run, jobs=1))
     assert sorted(counting_grader) == [f"student{i}" for i in range(4)]
 
     counting_grader.clear()
     shutil.rmtree(out / "student1")  # a lost result
     (subs / "student2.ipynb").write_text("resubmitted")  # a changed notebook
     (subs / "student9.ipynb").write_text("late")  # a new one
-    done = classroom.grade_class([subs], out, q2_run, jobs=1)
+    done = classroom.grade_class(classroom.ClassJob([subs], out, q2_run, jobs=1))
     assert sorted(counting_grader) == ["student1", "student2", "student9"]
     assert sorted(done.reused) == ["student0", "student3"]
     assert len(read_csv(out / "grades.csv")) == 5
 
     counting_grader.clear()
-    classroom.grade_class([subs], out, q2_run, jobs=1, force=True)
+    classroom.grade_class(classroom.ClassJob([subs], out, q2_run, jobs=1, force=True))
     assert sorted(counting_grader) == ["student0", "student1", "student2", "student3", "student9"]
 
 
@@ -119,36 +120,36 @@ def test_an_interrupted_run_keeps_what_was_graded(tmp_path, q2_run, counting_gra
     subs, out = make_class(tmp_path / "class", 4), tmp_path / "out"
     (subs / "student2.ipynb").write_text("interrupt")  # Ctrl-C arrives while grading this one
     with pytest.raises(KeyboardInterrupt):
-        classroom.grade_class([subs], out, q2_run, jobs=1)
+        classroom.grade_class(classroom.ClassJob([subs], out, q2_run, jobs=1))
     assert counting_grader == ["student0", "student1", "student2"]
     assert [r["submission"] for r in read_csv(out / "grades.csv")] == ["student0", "student1"]
 
     counting_grader.clear()
     (subs / "student2.ipynb").write_text("notebook 2")
-    classroom.grade_class([subs], out, q2_run, jobs=1)
+    classroom.grade_class(classroom.ClassJob([subs], out, q2_run, jobs=1))
     assert counting_grader == ["student2", "student3"]
     assert len(read_csv(out / "grades.csv")) == 4
 
 
 def test_a_grader_change_regrades_everything(tmp_path, q2_run, counting_grader):
     subs, out = make_class(tmp_path / "class", 2), tmp_path / "out"
-    classroom.grade_class([subs], out, q2_run, jobs=1)
+    classroom.grade_class(classroom.ClassJob([subs], out, q2_run, jobs=1))
     counting_grader.clear()
     longer = replace(q2_run, limits=replace(q2_run.limits, timeout=q2_run.limits.timeout + 1))
     assert classroom.grader_version(longer) != classroom.grader_version(q2_run)
-    classroom.grade_class([subs], out, longer, jobs=1)
+    classroom.grade_class(classroom.ClassJob([subs], out, longer, jobs=1))
     assert sorted(counting_grader) == ["student0", "student1"]
 
 
 def test_new_identities_are_kept_without_regrading(tmp_path, q2_run, counting_grader):
     export = build_export(tmp_path / "export")
     out = tmp_path / "out"
-    classroom.grade_class([export], out, q2_run, jobs=1)
+    classroom.grade_class(classroom.ClassJob([export], out, q2_run, jobs=1))
     assert counting_grader == ["submission_1001", "submission_1004"]
     counting_grader.clear()
     meta = export / "submission_metadata.yml"
     meta.write_text(meta.read_text().replace("Ada Lovelace", "Ada King"), encoding="utf-8")
-    classroom.grade_class([export], out, q2_run, jobs=1)
+    classroom.grade_class(classroom.ClassJob([export], out, q2_run, jobs=1))
     assert counting_grader == []
     names = {r["submission"]: r["name"] for r in read_csv(out / "grades.csv")}
     assert names["submission_1001"] == "Ada King"
@@ -163,7 +164,7 @@ def test_a_dying_worker_costs_only_its_own_submission(tmp_path, q2_run, monkeypa
     monkeypatch.setattr(classroom, "_grade_one", grade)
     subs, out = make_class(tmp_path / "class", 5), tmp_path / "out"
     (subs / "student1.ipynb").write_text("die")
-    done = classroom.grade_class([subs], out, q2_run, jobs=2)
+    done = classroom.grade_class(classroom.ClassJob([subs], out, q2_run, jobs=2))
     statuses = {r.submission: r.status for r in done.results}
     assert statuses == {"student0": "ok", "student1": "grader error", "student2": "ok",
                         "student3": "ok", "student4": "ok"}

@@ -151,7 +151,7 @@ def outputs(out: Path) -> dict:
 def local_q2(tmp_path_factory, q2_run) -> dict:
     """The local pool's run of CLASS (Q2 only): what every cluster run must reproduce."""
     out = tmp_path_factory.mktemp("local")
-    classroom.grade_class(CLASS, out, q2_run, jobs=2)
+    classroom.grade_class(classroom.ClassJob(CLASS, out, q2_run, jobs=2))
     return outputs(out)
 
 
@@ -169,7 +169,7 @@ def test_a_class_graded_on_two_workers_matches_the_local_run(start_cluster, tmp_
     out = tmp_path / "out"
     with DaskEngine.connect(Cluster(scheduler=str(cluster.scheduler_file))) as engine:
         assert engine.slots() == 2
-        done = classroom.grade_class(CLASS, out, q2_run, engine=engine)
+        done = classroom.grade_class(classroom.ClassJob(CLASS, out, q2_run, engine=engine))
 
     assert sorted(done.graded) == sorted(r.submission for r in done.results)
     assert len(done.graded) == 3 and done.jobs == 2
@@ -243,7 +243,8 @@ def _grade_in_thread(out: Path, run: pipeline.Run, engine: DaskEngine, **kw):
 
     def target() -> None:
         try:
-            box["done"] = classroom.grade_class(CLASS, out, run, engine=engine, **kw)
+            box["done"] = classroom.grade_class(classroom.ClassJob(CLASS, out, run, engine=engine,
+                                                                   **kw))
         except BaseException:  # reported by the test
             box["error"] = traceback.format_exc()
 
@@ -296,14 +297,15 @@ def test_ctrl_c_keeps_finished_results_and_a_rerun_grades_the_rest(start_cluster
     out = tmp_path / "out"
     seen: list[str] = []
 
-    def interrupt_after_first(result, reused) -> None:
-        seen.append(result.submission)
-        raise KeyboardInterrupt
+    class InterruptAfterFirst(classroom.Events):
+        def result(self, result, reused) -> None:
+            seen.append(result.submission)
+            raise KeyboardInterrupt
 
     with DaskEngine.connect(Cluster(scheduler=str(cluster.scheduler_file))) as engine:
         with pytest.raises(KeyboardInterrupt):
-            classroom.grade_class(CLASS, out, q2_run, engine=engine,
-                                  on_result=interrupt_after_first)
+            classroom.grade_class(classroom.ClassJob(CLASS, out, q2_run, engine=engine),
+                                  InterruptAfterFirst())
         kept = {p.parent.name for p in out.glob("*/results.json")}
         assert kept == set(seen) and len(kept) == 1
         with cluster.client() as client:  # nothing of the run is left queued on the cluster
@@ -312,7 +314,7 @@ def test_ctrl_c_keeps_finished_results_and_a_rerun_grades_the_rest(start_cluster
                 assert time.monotonic() < deadline, client.who_has()
                 time.sleep(0.5)
 
-        done = classroom.grade_class(CLASS, out, q2_run, engine=engine)
+        done = classroom.grade_class(classroom.ClassJob(CLASS, out, q2_run, engine=engine))
     assert done.reused == sorted(kept) and len(done.graded) == len(CLASS) - 1
     assert outputs(out) == local_q2
 
@@ -330,7 +332,8 @@ def test_workers_running_another_grader_are_refused(start_cluster, tmp_path, q2_
 
     with Client(scheduler_file=str(cluster.scheduler_file), timeout=START_SECONDS) as client:
         engine = DaskEngine(client, Cluster(scheduler=str(cluster.scheduler_file)))
-        done = classroom.grade_class([REFERENCE], tmp_path / "out", q2_run, engine=engine)
+        done = classroom.grade_class(classroom.ClassJob([REFERENCE], tmp_path / "out", q2_run,
+                                                        engine=engine))
     [result] = done.results
     assert result.status == "grader error"
     assert "runs a different grader than the TA's machine" in result.log
@@ -341,7 +344,7 @@ def test_q1_on_the_cluster_matches_the_local_run(start_cluster, tmp_path):
     """Q1's probe inputs reach the workers through Dask, not through this machine's disk."""
     cluster = start_cluster(1)
     run = pipeline.prepare_run(grade_q1=True, workdir=tmp_path / "work")
-    classroom.grade_class([REFERENCE], tmp_path / "local", run, jobs=1)
+    classroom.grade_class(classroom.ClassJob([REFERENCE], tmp_path / "local", run, jobs=1))
     inputs = run.q1.inputs
     # The workers must not read the TA's copy: hide it while they grade.
     hidden = inputs.with_name("hidden")
@@ -349,7 +352,8 @@ def test_q1_on_the_cluster_matches_the_local_run(start_cluster, tmp_path):
     try:
         with DaskEngine.connect(Cluster(scheduler=str(cluster.scheduler_file))) as engine:
             run_remote = replace(run, q1=replace(run.q1, inputs=hidden))
-            classroom.grade_class([REFERENCE], tmp_path / "dask", run_remote, engine=engine)
+            classroom.grade_class(classroom.ClassJob([REFERENCE], tmp_path / "dask", run_remote,
+                                                     engine=engine))
     finally:
         hidden.rename(inputs)
     local, remote_out = outputs(tmp_path / "local"), outputs(tmp_path / "dask")
@@ -479,9 +483,10 @@ def test_each_future_is_released_once_its_result_is_recorded():
     running = {f: Submission(f.name, Path(f"{f.name}.ipynb")) for f in futures}
     seen = []
 
-    def record(result) -> None:
-        seen.append((result.submission, [f.released for f in futures]))
+    class Recorder:
+        def record(self, result) -> None:
+            seen.append((result.submission, [f.released for f in futures]))
 
-    engine._record_finished(running, pipeline.Run(Limits(), ()), record)
+    engine._record_finished(running, pipeline.Run(Limits(), ()), Recorder())
     assert running == {} and all(f.released for f in futures)
     assert seen == [("a", [False, False]), ("b", [True, False])]  # released after its record

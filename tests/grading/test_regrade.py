@@ -47,7 +47,7 @@ def graded(tmp_path, monkeypatch):
     run = pipeline.prepare_run(grade_q1=False)
     out = tmp_path / "out"
     notebooks = cached_class(tmp_path / "class", out, CLASS, run)
-    first = classroom.grade_class(notebooks, out, run, jobs=1)
+    first = classroom.grade_class(classroom.ClassJob(notebooks, out, run, jobs=1))
     assert sorted(first.checked_only) == sorted(CLASS) and first.changes == []
     return SimpleNamespace(run=run, out=out, notebooks=notebooks, first=first, tmp=tmp_path)
 
@@ -64,7 +64,7 @@ def test_an_override_changes_exactly_its_group_and_says_why(graded):
     entries, _ = overrides.parse(OVERRIDE)
     run = dataclasses.replace(graded.run, overrides=overrides.Overrides(entries, text=OVERRIDE))
     before = scores(graded.out)
-    done = classroom.grade_class(graded.notebooks, graded.out, run, jobs=1)
+    done = classroom.grade_class(classroom.ClassJob(graded.notebooks, graded.out, run, jobs=1))
     assert [(c.submission, c.question, c.old, c.new) for c in done.changes] == \
            [("bob", "q2a", 2.0, 2.5), ("cy", "q2a", 1.0, 1.5)]  # cy wrote it another way
     assert all("q2a_first: override overrides.yaml:1" in c.why for c in done.changes)
@@ -80,7 +80,8 @@ def test_an_override_changes_exactly_its_group_and_says_why(graded):
 def test_a_catalogue_edit_gives_a_row_naming_the_entry(graded, monkeypatch):
     added = mistakes.Mistake("q2a_out_dim", 5, "two-off", "Off by two.", 0.25)
     monkeypatch.setattr(mistakes, "CATALOGUE", mistakes.CATALOGUE + (added,))
-    done = classroom.grade_class(graded.notebooks, graded.out, graded.run, jobs=1, force=True)
+    done = classroom.grade_class(classroom.ClassJob(graded.notebooks, graded.out, graded.run,
+                                                    jobs=1, force=True))
     [change] = done.changes
     assert (change.submission, change.question, change.old, change.new) == ("cy", "q2a", 1.0, 1.25)
     assert change.why == "q2a_out_dim: catalogue entry two-off"
@@ -94,7 +95,8 @@ def test_a_points_change_gives_a_row_per_submission_that_scores_on_it(graded):
                                                for v in q.variables))
         for q in graded.run.questions)
     run = dataclasses.replace(graded.run, questions=questions)
-    done = classroom.grade_class(graded.notebooks, graded.out, run, jobs=1)  # new key: regraded
+    # new key: regraded
+    done = classroom.grade_class(classroom.ClassJob(graded.notebooks, graded.out, run, jobs=1))
     assert {(c.submission, c.old, c.new) for c in done.changes} == \
            {("ada", 2.0, 3.0), ("bob", 2.0, 3.0), ("dee", 2.0, 3.0)}
     assert all(c.why == "q2a_out_dim: points 1 -> 2" for c in done.changes)
@@ -104,14 +106,16 @@ def test_a_dry_run_shows_the_diff_and_writes_nothing(graded, capsys):
     entries, _ = overrides.parse(OVERRIDE)
     run = dataclasses.replace(graded.run, overrides=overrides.Overrides(entries, text=OVERRIDE))
     before = {p: p.read_bytes() for p in graded.out.rglob("*") if p.is_file()}
-    done = classroom.grade_class(graded.notebooks, graded.out, run, jobs=1, dry_run=True)
+    done = classroom.grade_class(classroom.ClassJob(graded.notebooks, graded.out, run, jobs=1,
+                                                    dry_run=True))
     assert [c.submission for c in done.changes] == ["bob", "cy"]
     after = {p: p.read_bytes() for p in graded.out.rglob("*") if p.is_file()}
     assert after == before
 
 
 def test_an_unchanged_rerun_reuses_results_and_reports_no_change(graded):
-    done = classroom.grade_class(graded.notebooks, graded.out, graded.run, jobs=1)
+    done = classroom.grade_class(classroom.ClassJob(graded.notebooks, graded.out, graded.run,
+                                                    jobs=1))
     assert sorted(done.reused) == sorted(CLASS) and done.changes == []
     assert not (graded.out / "history").exists()
 
@@ -133,7 +137,7 @@ def test_an_override_matching_nobody_is_reported_after_the_run(graded):
     text = OVERRIDE.replace("k1*x1 + k2*x2", "k3*x3")
     entries, _ = overrides.parse(text)
     run = dataclasses.replace(graded.run, overrides=overrides.Overrides(entries, text=text))
-    done = classroom.grade_class(graded.notebooks, graded.out, run, jobs=1)
+    done = classroom.grade_class(classroom.ClassJob(graded.notebooks, graded.out, run, jobs=1))
     assert [(p.line, "matches nobody" in p.message) for p in done.override_problems] == [(1, True)]
     assert "matches nobody" in (graded.out / "report.html").read_text()
 
@@ -187,15 +191,15 @@ def test_the_cache_is_used_when_only_checks_change_and_not_when_limits_change(tm
     out = tmp_path / "out"
     nb = tmp_path / "ada.ipynb"
     shutil.copy(ROOT / "assignment" / "dis05.ipynb", nb)
-    classroom.grade_class([nb], out, run, jobs=1)
+    classroom.grade_class(classroom.ClassJob([nb], out, run, jobs=1))
     entries, _ = overrides.parse(OVERRIDE)
     checks_changed = dataclasses.replace(run, overrides=overrides.Overrides(entries, text="x"))
-    done = classroom.grade_class([nb], out, checks_changed, jobs=1)
+    done = classroom.grade_class(classroom.ClassJob([nb], out, checks_changed, jobs=1))
     assert done.checked_only == ["ada"] and len(calls) == 1
     slower = dataclasses.replace(run, limits=dataclasses.replace(run.limits, timeout=400))
-    done = classroom.grade_class([nb], out, slower, jobs=1)
+    done = classroom.grade_class(classroom.ClassJob([nb], out, slower, jobs=1))
     assert done.checked_only == [] and calls == [("ada.ipynb", 300.0), ("ada.ipynb", 400.0)]
-    classroom.grade_class([nb], out, slower, jobs=1, rerun=True)
+    classroom.grade_class(classroom.ClassJob([nb], out, slower, jobs=1, rerun=True))
     assert len(calls) == 3  # --rerun runs the notebook again
 
 
