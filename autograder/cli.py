@@ -20,6 +20,7 @@ from autograder.report.gradescope import to_gradescope
 from autograder.report.results import Status, SubmissionResult, grader_failure
 from autograder.report.staff_log import configure_console
 from autograder.settings.limits import Cluster, Limits, Machine
+from autograder.settings.variants import Variants
 from autograder.checks import overrides
 from autograder.worksheet import NOTEBOOK, QUESTIONS
 
@@ -68,7 +69,8 @@ def _request(args: argparse.Namespace) -> session.GradeRequest:
         tuple(Path(p) for p in args.submissions), Path(args.out),
         limits=_set(args, "limits", Limits()), cluster=_set(args, "cluster", Cluster()),
         overrides_file=args.overrides, grade_q1=not args.no_q1, data_dir=args.data_dir,
-        jobs=args.jobs, force=args.force, rerun=args.rerun, dry_run=args.dry_run)
+        jobs=args.jobs, force=args.force, rerun=args.rerun, dry_run=args.dry_run,
+        variants=_set(args, "variants", Variants()))
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -136,7 +138,8 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
             total = machine.total_seconds - (time.monotonic() - start)
             run = dataclasses.replace(run, limits=dataclasses.replace(run.limits, total=total))
             found = overrides.load(args.overrides)  # invalid entries are left out (staff log)
-            run = dataclasses.replace(run, overrides=found)
+            run = dataclasses.replace(run, overrides=found,
+                                      **_gradescope_identity(args, root, notebook))
             if notebook is None:
                 result = pipeline.nothing_to_run("submission", problem, run)
             else:
@@ -153,6 +156,17 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gradescope_identity(args: argparse.Namespace, root: Path, notebook: Path | None) -> dict:
+    """With variants on: the submitter's identity from Gradescope's submission_metadata.json."""
+    chosen = _set(args, "variants", Variants())
+    if not chosen.enabled:
+        return {}
+    who = identity.resolve(identity.gradescope_submitters(root / "submission_metadata.json"),
+                           identity.notebook_email(notebook), salt=chosen.salt,
+                           source="gradescope")
+    return {"variants": chosen, "identities": {"submission": who}}
+
+
 def cmd_assign(args: argparse.Namespace) -> int:
     from autograder.checks import catalogue_problems
     from autograder.student import package
@@ -164,6 +178,15 @@ def cmd_assign(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     package.assign(master=Path(args.master), root=Path(args.root))
+    return 0
+
+
+def cmd_variant(args: argparse.Namespace) -> int:
+    """A student's Q2 numbers (their variant), as JSON: what staff answer to "what were mine?"."""
+    from autograder.settings.variants import Variants
+    from autograder.worksheet.variants import to_json, variant_of
+
+    print(to_json(variant_of(args.email, args.salt or Variants().salt)))
     return 0
 
 
@@ -203,6 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
     assign.add_argument("--master", default="solutions/master/dis05.ipynb")
     assign.add_argument("--root", default=".", help="repository root")
     assign.set_defaults(func=cmd_assign)
+
+    variant = sub.add_parser("variant", help="print a student's Q2 numbers (their variant) as "
+                             "JSON: n, k, image, in_channels, out_channels, kernel, stride")
+    variant.add_argument("email", help="the student's email, as Gradescope knows it")
+    variant.add_argument("--salt", default="", help="the course's salt (default: the settings')")
+    variant.set_defaults(func=cmd_variant)
 
     fetch = sub.add_parser("fetch-cifar", help="download and verify CIFAR-10 once")
     fetch.add_argument("--data-dir")
