@@ -60,25 +60,37 @@ def candidates(own: Variant, classmates: tuple[tuple[Variant, str], ...],
 
 def find(variable: Variable, own: CheckResult, tried: dict[Variant, tuple[str, ...]],
          check: Callable[[Variable, tuple], CheckResult]) -> CopyFlag | None:
-    """The first variant in ``tried`` where the answer is right, else where it is a known mistake
-    while ``own`` (the verdict for the student's own variant) is not one; ``check(variable,
-    entries)`` checks the student's answer against another variant's variable."""
+    """Where the answer is right in another variant of ``tried`` (naming the first such variant
+    and every classmate whose numbers make it right), else where it is a known mistake while
+    ``own`` (the verdict for the student's own variant) is not one; ``check(variable, entries)``
+    checks the student's answer against another variant's variable."""
     if own.score >= own.max_score or own.stage in _SILENT:
         return None
-    mine, seen, mistaken = (repr(variable), None), set(), None
-    for variant, names in tried.items():
+    groups: dict[tuple[str, str], tuple[Variant, Variable, tuple, list[str]]] = {}
+    for variant, names in tried.items():  # variants that ask this variable alike: tried once
         sheet = variants.sheet(variant)
         theirs, entries = sheet.variable(variable.name), sheet.entries(variable.name)
-        key = (repr(theirs), repr(entries))
-        if key in seen or repr(theirs) == mine[0]:
+        if repr(theirs) == repr(variable):
             continue
-        seen.add(key)
+        key = (repr(theirs), repr(entries))
+        groups.setdefault(key, (variant, theirs, entries, []))[3].extend(names)
+    right: list[tuple[Variant, list[str]]] = []
+    mistaken: list[tuple[Variant, str, list[str]]] = []
+    for variant, theirs, entries, names in groups.values():
         result = check(theirs, entries)
         if result.score >= result.max_score:
-            return CopyFlag(variable.name, variant.label, "right", names)
-        if (mistaken is None and result.stage is Stage.CATALOGUE and own.stage is not Stage.CATALOGUE):
-            mistaken = CopyFlag(variable.name, variant.label, result.mistake or "", names)
-    return mistaken
+            right.append((variant, names))
+        elif result.stage is Stage.CATALOGUE and own.stage is not Stage.CATALOGUE:
+            mistaken.append((variant, result.mistake or "", names))
+    if right:  # every classmate whose numbers make it right is a possible source
+        return CopyFlag(variable.name, right[0][0].label, "right",
+                        tuple(sorted({n for _, names in right for n in names})))
+    if mistaken:
+        variant, mistake, _ = mistaken[0]
+        return CopyFlag(variable.name, variant.label, mistake,
+                        tuple(sorted({n for _, m, names in mistaken if m == mistake
+                                      for n in names})))
+    return None
 
 
 def with_policy(check: CheckResult, policy: str, review: ReviewPolicy) -> CheckResult:
