@@ -30,6 +30,9 @@ from autograder.settings import OVERRIDES_FILE as DEFAULT_FILE
 from autograder.worksheet import QUESTIONS, Variable
 
 FIELDS = ("variable", "answer", "credit", "message")
+OPTIONAL = ("variant",)
+"""an entry may name a variant (its label, as ``python -m autograder variant`` numbers it): it then
+settles that variant's answers only; without one it settles equivalent answers in every variant"""
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class Override:
     message: str
     line: int
     file: str = DEFAULT_FILE
+    variant: str = ""  # a Variant's label: only that variant's answers ("" : every variant)
 
     @property
     def id(self) -> str:
@@ -65,8 +69,11 @@ class Overrides:
     path: str = ""
     text: str = ""  # the file's text: part of the grader's version (a change regrades)
 
-    def for_variable(self, name: str) -> tuple[Override, ...]:
-        return tuple(o for o in self.entries if o.variable == name)
+    def for_variable(self, name: str, variant: str = "") -> tuple[Override, ...]:
+        """The entries for one variable that apply to answers of ``variant`` (a label; "" for
+        the worksheet's numbers graded without variants)."""
+        return tuple(o for o in self.entries if o.variable == name
+                     and (not o.variant or o.variant == variant))
 
 
 NONE = Overrides()
@@ -122,10 +129,21 @@ def parse(text: str, *, file: str = DEFAULT_FILE) -> tuple[tuple[Override, ...],
 
 def _same_answer(entry: Override, entries: list[Override]) -> Override | None:
     """An earlier entry whose answer is equivalent to ``entry``'s, if any."""
-    variable = _variables()[entry.variable]
-    found = match(variable, entry.answer, Overrides(tuple(e for e in entries
-                                                           if e.variable == entry.variable)))
+    variable = _variable(entry.variable, entry.variant)
+    found = match(variable, entry.answer, Overrides(tuple(
+        e for e in entries if e.variable == entry.variable and e.variant == entry.variant)),
+        entry.variant)
     return found[0] if found else None
+
+
+def _variable(name: str, variant: str) -> Variable:
+    """The variable as graded in ``variant`` (a label; "": the worksheet's)."""
+    if not variant:
+        return _variables()[name]
+    from autograder.worksheet import variants
+    from autograder.worksheet.variants import Variant
+
+    return variants.sheet(Variant.parse(variant)).variable(name)
 
 
 def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:
@@ -133,13 +151,19 @@ def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:
     if not isinstance(item, dict):
         return None, f"an entry must have the fields {', '.join(FIELDS)}"
     missing = [f for f in FIELDS if f not in item]
-    unknown = sorted(set(map(str, item)) - set(FIELDS))
+    unknown = sorted(set(map(str, item)) - set(FIELDS) - set(OPTIONAL))
     if missing or unknown:
         return None, (f"missing {', '.join(missing)}" if missing else
                       f"unknown field(s) {', '.join(unknown)}; the fields are {', '.join(FIELDS)}")
     variable = _variables().get(str(item["variable"]))
     if variable is None:
         return None, f"unknown variable {item['variable']!r}"
+    variant = str(item.get("variant") or "")
+    if variant:
+        try:
+            variable = _variable(variable.name, variant)
+        except ValueError as exc:
+            return None, str(exc)
     if variable.kind not in REGISTERED:
         return None, f"{variable.name} is checked by running code; it cannot be overridden here"
     credit = item["credit"]
@@ -152,7 +176,7 @@ def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:
     except Unreadable as exc:
         return None, f"the answer {item['answer']!r} cannot be read: {exc.message}"
     return Override(variable.name, item["answer"], float(credit), item["message"].strip(), line,
-                    file), ""
+                    file, variant), ""
 
 
 # --- applying ----------------------------------------------------------------------------------
@@ -160,11 +184,11 @@ def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:
 _READINGS: dict = {}
 
 
-def match(variable: Variable, value: Any, overrides: Overrides):
-    """The first entry whose answer is equivalent to ``value``, and the value's ``Reading``;
-    None when none is (or the value cannot be read)."""
+def match(variable: Variable, value: Any, overrides: Overrides, variant: str = ""):
+    """The first entry (for answers of ``variant``) whose answer is equivalent to ``value``, and
+    the value's ``Reading``; None when none is (or the value cannot be read)."""
 
-    entries = overrides.for_variable(variable.name)
+    entries = overrides.for_variable(variable.name, variant)
     if not entries:
         return None
     try:
@@ -173,10 +197,17 @@ def match(variable: Variable, value: Any, overrides: Overrides):
         return None
     key = quick_key(variable, reading)
     for entry in entries:
-        cached = (entry.id, variable.name, repr(entry.answer))
+        # (a variant's variable may allow other symbols: x12 is none of the worksheet's)
+        cached = (entry.id, variable.name, repr(entry.answer), repr(variable.options))
         if cached not in _READINGS:
-            theirs = read(variable, entry.answer)
+            try:
+                theirs = read(variable, entry.answer)
+            except Unreadable:  # not an answer in this variant's symbols: it matches nobody here
+                _READINGS[cached] = None
+                continue
             _READINGS[cached] = (theirs, quick_key(variable, theirs))
+        if _READINGS[cached] is None:
+            continue
         theirs, their_key = _READINGS[cached]
         canonical = key.startswith(CANONICAL) and their_key.startswith(CANONICAL)
         if key == their_key or (not canonical and same(variable, reading, theirs)):
@@ -184,9 +215,11 @@ def match(variable: Variable, value: Any, overrides: Overrides):
     return None
 
 
-def apply(variable: Variable, value: Any, result: CheckResult, overrides: Overrides) -> CheckResult:
-    """``result``, or the override's verdict when an entry matches the answer."""
-    found = match(variable, value, overrides)
+def apply(variable: Variable, value: Any, result: CheckResult, overrides: Overrides,
+          variant: str = "") -> CheckResult:
+    """``result``, or the override's verdict when an entry (for answers of ``variant``, a label)
+    matches the answer."""
+    found = match(variable, value, overrides, variant)
     if found is None:
         return result
     entry, reading = found

@@ -300,7 +300,8 @@ def check_answers(plain: dict, run: Run, program_checks: dict[str, CheckResult],
                 entries = sheet.entries(variable.name) if sheet is not None else None
                 check = _check_memo(variable, raw, value, entries)
                 if run.overrides.entries and value is not answers.MISSING:
-                    check = overrides.apply(variable, value, check, run.overrides)
+                    check = overrides.apply(variable, value, check, run.overrides,
+                                            who.variant.label if who is not None else "")
                 if tried:
                     flag = copies.find(variable, check, tried,
                                        lambda v, e: _check_memo(v, raw, value, e))

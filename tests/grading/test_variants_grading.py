@@ -183,3 +183,62 @@ def test_gradescope_metadata_gives_the_submitters(tmp_path):
                                           {"email": "b@x.edu"}]}))
     assert identity.gradescope_submitters(meta) == ["a@x.edu", "b@x.edu"]
     assert identity.gradescope_submitters(tmp_path / "absent.json") == []
+
+
+def test_an_override_settles_equivalent_answers_in_every_variant_unless_it_names_one(q2_run):
+    from autograder.checks import overrides
+
+    email = next(e for e in CLASS if variant_of(e, SALT).k == 3 and variant_of(e, SALT).n != 9)
+    mine = variant_of(email, SALT)
+    every, problems = overrides.parse('- variable: q2a_first\n  answer: "k2*x1 + k3*x2"\n'
+                                      '  credit: 0.5\n  message: "Accepted after review"\n')
+    assert problems == ()
+    run = replace(q2_run, variants=ON, overrides=overrides.Overrides(every))
+    for who in (email, None):  # a variant, and the worksheet's numbers without variants
+        if who is None:
+            plain = {"q2a_first": answers.encode("k2*x1 + k3*x2")}
+            checks = {c.variable: c for q in pipeline.check_answers(
+                plain, replace(run, variants=Variants()), {}) for c in q.checks}
+        else:
+            checks, _ = _check(run, who, {"q2a_first": "k2*x1 + k3*x2"})
+        assert checks["q2a_first"].stage == Stage.OVERRIDE and checks["q2a_first"].score == 0.5
+    text = (f'- variable: q2a_first\n  answer: "k2*x1 + k3*x2"\n  credit: 0.5\n  message: "m"\n'
+            f'  variant: "{DEFAULT.label}"\n')
+    scoped, problems = overrides.parse(text)
+    assert problems == () and scoped[0].variant == DEFAULT.label
+    checks, _ = _check(replace(run, overrides=overrides.Overrides(scoped)), email,
+                       {"q2a_first": "k2*x1 + k3*x2"})
+    assert checks["q2a_first"].stage != Stage.OVERRIDE  # named another variant: not this one
+    # an answer in a variant's own symbols is validated against that variant
+    last = f"x{mine.n}"
+    ok, problems = overrides.parse(f'- variable: q2a_last\n  answer: "k3*{last}"\n  credit: 0\n'
+                                   f'  message: "m"\n  variant: "{mine.label}"\n')
+    assert problems == () and len(ok) == 1
+    _, bad = overrides.parse('- variable: q2a_last\n  answer: "k3"\n  credit: 0\n  message: "m"\n'
+                             '  variant: "n=nine"\n')
+    assert bad and "not a variant" in bad[0].message
+
+
+def test_answer_groups_join_known_outcomes_across_variants_and_split_the_rest(q2_run):
+    from autograder.report import answer_groups
+    from autograder.report.results import Status, SubmissionResult
+
+    run = replace(q2_run, variants=ON)
+    a = CLASS[0]
+    b = next(e for e in CLASS if variant_of(e, SALT).n_out != variant_of(a, SALT).n_out)
+    records = []
+    for number, (email, given) in enumerate([(a, _mine(a)), (b, _mine(b)),
+                                             (a, {"q2a_out_dim": 99}), (b, {"q2a_out_dim": 99})]):
+        who = identity.resolve([email], "", salt=SALT, source="export")
+        plain = {k: answers.encode(v) for k, v in given.items()}
+        result = SubmissionResult(f"s{number}", Status.OK,
+                                  details={"answers": plain, "identity": who.as_dict()})
+        result.questions = pipeline.check_answers(plain, run, {}, who=who)
+        records.append({"result": result})
+    groups = [g for g in answer_groups.build_groups(records, run.questions)
+              if g.variable == "q2a_out_dim"]
+    right = [g for g in groups if g.verdict == "right"]
+    assert len(right) == 1 and right[0].members == ["s0", "s1"]
+    wrong = [g for g in groups if g.verdict == "unrecognised wrong"]
+    assert sorted(g.members for g in wrong) == [["s2"], ["s3"]]  # within each variant
+    assert all("[n=" in g.reading for g in wrong)
