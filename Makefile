@@ -19,6 +19,7 @@ DRY_RUN     ?= 0
 OVERRIDES   ?= overrides.yaml
 SCHEDULER   ?=
 RETRIES     ?=
+VARIANTS    ?= 0
 # make test knobs: SLOW=0 skips the tests that run notebooks, training or otter
 SLOW        ?= 1
 
@@ -27,7 +28,8 @@ GRADE_FLAGS := --out $(OUT) \
 	$(if $(MEMORY_MB),--memory-mb $(MEMORY_MB)) $(if $(filter 0,$(Q1)),--no-q1) \
 	$(if $(filter 1,$(FORCE)),--force) $(if $(filter 1,$(RERUN)),--rerun) \
 	$(if $(filter 1,$(DRY_RUN)),--dry-run) --overrides '$(OVERRIDES)' \
-	$(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(RETRIES),--retries $(RETRIES))
+	$(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(RETRIES),--retries $(RETRIES)) \
+	$(if $(filter 1,$(VARIANTS)),--variants)
 PYTEST_FLAGS := $(if $(filter 0,$(SLOW)),-m "not slow")
 
 .PHONY: help venv grade test assign autograder goldens lint bench clean
@@ -59,7 +61,7 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_FLAGS)
 
 assign: $(STAMP)
-	$(PY) -m autograder assign
+	$(PY) -m autograder assign $(if $(filter 1,$(VARIANTS)),--variants)
 
 autograder: assign
 

@@ -177,7 +177,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
         print("error: fix these before building the assignment:\n  " + "\n  ".join(problems),
               file=sys.stderr)
         return 2
-    package.assign(master=Path(args.master), root=Path(args.root))
+    package.assign(master=Path(args.master), root=Path(args.root), variants=args.variants)
     return 0
 
 
@@ -225,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     assign = sub.add_parser("assign", help="otter assign: student notebook, solutions, zip")
     assign.add_argument("--master", default="solutions/master/dis05.ipynb")
     assign.add_argument("--root", default=".", help="repository root")
+    assign.add_argument("--variants", action="store_true", help="the variant assignment: each "
+                        "student their own Q2 numbers (make assign VARIANTS=1)")
     assign.set_defaults(func=cmd_assign)
 
     variant = sub.add_parser("variant", help="print a student's Q2 numbers (their variant) as "
