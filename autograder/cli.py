@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder import report, settings
-from autograder.grading import classroom, intake, pipeline, session
+from autograder.grading import classroom, identity, intake, pipeline, session
 from autograder.grading.dask_engine import EngineError
 from autograder.grading.session import problem_lines as _problem_lines
 from autograder.report import regrade_diff

@@ -304,7 +304,8 @@ def check_answers(plain: dict, run: Run, program_checks: dict[str, CheckResult],
                                             who.variant.label if who is not None else "")
                 if tried:
                     flag = copies.find(variable, check, tried,
-                                       lambda v, e: _check_memo(v, raw, value, e))
+                                       lambda v, e, raw=raw, value=value: _check_memo(v, raw,
+                                                                                     value, e))
                     if flag is not None:
                         check = copies.with_policy(check, run.variants.copy_policy, run.review)
             if flag is not None and flags is not None:

@@ -45,8 +45,8 @@ def statements(v: Variant) -> str:
         f"kernel k = ({kernel}) of **{v.k}** weights; a **{image}** image, **{v.out_channels}** "
         f"output channels, **{v.kernel}×{v.kernel}** kernels, stride **{v.stride}**.",
         "",
-        f"- (a) Apply k to x with no padding, stride 1: the output dimension, its first and last "
-        f"element.",
+        "- (a) Apply k to x with no padding, stride 1: the output dimension, its first and last "
+        "element.",
         f"- (b) The same with 'same' padding ({zeros} at each end of x): the output dimension, "
         f"its first and last element.",
         f"- (c) The matrix K of (a), with h = K x: {m}×{v.n}.",

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from autograder import answers
-from autograder.grading import copies, identity, pipeline, session
+from autograder.grading import identity, pipeline, session
 from autograder.report import review
 from autograder.report.results import Stage
 from autograder.settings.variants import Variants
@@ -242,3 +242,23 @@ def test_answer_groups_join_known_outcomes_across_variants_and_split_the_rest(q2
     wrong = [g for g in groups if g.verdict == "unrecognised wrong"]
     assert sorted(g.members for g in wrong) == [["s2"], ["s3"]]  # within each variant
     assert all("[n=" in g.reading for g in wrong)
+
+
+@pytest.mark.slow
+def test_gradescope_grades_the_submitters_own_numbers(tmp_path):
+    """The zip's entry point with --variants: a group from submission_metadata.json, a notebook
+    naming its second member; results.json's extra_data records the variant."""
+    from autograder import cli
+
+    salt = Variants().salt  # the course's, as the zip grades
+    theirs = variant_of(GROUP[1], salt)
+    fixtures.notebook(tmp_path / "submission" / "dis05.ipynb", fixtures.right_answers(theirs),
+                      GROUP[1])
+    (tmp_path / "submission_metadata.json").write_text(json.dumps(
+        {"users": [{"email": e, "name": e} for e in GROUP]}))
+    assert cli.main(["gradescope", "--root", str(tmp_path), "--no-q1", "--overrides", "",
+                     "--variants"]) == 0
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert results["extra_data"]["variant"] == theirs.as_dict()
+    assert results["extra_data"]["graded_as"] == GROUP[1]
+    assert results["score"] == sum(t["max_score"] for t in results["tests"])

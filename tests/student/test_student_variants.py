@@ -17,12 +17,11 @@ from autograder.student.variant_build import make_variant_notebook
 from autograder.worksheet.variants import DEFAULT
 from tests import variant_fixtures
 from tests.conftest import ROOT
-from tests.student.test_student_kernels import (  # noqa: F401 (fixtures)
+from tests.student import test_student_kernels as three_kernels
+from tests.student.test_student_kernels import (
     KERNELS,
     Q2,
     check_outputs,
-    download,
-    kernels,
     outputs,
     reference_notebook,
     run,
@@ -31,6 +30,7 @@ from tests.student.test_student_kernels import (  # noqa: F401 (fixtures)
 )
 
 pytestmark = pytest.mark.slow
+kernels, download = three_kernels.kernels, three_kernels.download  # the same fixtures
 EMAIL = "ada.lovelace@berkeley.edu"
 
 
