@@ -133,3 +133,35 @@ def test_the_same_email_gets_the_same_variant_in_fresh_processes_with_other_hash
 def test_emails_spread_over_many_variants():
     drawn = {variant_of(f"student{i}@berkeley.edu", "salt") for i in range(300)}
     assert len(drawn) > 200
+
+
+def _independent_mistakes(v: Variant) -> dict[str, tuple[str, object]]:
+    """Some known mistakes of variant ``v``, computed here from their definitions (not from the
+    catalogue): variable -> (mistake id, the student's wrong answer)."""
+    k = [f"k{j}" for j in range(1, v.k + 1)]
+    x = [f"x{i}" for i in range(1, v.n + 1)]
+    p, m = v.pad, v.n_out
+    flipped_first = " + ".join(f"{k[v.k - 1 - j]}*{x[j]}" for j in range(v.k))
+    # 'same' padding, flipped kernel: output 1 sees p zeros, then x1..x(k-p)
+    flipped_same_first = " + ".join(f"{k[v.k - 1 - j]}*{x[j - p]}" for j in range(p, v.k))
+    o = (v.image - v.kernel) // v.stride + 1
+    return {
+        "q2a_first": ("flipped-kernel", flipped_first),
+        "q2b_first": ("flipped-kernel", flipped_same_first),
+        "q2a_out_dim": ("same-padding", v.n),
+        "q2b_out_dim": ("padding-forgotten", m),
+        "q2e_params_same": ("padding-weights-counted", v.n * v.k),
+        "q2h_input_shape": ("channels-last", (v.image, v.image, v.in_channels)),
+        "q2i_output_shape": ("rounded-up", (v.out_channels, o + 1, o + 1)),
+        "q2i_conv_params": ("biases-counted", v.out_channels * (v.in_channels * v.kernel ** 2 + 1)),
+    }
+
+
+@pytest.mark.parametrize("v", RANDOM, ids=lambda v: v.label)
+def test_a_mistake_is_the_same_mistake_with_other_numbers(v):
+    """A flipped kernel is a flipped kernel for n = 11: mistakes derived here by hand are
+    recognised, with the variant's numbers in the message."""
+    sheet = variants.sheet(v)
+    for name, (mistake, answer) in _independent_mistakes(v).items():
+        result = checks.check_variable(sheet.variable(name), answer, sheet.entries(name))
+        assert result.mistake == mistake, (name, answer, result.message)
