@@ -15,7 +15,7 @@ from autograder import report, settings
 from autograder.grading import classroom, identity, intake, pipeline, session
 from autograder.grading.dask_engine import EngineError
 from autograder.grading.session import problem_lines as _problem_lines
-from autograder.report import regrade_diff
+from autograder.report import regrade_diff, review_page
 from autograder.report.gradescope import to_gradescope
 from autograder.report.results import Status, SubmissionResult, grader_failure
 from autograder.report.staff_log import configure_console
@@ -110,6 +110,9 @@ def _summary(graded: session.Graded, out: Path, dry_run: bool) -> None:
     print(f"wrote {out / 'grades.csv'}, {out / 'gradebook.csv'}, {out / 'report.html'}, "
           f"{out / 'changes.csv'}, {out / 'answer_groups.csv'}, {out / 'review.csv'} and "
           f"{out}/<submission>/feedback.md")
+    decide = sum(g.needs_decision for g in done.groups)
+    print(f"review page: {out / review_page.REVIEW_PAGE} ({decide} answer group(s) need a "
+          f"decision; set credits there and save the overrides file it writes)")
 
 
 def _line(result: SubmissionResult) -> str:

@@ -22,7 +22,8 @@ from importlib import metadata
 from autograder import source_files
 
 PRESENTATION = frozenset({
-    "__main__.py", "cli.py", "report/progress.py", "report/html.py", "student/package.py",
+    "__main__.py", "cli.py", "report/progress.py", "report/html.py",
+    "report/review_page.py", "student/package.py",
     "grading/dask_engine.py", "grading/remote.py",
 })
 """modules that only show results or drive a run: editing them regrades nothing"""

@@ -132,8 +132,8 @@ def describe(value: Any) -> str:
 def type_error(variable: Variable, value: Any, wanted: str) -> Unreadable:
     """The type message: what the answer is, and what the question wants."""
     what = describe(value)
-    if what == "still the placeholder `...`":
-        return Unreadable(f"`{variable.name}` is {what}: replace it with {wanted}.", Stage.TYPE)
+    if what == "still the placeholder `...`":  # unanswered, like a variable never defined
+        return Unreadable(f"`{variable.name}` is {what}: replace it with {wanted}.", Stage.MISSING)
     return Unreadable(f"`{variable.name}` is {what}; expected {wanted}.", Stage.TYPE)
 
 

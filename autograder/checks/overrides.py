@@ -10,9 +10,12 @@ the variable's points, 0 to 1) and the message students read::
 
 An entry applies to every answer equivalent to its own, by the variable's checker
 (``checks.equivalence``), in ``make grade`` and in the Gradescope zip alike (the file travels in
-the zip). ``load`` validates the file and reports each problem with its line: an unknown
-variable, an answer the checker cannot read, a credit outside [0, 1], a missing message. An entry
-that matches nobody is reported after a class run (``unmatched``).
+the zip). An entry with ``match: text`` applies instead to the answers written exactly as its own
+(whitespace normalised): the way to settle an answer the checker cannot read (LaTeX, a typo).
+``load`` validates the file and reports each problem with its line: an unknown variable, an
+answer the checker cannot read (without ``match: text``), a credit outside [0, 1], a missing
+message, and the placeholders of an offered entry (``entry_text``) left unedited. An entry that
+matches nobody is reported after a class run (``unmatched``).
 """
 
 from __future__ import annotations
@@ -30,9 +33,13 @@ from autograder.settings import OVERRIDES_FILE as DEFAULT_FILE
 from autograder.worksheet import QUESTIONS, Variable
 
 FIELDS = ("variable", "answer", "credit", "message")
-OPTIONAL = ("variant",)
-"""an entry may name a variant (its label, as ``python -m autograder variant`` numbers it): it then
-settles that variant's answers only; without one it settles equivalent answers in every variant"""
+OPTIONAL = ("match", "variant")
+BY_TEXT = "text"  # ``match: text``: the answer's exact text, not its meaning
+#: What an offered entry says until the TA edits it (``load`` refuses both, with the line).
+CREDIT_PLACEHOLDER = "null  # SET: 0 to 1, a fraction of the points"
+MESSAGE_PLACEHOLDER = "WRITE the message the students of this group read"
+#: ``variant:`` (a variant's label, as ``python -m autograder variant`` numbers it) settles that
+#: variant's answers only; without it an entry settles equivalent answers in every variant.
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class Override:
     message: str
     line: int
     file: str = DEFAULT_FILE
+    by_text: bool = False  # ``match: text``
     variant: str = ""  # a Variant's label: only that variant's answers ("" : every variant)
 
     @property
@@ -128,7 +136,12 @@ def parse(text: str, *, file: str = DEFAULT_FILE) -> tuple[tuple[Override, ...],
 
 
 def _same_answer(entry: Override, entries: list[Override]) -> Override | None:
-    """An earlier entry whose answer is equivalent to ``entry``'s, if any."""
+    """An earlier entry whose answer is equivalent to ``entry``'s (or, by text, written the
+    same), if any, among those for the same variant."""
+    if entry.by_text:
+        return next((e for e in entries if e.variable == entry.variable and e.by_text
+                     and e.variant == entry.variant
+                     and text_key(e.answer) == text_key(entry.answer)), None)
     variable = _variable(entry.variable, entry.variant)
     found = match(variable, entry.answer, Overrides(tuple(
         e for e in entries if e.variable == entry.variable and e.variant == entry.variant)),
@@ -154,7 +167,8 @@ def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:
     unknown = sorted(set(map(str, item)) - set(FIELDS) - set(OPTIONAL))
     if missing or unknown:
         return None, (f"missing {', '.join(missing)}" if missing else
-                      f"unknown field(s) {', '.join(unknown)}; the fields are {', '.join(FIELDS)}")
+                      f"unknown field(s) {', '.join(unknown)}; the fields are "
+                      f"{', '.join(FIELDS)} (and optionally match: text)")
     variable = _variables().get(str(item["variable"]))
     if variable is None:
         return None, f"unknown variable {item['variable']!r}"
@@ -166,17 +180,33 @@ def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:
             return None, str(exc)
     if variable.kind not in REGISTERED:
         return None, f"{variable.name} is checked by running code; it cannot be overridden here"
-    credit = item["credit"]
+    why = _credit_and_message_problem(item["credit"], item["message"])
+    if why:
+        return None, why
+    by_text = "match" in item
+    if by_text and item["match"] != BY_TEXT:
+        return None, f"match {item['match']!r}: the only choice is match: {BY_TEXT}"
+    if not by_text:
+        try:
+            read(variable, item["answer"])
+        except Unreadable as exc:
+            return None, (f"the answer {item['answer']!r} cannot be read: {exc.message} (to "
+                          f"settle answers written exactly so, add the line `match: {BY_TEXT}`)")
+    return Override(variable.name, item["answer"], float(item["credit"]),
+                    item["message"].strip(), line, file, by_text, variant), ""
+
+
+def _credit_and_message_problem(credit: Any, message: Any) -> str:
+    """Why the credit or the message cannot be used ("" when both can)."""
+    if credit is None:
+        return "the credit is not set yet: choose a number from 0 to 1 (a fraction of the points)"
     if isinstance(credit, bool) or not isinstance(credit, (int, float)) or not 0 <= credit <= 1:
-        return None, f"credit {credit!r} is not a number from 0 to 1 (a fraction of the points)"
-    if not isinstance(item["message"], str) or not item["message"].strip():
-        return None, "the message must be a non-empty text"
-    try:
-        read(variable, item["answer"])
-    except Unreadable as exc:
-        return None, f"the answer {item['answer']!r} cannot be read: {exc.message}"
-    return Override(variable.name, item["answer"], float(credit), item["message"].strip(), line,
-                    file, variant), ""
+        return f"credit {credit!r} is not a number from 0 to 1 (a fraction of the points)"
+    if not isinstance(message, str) or not message.strip():
+        return "the message must be a non-empty text"
+    if message.strip() == MESSAGE_PLACEHOLDER:
+        return "the message is still the placeholder: write what the students read"
+    return ""
 
 
 # --- applying ----------------------------------------------------------------------------------
@@ -185,10 +215,18 @@ _READINGS: dict = {}
 
 
 def match(variable: Variable, value: Any, overrides: Overrides, variant: str = ""):
-    """The first entry (for answers of ``variant``) whose answer is equivalent to ``value``, and
-    the value's ``Reading``; None when none is (or the value cannot be read)."""
+    """The first entry (for answers of ``variant``, a label) whose answer is equivalent to
+    ``value`` (or, with ``match: text``, written the same), and the value's ``Reading`` (None
+    for a match by text); None when none is."""
 
     entries = overrides.for_variable(variable.name, variant)
+    if not entries:
+        return None
+    written = text_key(value)
+    for entry in entries:
+        if entry.by_text and text_key(entry.answer) == written:
+            return entry, None
+    entries = [e for e in entries if not e.by_text]
     if not entries:
         return None
     try:
@@ -223,17 +261,72 @@ def apply(variable: Variable, value: Any, result: CheckResult, overrides: Overri
     if found is None:
         return result
     entry, reading = found
+    if reading is None:  # matched by its text: nothing was read
+        return CheckResult(variable.name, round(entry.credit * variable.points, 6),
+                           variable.points,
+                           ("Your answer, as written: ", text_key(value),
+                            f". {entry.message}"),
+                           stage=Stage.OVERRIDE, mistake=entry.id, hidden=variable.hidden)
     return CheckResult(variable.name, round(entry.credit * variable.points, 6), variable.points,
                        entry.message, stage=Stage.OVERRIDE, mistake=entry.id,
                        hidden=variable.hidden, reading=reading.code, reading_label=reading.label,
                        notes=reading.notes)
 
 
-def entry_text(variable: str, answer: Any, credit: float, message: str) -> str:
-    """The YAML entry a TA copies into the overrides file to settle a group (values written as
-    JSON, which YAML reads as they are)."""
+def text_key(value: Any) -> str:
+    """An answer's text as an entry with ``match: text`` compares it: strings with their
+    whitespace normalised (one space), anything else (a list of rows) as JSON of such."""
+    written = as_written(value)
+    if isinstance(written, str):
+        return " ".join(written.split())
+    return json.dumps(_normalised(written), sort_keys=True, ensure_ascii=False)
+
+
+def _normalised(value: Any) -> Any:
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, list):
+        return [_normalised(v) for v in value]
+    return value
+
+
+def as_written(value: Any) -> Any:
+    """A decoded answer as YAML-safe data (text, numbers, lists of them), as the student wrote
+    it: an unsupported value is its text (``repr``), an array its rows."""
+    from autograder import answers
+
+    if isinstance(value, answers.Array):
+        return as_written(value.rows)
+    if isinstance(value, (list, tuple)):
+        return [as_written(v) for v in value]
+    if isinstance(value, frozenset):
+        return sorted((as_written(v) for v in value), key=repr)
+    if isinstance(value, answers.Unsupported):
+        return value.text or value.type_name
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (bool, int, float)) or value is None:
+        return value
+    return repr(value)
+
+
+def entry_head(variable: str, answer: Any, *, by_text: bool = False) -> str:
+    """An entry's first lines: the variable, the answer (as JSON, which YAML reads as it is)
+    and, for an answer matched by its text, ``match: text``. The review page appends the credit
+    and message lines the TA chose, exactly as ``entry_text`` writes them."""
+    match_line = f"  match: {BY_TEXT}  # its exact text (this answer cannot be read)\n" \
+        if by_text else ""
     return (f"- variable: {variable}\n  answer: {json.dumps(answer, ensure_ascii=False)}\n"
-            f"  credit: {credit:g}\n  message: {json.dumps(message, ensure_ascii=False)}")
+            f"{match_line}")
+
+
+def entry_text(variable: str, answer: Any, credit: float | None = None, message: str | None = None,
+               *, by_text: bool = False) -> str:
+    """The YAML entry that settles a group. Without a credit or a message it carries
+    placeholders that ``load`` refuses until the TA replaces them."""
+    credit_text = CREDIT_PLACEHOLDER if credit is None else f"{credit:g}"
+    return (entry_head(variable, answer, by_text=by_text) + f"  credit: {credit_text}\n"
+            f"  message: {json.dumps(message or MESSAGE_PLACEHOLDER, ensure_ascii=False)}")
 
 
 def unmatched(overrides: Overrides, used: set[str]) -> list[Problem]:

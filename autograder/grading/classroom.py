@@ -36,7 +36,7 @@ from autograder.fingerprint import Scope, fingerprint
 from autograder.execution.cache import ExecutionCache, execution_fingerprint
 from autograder.grading import identity, intake, pipeline
 from autograder.grading.intake import Submission
-from autograder.report import answer_groups, regrade_diff, review
+from autograder.report import answer_groups, regrade_diff, review, review_page
 from autograder.report import html as html_report  # (the module, not the standard library)
 from autograder.report.history import History
 from autograder.report.results import SubmissionResult, grader_failure
@@ -279,8 +279,12 @@ def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[s
             extras=html_report.ReportExtras(
                 groups=tuple(done.groups), review=tuple(done.review),
                 override_problems=tuple(done.override_problems),
-                overrides_path=run.overrides.path, changes=tuple(done.changes)),
+                overrides_path=run.overrides.path, changes=tuple(done.changes),
+                review_page=review_page.REVIEW_PAGE),
             plots=_plots(plots))
+        review_page.write_review_page(out / review_page.REVIEW_PAGE, done.groups,
+                                      overrides_text=run.overrides.text,
+                                      overrides_path=run.overrides.path)
 
 
 def _plots(future) -> html_report.Plots | None:

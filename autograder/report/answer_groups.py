@@ -3,13 +3,16 @@
 The variable's own checker decides (``checks.equivalence``): answers are first bucketed by their
 exact plain data, each bucket is read once, buckets with the same canonical key are merged, and
 then group representatives are compared pairwise with the checker's comparison. Unreadable
-answers group by their exact text; missing answers form one group. Each group carries the
-verdict its members got, and the overrides entry a TA copies to settle it. Unrecognised wrong
-and undecided groups come first (``ORDER``).
+answers group by their exact text; unanswered ones (not defined, or still the placeholder
+``...``) form one group. Each group carries the verdict its members got, its members' names (when
+the export gave them), and the overrides entry that settles it (with placeholders for the credit
+and the message; ``match: text`` for an unreadable answer). Unrecognised wrong and undecided
+groups come first (``ORDER``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -26,11 +29,13 @@ GROUPS_FILE = "answer_groups.csv"
 SHOWN_MEMBERS = ReportLayout().group_members_shown
 MAX_PAIRWISE = ReportLayout().pairwise_groups
 COLUMNS = ("question", "variable", "size", "reading", "verdict", "credit", "stage", "mistake",
-           "message", "members", "entry")
+           "message", "members", "names", "entry")
 
 #: Verdict labels, in the order groups are listed (what a TA must look at first).
-ORDER = ("unrecognised wrong", "undecided", "unreadable", "partial", "missing", "overridden",
+ORDER = ("unrecognised wrong", "undecided", "unreadable", "partial", "unanswered", "overridden",
          "known mistake", "right")
+#: The verdicts a TA must decide (the review page lists them first).
+NEEDS_DECISION = ("unrecognised wrong", "undecided", "unreadable")
 
 
 @dataclass
@@ -45,7 +50,20 @@ class AnswerGroup:
     message: str
     members: list[str] = field(default_factory=list)
     answer: Any = None  # one member's answer as plain data (for the overrides entry)
-    entry: str = ""  # the overrides entry to copy
+    entry: str = ""  # the overrides entry to copy (placeholders for the credit and message)
+    by_text: bool = False  # unreadable: its entry matches the exact text (``match: text``)
+    people: dict = field(default_factory=dict)  # submission -> "Name <email>" (when known)
+    said: str = ""  # the message without the pointer (prose, for pages that set it apart)
+    pointer: str = ""  # the answer's text with a caret under the first problem (a format error)
+
+    @property
+    def labels(self) -> list[str]:
+        """Each member as staff read it: the student's name and email, else the submission."""
+        return [self.people.get(m) or m for m in self.members]
+
+    @property
+    def needs_decision(self) -> bool:
+        return self.verdict in NEEDS_DECISION
 
     @property
     def size(self) -> int:
@@ -61,14 +79,15 @@ class AnswerGroup:
 
     @property
     def members_text(self) -> str:
-        shown = ", ".join(self.members[:SHOWN_MEMBERS])
+        shown = ", ".join(self.labels[:SHOWN_MEMBERS])
         return shown + (f" and {self.size - SHOWN_MEMBERS} more" if self.size > SHOWN_MEMBERS else "")
 
     def csv_row(self) -> dict:
         return {"question": self.question, "variable": self.variable, "size": self.size,
                 "reading": self.reading, "verdict": self.verdict, "credit": f"{self.credit:g}",
                 "stage": self.stage, "mistake": self.mistake or "", "message": self.message,
-                "members": " ".join(self.members), "entry": self.entry}
+                "members": " ".join(self.members), "names": "; ".join(self.labels),
+                "entry": self.entry}
 
 
 def verdict_of(check: CheckResult) -> str:
@@ -77,7 +96,7 @@ def verdict_of(check: CheckResult) -> str:
     if check.stage in (Stage.UNDECIDED, Stage.GRADER_ERROR):
         return "undecided"
     if check.stage is Stage.MISSING:
-        return "missing"
+        return "unanswered"
     if check.stage in (Stage.FORMAT, Stage.TYPE):
         return "unreadable"
     if check.passed:
@@ -87,19 +106,22 @@ def verdict_of(check: CheckResult) -> str:
     return "partial" if check.score > 0 else "unrecognised wrong"
 
 
-def answer_as_written(value: Any) -> Any:
-    """A decoded answer as YAML-safe data (text, numbers, lists), for an overrides entry."""
-    if isinstance(value, answers.Array):
-        return answer_as_written(value.rows)
-    if isinstance(value, (list, tuple)):
-        return [answer_as_written(v) for v in value]
-    if isinstance(value, frozenset):
-        return sorted(answer_as_written(v) for v in value)
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, (bool, int, float)):
-        return value
-    return repr(value)
+answer_as_written = overrides.as_written
+
+
+def unanswered(value: Any) -> bool:
+    """Not defined, or still the notebook's placeholder ``...``."""
+    return value is answers.MISSING or (isinstance(value, answers.Unsupported)
+                                        and value.type_name == "ellipsis")
+
+
+def person(student: dict) -> str:
+    """A submission's students as staff read them: "Name <email>" (both members of a group
+    submission), "" when the export named nobody."""
+    people = student.get("submitters") or [student]
+    labels = [(f"{p.get('name') or ''} <{p['email']}>" if p.get("email") else p.get("name") or "")
+              .strip() for p in people]
+    return ", ".join(label for label in labels if label)
 
 
 def build_groups(records: list[dict], questions) -> list[AnswerGroup]:
@@ -132,7 +154,7 @@ def _members(variable, records: list[dict]) -> list[tuple[str, CheckResult, Any,
 
 
 #: Verdicts grouped across variants (per-student numbers): the same outcome whatever the numbers.
-ACROSS_VARIANTS = ("right", "known mistake", "missing")
+ACROSS_VARIANTS = ("right", "known mistake", "unanswered")
 
 
 def _variable_groups(question: str, variable, records: list[dict]) -> list[AnswerGroup]:
@@ -143,8 +165,9 @@ def _variable_groups(question: str, variable, records: list[dict]) -> list[Answe
     from autograder.worksheet.variants import Variant
 
     members = _members(variable, records)
+    people = {r["result"].submission: person(r.get("student") or {}) for r in records}
     if not any(label for *_, label in members):
-        return _groups_of(question, variable, [m[:3] for m in members])
+        return _groups_of(question, variable, [m[:3] for m in members], people)
     across: dict[tuple, list] = {}
     within: dict[str, list] = {}
     for name, check, raw, label in members:
@@ -153,29 +176,33 @@ def _variable_groups(question: str, variable, records: list[dict]) -> list[Answe
             across.setdefault((verdict, check.mistake), []).append((name, check, raw))
         else:
             within.setdefault(label, []).append((name, check, raw))
-    out = [_outcome_group(question, variable, verdict, group)
+    out = [_outcome_group(question, variable, verdict, group, people)
            for (verdict, _), group in across.items()]
     for label, group in within.items():
         own = variants.sheet(Variant.parse(label)).variable(variable.name) if label else variable
-        for g in _groups_of(question, own, group):
+        for g in _groups_of(question, own, group, people):
             g.reading = f"{g.reading} [{label}]" if label else g.reading
+            if g.entry and label:  # offered for this variant's answers only
+                g.entry = g.entry.rstrip("\n") + f'\n  variant: "{label}"'
+
             out.append(g)
     out.sort(key=lambda g: (ORDER.index(g.verdict), -g.size, g.reading))
     return out
 
 
-def _outcome_group(question: str, variable, verdict: str, members: list) -> AnswerGroup:
+def _outcome_group(question: str, variable, verdict: str, members: list,
+                   people: dict) -> AnswerGroup:
     """One known outcome across variants: every member's answer is right (or the same known
-    mistake, or missing) for their own numbers."""
-    group = _group(question, variable, None, members)
-    shown = {"right": "(right for their own numbers)", "missing": "(not answered)"}
+    mistake, or unanswered) for their own numbers."""
+    group = _group(question, variable, None, members, people)
+    shown = {"right": "(right for their own numbers)", "unanswered": "(unanswered)"}
     group.reading = shown.get(verdict, f"(the known mistake {group.mistake}, with their own "
                                        f"numbers)")
     group.answer, group.entry = None, ""
     return group
 
 
-def _groups_of(question: str, variable, members: list) -> list[AnswerGroup]:
+def _groups_of(question: str, variable, members: list, people: dict) -> list[AnswerGroup]:
     from autograder.checks.common import Unreadable
     from autograder.checks.equivalence import quick_key, read, same
 
@@ -187,8 +214,8 @@ def _groups_of(question: str, variable, members: list) -> list[AnswerGroup]:
     merged: dict[str, list] = {}  # group key -> [(reading or None, members)]
     for text, members in buckets.items():
         raw = members[0][2]
-        if answers.decode(raw) is answers.MISSING:
-            merged.setdefault("missing", []).append((None, members))
+        if unanswered(answers.decode(raw)):
+            merged.setdefault("unanswered", []).append((None, members))
             continue
         try:
             reading = read(variable, answers.decode(raw))
@@ -208,7 +235,7 @@ def _groups_of(question: str, variable, members: list) -> list[AnswerGroup]:
     for parts in merged.values():
         members = [m for _, ms in parts for m in ms]
         reading = next((r for r, _ in parts if r is not None), None)
-        out.append(_group(question, variable, reading, members))
+        out.append(_group(question, variable, reading, members, people))
     out.sort(key=lambda g: (ORDER.index(g.verdict), -g.size, g.reading))
     return out
 
@@ -245,35 +272,39 @@ def _canonical(raw: Any) -> str:
         return repr(raw)
 
 
-def _group(question: str, variable, reading, members: list) -> AnswerGroup:
+def _group(question: str, variable, reading, members: list, people: dict) -> AnswerGroup:
     """One group: the verdict most of its members got (they agree unless an answer was
-    undecided for some), a few member names, and the overrides entry to copy."""
+    undecided for some), its members, and the overrides entry that settles it."""
     verdicts = Counter((c.score, c.stage, c.mistake) for _, c, _ in members)
     (score, stage, mistake), _ = verdicts.most_common(1)[0]
     check = next(c for _, c, _ in members if (c.score, c.stage, c.mistake) == (score, stage, mistake))
     raw = members[0][2]
     credit = round(score / check.max_score, 6) if check.max_score else 0.0
+    value = answers.decode(raw)
     if reading is not None:
         shown = reading.shown
-    elif answers.decode(raw) is answers.MISSING:
-        shown = "(not answered)"
+    elif unanswered(value):
+        shown = "(unanswered)"
     else:
-        shown = _short(_as_text(answers.decode(raw)))
+        shown = _short(_as_text(value))
     names = sorted(name for name, _, _ in members)
     group = AnswerGroup(question, variable.name, shown, verdict_of(check), credit, stage, mistake,
-                        check.message, names)
-    if reading is not None:
-        group.answer = answer_as_written(answers.decode(raw))
-        group.entry = overrides.entry_text(variable.name, group.answer, credit,
-                                           "Accepted after review: ...")
+                        check.message, names,
+                        people={n: people[n] for n in names if people.get(n)},
+                        said=dataclasses.replace(check, pointer="").message,
+                        pointer=check.pointer)
+    if not unanswered(value):
+        group.answer = answer_as_written(value)
+        group.by_text = reading is None
+        group.entry = overrides.entry_text(variable.name, group.answer, by_text=group.by_text)
     return group
 
 
 def _as_text(value: Any) -> str:
-    """An unreadable answer, shown as the student gave it."""
-    if isinstance(value, answers.Unsupported):
-        return value.text or value.type_name
-    return repr(answer_as_written(value))
+    """An unreadable answer, shown as the student wrote it (text as it is, no quotes or
+    doubled backslashes)."""
+    written = answer_as_written(value)
+    return written if isinstance(written, str) else json.dumps(written, ensure_ascii=False)
 
 
 def _short(text: str, limit: int = 120) -> str:

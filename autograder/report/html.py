@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
+from autograder.report.answer_groups import person
 from autograder.report.results import Stage, Status, SubmissionResult
 from autograder.settings.limits import ReportLayout
 from autograder.worksheet import mistakes
@@ -61,7 +62,7 @@ def render(records: list[dict], *, questions: list, run_info: RunInfo, title: st
     """The page as text: the data are gathered here, the layout is ``templates/report.html.j2``
     (autoescaping Jinja2, so a TA can change the page without reading Python)."""
     results = [r["result"] for r in records]
-    students = {r["result"].submission: r.get("student") or {} for r in records}
+    students = {r["result"].submission: person(r.get("student") or {}) for r in records}
     extras = extras or ReportExtras()
     plots = plots or draw_plots(results, questions)
     context = {
@@ -72,7 +73,7 @@ def render(records: list[dict], *, questions: list, run_info: RunInfo, title: st
         "distribution": _distribution(results, questions, plots),
         "mistakes": _mistakes(results, questions),
         "failures": _failures(results, students),
-        "timing": _timing(results, run_info, plots),
+        "timing": _timing(results, run_info, plots, students),
         **extras.context(questions),
     }
     return _template().render(**context)
@@ -88,6 +89,7 @@ class ReportExtras:
     override_problems: tuple = ()  # overrides.Problem
     overrides_path: str = ""
     changes: tuple = ()  # regrade_diff.Change
+    review_page: str = ""  # the review page's file name, beside the report ("" when none)
 
     def context(self, questions: list) -> dict:
         by_question = defaultdict(list)
@@ -96,16 +98,18 @@ class ReportExtras:
         return {"groups": [(q, by_question.get(q.id, [])) for q in questions
                            if q.id in by_question],
                 "review": list(self.review), "override_problems": list(self.override_problems),
-                "overrides_path": self.overrides_path, "changes": list(self.changes)}
+                "overrides_path": self.overrides_path, "changes": list(self.changes),
+                "review_page": self.review_page,
+                "decide": sum(g.needs_decision for g in self.groups)}
 
 
-def _template():
+def _template(name: str = TEMPLATE):
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined)
-    return env.get_template(TEMPLATE)
+    return env.get_template(name)
 
 
 
@@ -162,7 +166,7 @@ def _mistakes(results: list[SubmissionResult], questions: list) -> list[dict]:
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1].startswith("(")))
         for (variable, kind), n in ranked[:TOP_MISTAKES]:
             other = kind.startswith("(")
-            message = "" if kind == "(not answered)" else \
+            message = "" if kind == "(unanswered)" else \
                 _message(variable, kind, examples[(variable, kind)])
             rows.append({"count": n, "variable": variable,
                          "label": kind[1:-1] if other else kind, "other": other,
@@ -171,20 +175,21 @@ def _mistakes(results: list[SubmissionResult], questions: list) -> list[dict]:
     return sections
 
 
-def _failures(results: list[SubmissionResult], students: dict[str, dict]) -> dict:
+def _failures(results: list[SubmissionResult], students: dict[str, str]) -> dict:
     failed = [r for r in results if r.status is not Status.OK]
     by_status = Counter(r.status.value for r in failed)
     rows = []
     for r in sorted(failed, key=lambda r: (r.status_text, r.submission)):
         rows.append({"submission": r.submission,
-                     "student": students.get(r.submission, {}).get("name", ""),
+                     "student": students.get(r.submission, ""),
                      "status": r.status_text,
                      "log": "\n".join(r.log.strip().splitlines()[-LOG_LINES:]),
                      "score": f"{r.score:g}", "seconds": f"{r.seconds:.1f}"})
     return {"by_status": by_status.most_common(), "rows": rows}
 
 
-def _timing(results: list[SubmissionResult], info: RunInfo, plots: Plots) -> dict:
+def _timing(results: list[SubmissionResult], info: RunInfo, plots: Plots,
+            students: dict[str, str]) -> dict:
     per = [r.seconds for r in results if r.seconds > 0]
     facts = [f"This run: {info.total} submissions, {info.graded} graded and {info.reused} "
              f"unchanged since an earlier run, in {info.seconds:.1f} s with {info.jobs} "
@@ -200,7 +205,8 @@ def _timing(results: list[SubmissionResult], info: RunInfo, plots: Plots) -> dic
                      f"max {per_sorted[-1]:.1f} s")
         timing["image"] = (_data_uri(plots.seconds),
                            "Histogram of grading seconds per submission")
-        timing["slowest"] = [[r.submission, f"{r.seconds:.1f}", r.status_text]
+        timing["slowest"] = [[r.submission, students.get(r.submission, ""), f"{r.seconds:.1f}",
+                              r.status_text]
                              for r in sorted(results, key=lambda r: -r.seconds)[:SLOWEST]]
     return timing
 
@@ -234,11 +240,11 @@ def _classify(check) -> tuple[str, str] | None:
     if check.mistake:
         return check.variable, check.mistake
     if check.stage is Stage.MISSING:
-        return check.variable, "(not answered)"
+        return check.variable, "(unanswered)"
     if check.stage is Stage.FORMAT:
         return check.variable, "(could not be read)"
     if check.stage is Stage.TYPE:
-        return check.variable, "(wrong type or placeholder)"
+        return check.variable, "(wrong type)"
     return check.variable, "(other wrong answer)"
 
 

@@ -1,4 +1,5 @@
-"""The regrade diff: who changes, on which question, old -> new, and why.
+"""The regrade diff: who changes, on which question, old -> new, and why; a question whose score
+stays but whose feedback changes (an override's message edited) is listed too, as message only.
 
 Compared per question between the record an earlier run left in OUT and this run's result. The
 reason names what decided the new verdict: an override (its file and line), a catalogue entry
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.report import write_csv
+from autograder.report.answer_groups import person
 from autograder.report.results import CheckResult, Stage, SubmissionResult
 
 CHANGES_FILE = "changes.csv"
@@ -28,29 +30,51 @@ class Change:
     why: str
 
     @property
+    def message_only(self) -> bool:
+        return abs(self.old - self.new) < 1e-9
+
+    @property
     def row(self) -> list[str]:
         return [self.submission, self.student, self.question, f"{self.old:g}", f"{self.new:g}",
                 self.why]
 
 
 def diff(old_records: dict[str, dict], new: list[SubmissionResult]) -> list[Change]:
-    """Every question whose score differs between an earlier record and a new result."""
+    """Every question whose score or feedback differs between an earlier record and a new
+    result."""
     changes = []
     for result in sorted(new, key=lambda r: r.submission):
         record = old_records.get(result.submission)
         if record is None:
             continue
         before = {q.question: q for q in record["result"].questions}
-        student = (record.get("student") or {}).get("name", "")
+        student = person(record.get("student") or {})
         for q in result.questions:
             was = before.get(q.question)
             old_score = was.score if was else 0.0
             if abs(old_score - q.score) < 1e-9:  # same score (a new maximum alone is no change)
+                said = _messages_changed(was.checks if was else [], q.checks)
+                if said:
+                    changes.append(Change(result.submission, student, q.question, old_score,
+                                          q.score, said))
                 continue
             why = _why(was.checks if was else [], q.checks, record["result"].status_text,
                        result.status_text)
             changes.append(Change(result.submission, student, q.question, old_score, q.score, why))
     return changes
+
+
+def _messages_changed(old: list[CheckResult], new: list[CheckResult]) -> str:
+    """The variables whose feedback changed at the same score ("" when none did)."""
+    before = {c.variable: c for c in old}
+    reasons = []
+    for c in new:
+        was = before.get(c.variable)
+        if was is not None and was.message != c.message:
+            by = (f" (override {c.mistake.removeprefix('override:')})"
+                  if c.stage is Stage.OVERRIDE else "")
+            reasons.append(f"{c.variable}: message only{by}")
+    return "; ".join(reasons)
 
 
 def _why(old: list[CheckResult], new: list[CheckResult], old_status: str, new_status: str) -> str:
@@ -99,7 +123,9 @@ def print_changes(changes: list[Change], *, limit: int = 40, printer=print) -> N
         printer("regrade diff: no score changes")
         return
     who = len({c.submission for c in changes})
-    printer(f"regrade diff: {len(changes)} question score(s) change for {who} submission(s)")
+    messages = sum(c.message_only for c in changes)
+    printer(f"regrade diff: {len(changes) - messages} question score(s) and {messages} "
+            f"message(s) only change for {who} submission(s)")
     for c in changes[:limit]:
         name = f"{c.submission} ({c.student})" if c.student else c.submission
         printer(f"  {name:30s} {c.question:5s} {c.old:g} -> {c.new:g}  {c.why}")

@@ -42,7 +42,8 @@ class Stage(StrEnum):
 
     NONE = ""
     MISSING = "missing"
-    """the variable is not defined (or the notebook stopped before Q1's probe)"""
+    """unanswered: the variable is not defined or still the placeholder ``...`` (or the notebook
+    stopped before Q1's probe)"""
     FORMAT = "format"
     """the answer's text could not be read"""
     TYPE = "type"

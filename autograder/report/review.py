@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.report import write_csv
+from autograder.report.answer_groups import person
 from autograder.settings.limits import ReviewPolicy
 from autograder.worksheet.variants import DEFAULT
 
@@ -49,7 +50,7 @@ def queue(records: list[dict], policy: ReviewPolicy = ReviewPolicy()) -> list[Re
     items = []
     for record in records:
         result = record["result"]
-        student = (record.get("student") or {}).get("name", "")
+        student = person(record.get("student") or {})
         for q in result.questions:
             for c in q.checks:
                 if c.stage in policy.review_stages:

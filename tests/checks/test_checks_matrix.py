@@ -120,7 +120,7 @@ UNREADABLE = {
     "string": ("Matrix([[k1]])", "type", "a string"),
     "bad entry": ([["k1", "k_2"]], "format", "Entry (1, 2) of `q2c_K`: could not read `k_2`"),
     "code entry": ([["__import__('os')"]], "format", "not allowed"),
-    "ellipsis": (..., "type", "placeholder"),
+    "ellipsis": (..., "missing", "placeholder"),
     "huge": (np.zeros((300, 300)), "type", "far larger"),
     "function entry": ([[print]], "type", "Entry (1, 1)"),
 }

@@ -124,7 +124,7 @@ UNREADABLE = {
     # case: (variable, value, stage, words in the message)
     "missing": ("q2a_first", MISSING, "missing",
                 "`q2a_first` is not defined: assign your answer to it in the answer cell"),
-    "stub ellipsis": ("q2a_first", ..., "type", "placeholder `...`"),
+    "stub ellipsis": ("q2a_first", ..., "missing", "placeholder `...`"),
     "ellipsis text": ("q2a_out_dim", "...", "format", "placeholder"),
     "None": ("q2a_out_dim", None, "type", "is None"),
     "function": ("q2a_out_dim", lambda: 7, "type", "function"),

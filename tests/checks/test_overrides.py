@@ -46,6 +46,17 @@ BAD = [
     Bad(GOOD + "- variable: CNN\n  answer: k1\n  credit: 1\n  message: m\n", 6, "running code"),
     Bad(GOOD + "- variable: q2a_first\n  answer: x2*k2 + x1*k1\n  credit: 1\n  message: m\n", 6,
         "same answer (by the checker) as the entry on line 2"),
+    Bad(GOOD + "- variable: q2a_first\n  answer: 'k1 x1'\n  match: meaning\n  credit: 1\n"
+        "  message: m\n", 6, "the only choice is match: text"),
+    Bad(GOOD + "- variable: q2a_first\n  answer: 'k_1 x_1'\n  match: text\n  credit: 1\n"
+        "  message: m\n- variable: q2a_first\n  answer: ' k_1   x_1 '\n  match: text\n"
+        "  credit: 0\n  message: m\n", 11, "same answer"),
+    # an offered entry (the report's, the CSV's) pasted without setting its credit or message
+    Bad(GOOD + overrides.entry_text("q2a_first", "k1*x2"), 6, "credit is not set"),
+    Bad(GOOD + overrides.entry_text("q2a_first", "k1*x2", 0.5), 6,
+        "message is still the placeholder"),
+    Bad(GOOD + overrides.entry_text("q2a_first", "k_1 x_1", by_text=True), 6,
+        "credit is not set"),
     Bad("variable: q2a_first\n", 1, "must be a list"),
     Bad(GOOD + "- [unclosed\n", 7, "not valid YAML"),
 ]
@@ -64,7 +75,7 @@ def test_each_problem_is_reported_with_its_line(bad):
     assert [p.line for p in problems] == [bad.line]
     assert bad.says in problems[0].message
     if bad.line > 1 and "YAML" not in bad.says:
-        assert len(entries) == 1  # the good entry stays
+        assert entries[0].line == 2  # the good entry stays
 
 
 def test_an_empty_or_missing_file_means_no_overrides(tmp_path):
@@ -129,3 +140,38 @@ def test_an_undecided_answer_scores_by_policy_waits_for_review_and_an_override_s
 
 def _check(result, variable="q2a_first"):
     return next(c for q in result.questions for c in q.checks if c.variable == variable)
+
+
+BY_TEXT = """\
+- variable: q2a_first
+  answer: "k_1 x_1 + k_2 x_2 + k_3 x_3"
+  match: text
+  credit: 1
+  message: "Right; write products with * next time."
+"""
+
+
+def test_an_unreadable_answer_is_settled_by_its_exact_text_and_nothing_else():
+    entries, problems = overrides.parse(BY_TEXT)
+    assert problems == () and entries[0].by_text
+    run = pipeline.prepare_run(grade_q1=False)
+    with_overrides = pipeline.Run(run.limits, run.questions, overrides=overrides.Overrides(entries))
+    for written in ("k_1 x_1 + k_2 x_2 + k_3 x_3", "  k_1 x_1 +\tk_2 x_2 + k_3  x_3\n"):
+        before = _check(checked("s", {"q2a_first": written}, run))
+        assert before.stage == "format"  # the checker cannot read it
+        check = _check(checked("s", {"q2a_first": written}, with_overrides))
+        assert (check.score, check.stage, check.mistake) == (1, "override",
+                                                             "override:overrides.yaml:1")
+        assert check.message == ("Your answer, as written: k_1 x_1 + k_2 x_2 + k_3 x_3. "
+                                 "Right; write products with * next time.")
+    for other in ("k_1 x_1 + k_2 x_2", "k1*x1 + k2*x2 + k3*x3", "$k_1 x_1 + k_2 x_2 + k_3 x_3$"):
+        after = _check(checked("s", {"q2a_first": other}, with_overrides))
+        assert after.stage != "override", other
+
+
+def test_an_offered_unreadable_entry_says_it_matches_by_text_and_loads_once_filled():
+    offered = overrides.entry_text("q2a_first", "k_1 x_1", by_text=True)
+    assert "match: text" in offered and overrides.MESSAGE_PLACEHOLDER in offered
+    filled = overrides.entry_text("q2a_first", "k_1 x_1", 0.5, "Half.", by_text=True)
+    entries, problems = overrides.parse(filled)
+    assert problems == () and (entries[0].credit, entries[0].message) == (0.5, "Half.")

@@ -179,3 +179,36 @@ def test_records_round_trip(tmp_path, q2_run):
     back = report.read_record(folder / "checks.json")
     assert back["key"] == "k" and back["student"] == {"name": "Alice"}
     assert back["result"] == result
+
+
+class _Heard(classroom.Events):
+    def __init__(self) -> None:
+        self.heard: list = []
+
+    def started(self, total: int, to_grade: int) -> None:
+        self.heard.append(("started", total, to_grade))
+
+    def result(self, result, reused: bool) -> None:
+        self.heard.append(("result", result.submission, reused))
+
+
+def test_a_class_run_is_one_value_and_tells_its_events(tmp_path, q2_run):
+    """What a caller hears: the counts, then each result once it is recorded (its files are in
+    OUT by then), reused ones marked."""
+    from tests.after_grading_fixtures import cached_class
+
+    out = tmp_path / "out"
+    notebooks = cached_class(tmp_path / "class", out, {"ann": {"q2a_out_dim": 7}, "bo": {}},
+                             q2_run)
+    job = classroom.ClassJob(notebooks, out, q2_run, jobs=1)
+
+    class Checked(_Heard):
+        def result(self, result, reused: bool) -> None:
+            assert (out / result.submission / report.RECORD_FILE).is_file()
+            super().result(result, reused)
+
+    first, again = Checked(), _Heard()
+    classroom.grade_class(job, first)
+    classroom.grade_class(job, again)
+    assert first.heard == [("started", 2, 2), ("result", "ann", False), ("result", "bo", False)]
+    assert again.heard == [("started", 2, 0), ("result", "ann", True), ("result", "bo", True)]

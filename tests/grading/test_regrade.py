@@ -77,6 +77,24 @@ def test_an_override_changes_exactly_its_group_and_says_why(graded):
     assert done.override_problems == []
 
 
+def test_an_edited_override_message_alone_is_shown_in_the_diff(graded, capsys):
+    entries, _ = overrides.parse(OVERRIDE)
+    run = dataclasses.replace(graded.run, overrides=overrides.Overrides(entries, text=OVERRIDE))
+    classroom.grade_class(classroom.ClassJob(graded.notebooks, graded.out, run, jobs=1))
+    edited = OVERRIDE.replace("Half: one term is missing.", "Half: the k3*x3 term is missing.")
+    entries, _ = overrides.parse(edited)
+    run = dataclasses.replace(graded.run, overrides=overrides.Overrides(entries, text=edited))
+    done = classroom.grade_class(classroom.ClassJob(graded.notebooks, graded.out, run, jobs=1))
+    assert [(c.submission, c.old, c.new, c.why) for c in done.changes] == \
+           [(name, old, old, "q2a_first: message only (override overrides.yaml:1)")
+            for name, old in (("bob", 2.5), ("cy", 1.5))]
+    assert [(r["submission"], r["old"], r["new"]) for r in read_csv(graded.out / "changes.csv")] \
+        == [("bob", "2.5", "2.5"), ("cy", "1.5", "1.5")]
+    from autograder.report import regrade_diff
+    regrade_diff.print_changes(done.changes)
+    assert "0 question score(s) and 2 message(s) only change" in capsys.readouterr().out
+
+
 def test_a_catalogue_edit_gives_a_row_naming_the_entry(graded, monkeypatch):
     added = mistakes.Mistake("q2a_out_dim", 5, "two-off", "Off by two.", 0.25)
     monkeypatch.setattr(mistakes, "CATALOGUE", mistakes.CATALOGUE + (added,))

@@ -163,9 +163,17 @@ def test_probe_file_is_self_contained():
 
 
 def test_probe_spec(prepared):
+    """The spec names a function the probe file defines, the prepared inputs, and a time that
+    covers the probe's two trainings."""
+    import importlib.util
+
     spec = q1_probe(prepared)
-    assert spec.module_file == PROBE_FILE and spec.function == "probe"
-    assert spec.inputs == prepared.inputs and probe_seconds(prepared) > 0
+    loader = importlib.util.spec_from_file_location("probe_under_test", spec.module_file)
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    assert callable(getattr(module, spec.function))
+    assert spec.inputs == prepared.inputs and (spec.inputs / "config.json").is_file()
+    assert probe_seconds(prepared) > 2 * prepared.budget.train_seconds
 
 
 def test_unknown_steps_are_refused(tmp_path):

@@ -72,18 +72,26 @@ def test_groups_carry_the_verdict_and_unrecognised_wrong_ones_come_first():
                      "cy": {"q2a_first": "x1*k3 + x2*k2 + x3*k1"},
                      "dee": {"q2a_first": "k1*x1"},
                      "eve": {"q2a_first": "k1*x1 +* 2"},
-                     "fay": {}}
+                     "fay": {},
+                     "gus": {"q2a_first": ...}}
     groups = [g for g in answer_groups.build_groups(records(class_answers),
                                                     [worksheet.question("q2a")])
               if g.variable == "q2a_first"]
-    assert [g.verdict for g in groups] == ["unrecognised wrong", "unreadable", "missing",
+    assert [g.verdict for g in groups] == ["unrecognised wrong", "unreadable", "unanswered",
                                            "known mistake", "right"]
     flipped = groups[3]
     assert (flipped.members, flipped.mistake, flipped.credit) == (["bob", "cy"], "flipped-kernel",
                                                                   0.5)
     assert flipped.stage == "catalogue" and "flipped" in flipped.message
-    assert "variable: q2a_first" in flipped.entry and "credit: 0.5" in flipped.entry
-    assert groups[1].entry == "" and "+* 2" in groups[1].reading  # unreadable: no entry to copy
+    assert "variable: q2a_first" in flipped.entry
+    # the offered entry is honest: make grade refuses it until the credit and message are set
+    from autograder.checks import overrides
+    _, problems = overrides.parse("# decided\n" + flipped.entry)
+    assert [p.line for p in problems] == [2] and "credit is not set" in problems[0].message
+    assert groups[2].members == ["fay", "gus"]  # a `...` left in place is unanswered too
+    assert groups[2].reading == "(unanswered)" and groups[2].entry == ""
+    assert groups[1].reading == "k1*x1 +* 2"  # unreadable: as written, settled by its text
+    assert groups[1].by_text and "match: text" in groups[1].entry
 
 
 def test_the_groups_csv_has_a_row_per_group(tmp_path):
@@ -103,7 +111,9 @@ def test_each_groups_entry_parses_back_and_settles_exactly_that_group(case):
 
     variable = next(v for q in worksheet.QUESTIONS for v in q.variables if v.name == case.variable)
     for group in groups_of(case):
-        entries, problems = overrides.parse(group.entry)
+        entry = group.entry.replace(overrides.CREDIT_PLACEHOLDER, "1").replace(
+            overrides.MESSAGE_PLACEHOLDER, "Reviewed.")
+        entries, problems = overrides.parse(entry)
         assert problems == () and len(entries) == 1
         found = overrides.Overrides(entries)
         everyone = [*case.same, *case.others]

@@ -88,3 +88,19 @@ def test_a_grader_failure_scores_every_answer_zero_and_keeps_the_trace_for_staff
 def test_the_student_sentence_for_a_grader_failure_names_staff():
     assert "tell course staff" in results.STATUS_MESSAGES[Status.GRADER_ERROR]
     assert "tell course staff" in GRADER_FAILED
+
+
+def test_a_check_round_trips_in_parts_and_an_older_record_still_reads():
+    check = CheckResult("q2a_first", 0, 1, ("Not correct: expected ", "k1", ", got ", "k2", "."),
+                        stage="cas", reading="k2", notes=("read ^ as **",), hint="Look again.")
+    result = SubmissionResult("s", "ok", [QuestionResult("q2a", "t", [check])])
+    [[back]] = [q.checks for q in result_from_dict(json.loads(json.dumps(result.to_dict())))
+                .questions]
+    assert back == check and back.message == ("Read your answer as k2 (read ^ as **). Not "
+                                              "correct: expected k1, got k2. Look again.")
+    older = result.to_dict()
+    older["questions"][0]["checks"] = [{"variable": "q2a_first", "score": 0, "max_score": 1,
+                                        "message": "Read your answer as k2. Not correct.",
+                                        "stage": "cas", "mistake": None, "hidden": False}]
+    [[old]] = [q.checks for q in result_from_dict(older).questions]
+    assert old.message == "Read your answer as k2. Not correct." and old.stage == "cas"

@@ -66,16 +66,18 @@ def test_environment_values_are_read(monkeypatch):
     assert settings.Settings().q1.profile is None
 
 
-def test_the_gradescope_scripts_numbers_are_the_trees_defaults():
+def test_the_gradescope_script_passes_declared_flags_and_variables():
+    """Every flag run_autograder passes is a declared option of ``gradescope``, and every
+    DIS05_ variable it names (in its comments too) is declared and passed on."""
     from autograder.student.package import RUN_AUTOGRADER
 
-    comments = "\n".join(line for line in RUN_AUTOGRADER.splitlines() if line.startswith("# "))
-    machine, limits = settings.Machine(), settings.Limits()
-    expected = [machine.seconds, machine.safety_margin, machine.total_seconds,
-                machine.notebook_seconds, limits.cell_timeout]
-    assert re.findall(r"\b(\d+(?:\.\d+)?) s\b", comments) == [settings.shown(v) for v in expected]
-    assert f"DIS05_GRADESCOPE_ROOT:-{settings.option('gradescope', '--root').value}}}" \
-        in RUN_AUTOGRADER
+    flags = set(re.findall(r"(--[a-z-]+)", RUN_AUTOGRADER.split("exec python", 1)[1]))
+    declared = {o.flag for o in settings.OPTIONS["gradescope"]}
+    assert flags and flags <= declared, flags - declared
+    named = set(re.findall(r"\bDIS05_[A-Z0-9_]+", RUN_AUTOGRADER))
+    assert named <= {v.name for v in settings.ENVIRONMENT}, named
+    body = "\n".join(line for line in RUN_AUTOGRADER.splitlines() if not line.startswith("#"))
+    assert all(name in body for name in named), [n for n in named if n not in body]
 
 
 def test_settings_import_nothing_above_them():

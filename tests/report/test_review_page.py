@@ -1,0 +1,234 @@
+"""review.html in headless Chromium (Playwright): the decisions come first with their counts, and
+credits set on the page make an overrides file that a regrade applies to exactly those students.
+Both pages (review.html, report.html) are measured at a laptop's and a phone's width."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from autograder import report
+from autograder.grading import classroom, pipeline, session
+from autograder.report import answer_groups, review_page
+from autograder.settings.limits import Cluster
+from autograder.checks import overrides
+from tests.after_grading_fixtures import cached_class, records
+from tests.conftest import read_csv
+
+LATEX = "k_1 x_1 + k_2 x_2 + k_3 x_3"
+CLASS = {
+    "ada": {"q2a_first": "k1*x1 + k2*x2 + k3*x3", "q2a_last": "k1*x7 + k2*x8 + k3*x9"},
+    "bob": {"q2a_first": "k1*x2", "q2a_last": "k1*x7 + k2*x8 + k3*x9"},
+    "dee": {"q2a_first": "x2*k1", "q2a_last": "k1*x7 + k2*x8 + k3*x9"},
+    "cy": {"q2a_first": f"  {LATEX} ", "q2a_last": "k1*x7 + k2*x8 + k3*x9"},
+    "eve": {"q2a_first": "k1*x1 + k2*x2 + k3*x3", "q2a_last": "k3*x9"},
+    "fay": {"q2a_first": "k1*x1 + k2*x2 + k3*x3", "q2a_last": ...},
+}
+WIDTHS = (1280, 390)
+
+pytestmark = pytest.mark.usefixtures("no_plots")
+
+
+def browser_or_skip(playwright):
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium); "
+                    ".ci/run installs it")
+    return playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
+
+
+@pytest.fixture
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = browser_or_skip(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def graded(tmp_path, monkeypatch):
+    """The class above, graded once from cached executions (only the checks run)."""
+    monkeypatch.setattr(pipeline, "_MEMO", {})
+    run = pipeline.prepare_run(grade_q1=False)
+    out = tmp_path / "out"
+    notebooks = cached_class(tmp_path / "class", out, CLASS, run)
+    classroom.grade_class(classroom.ClassJob(notebooks, out, run, jobs=1))
+    monkeypatch.setattr(pipeline, "_execute", _no_execution)
+    return SimpleNamespace(run=run, out=out, notebooks=notebooks, tmp=tmp_path)
+
+
+def make_grade(graded, overrides_file: Path):
+    """What `make grade Q1=0 OVERRIDES=file` runs (the session: the file is checked first), with
+    the class's cached notebook runs (a notebook that runs again fails the test)."""
+    return session.grade(session.GradeRequest(
+        tuple(graded.notebooks), graded.out, limits=graded.run.limits, cluster=Cluster(),
+        overrides_file=str(overrides_file), grade_q1=False, jobs=1))
+
+
+def _no_execution(path, run):
+    raise AssertionError(f"{path.name} was run again; its cached execution should be used")
+
+
+def test_make_grade_refuses_an_offered_entry_left_unedited_with_its_line(graded):
+    offered = graded.tmp / "overrides.yaml"
+    group = next(g for g in answer_groups.build_groups(
+        report.read_records(graded.out), graded.run.questions) if g.needs_decision)
+    offered.write_text("# reviewed\n" + group.entry + "\n", encoding="utf-8")
+    with pytest.raises(session.NotGraded) as refused:
+        make_grade(graded, offered)
+    assert refused.value.lines[0] == (f"{offered}:2: the credit is not set yet: choose a number "
+                                      f"from 0 to 1 (a fraction of the points)")
+
+
+def q2a(out: Path) -> dict[str, str]:
+    return {r["submission"]: r["q2a"] for r in read_csv(out / "grades.csv")}
+
+
+def test_decisions_first_then_credits_set_on_the_page_regrade_exactly_those_students(
+        graded, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto((graded.out / review_page.REVIEW_PAGE).as_uri())
+    sections = page.eval_on_selector_all("body > section", "s => s.map(e => e.id)")
+    assert sections[0] == "decide"
+    cards = page.locator("#decide article")
+    titles = [cards.nth(i).locator(".where").inner_text() for i in range(cards.count())]
+    sizes = [cards.nth(i).locator(".size").inner_text() for i in range(cards.count())]
+    # largest first; at equal sizes, unrecognised wrong before unreadable
+    assert titles == ["q2a · q2a_first", "q2a · q2a_last", "q2a · q2a_first"]
+    assert sizes == ["2 students", "1 student", "1 student"]
+    wrong, last, latex = (cards.nth(i) for i in range(3))
+    assert page.inner_text("#decide-count") == "3"
+    counts = {li.get_attribute("data-verdict"): li.inner_text()
+              for li in page.locator("#decide li.count").all()}
+    assert counts == {"unrecognised wrong": "2 unrecognised wrong (3 answers)",
+                      "undecided": "0 undecided (0 answers)",
+                      "unreadable": "1 unreadable (1 answer)"}
+    assert "bob" in wrong.inner_text() and "dee" in wrong.inner_text()
+    assert latex.locator("pre.answer").inner_text() == f"  {LATEX} "  # as written
+    assert page.locator("#decided article").count() == 0
+
+    # credit and message on two groups; a third left half done stays out of the file
+    wrong.locator("input.credit").fill("0.5")
+    wrong.locator("textarea.message-in").fill('Half: "k1*x2" is one term of three.')
+    latex.locator("input.credit").fill("1")
+    latex.locator("textarea.message-in").fill("Right; write k1*x1 next time.")
+    last.locator("input.credit").fill("2")
+    assert "credit from 0 to 1" in last.locator(".state").inner_text()
+    text = page.input_value("#overrides-out")
+    with page.expect_download() as download:
+        page.click("#download")
+    assert Path(download.value.path()).read_text(encoding="utf-8") == text
+    assert text == (overrides.entry_text("q2a_first", "k1*x2", 0.5,
+                                         'Half: "k1*x2" is one term of three.') + "\n"
+                    + overrides.entry_text("q2a_first", f"  {LATEX} ", 1,
+                                           "Right; write k1*x1 next time.", by_text=True) + "\n")
+
+    saved = graded.tmp / "overrides.yaml"
+    saved.write_text(text, encoding="utf-8")
+    assert len(overrides.load(saved).entries) == 2
+    before = q2a(graded.out)
+    done = make_grade(graded, saved).done
+    assert sorted((c.submission, c.old, c.new) for c in done.changes) == [
+        ("bob", 1.0, 1.5), ("cy", 1.0, 2.0), ("dee", 1.0, 1.5)]  # q2a_out_dim unanswered
+    assert q2a(graded.out) == {**before, "bob": "1.5", "cy": "2", "dee": "1.5"}
+
+    # the regenerated page shows both groups as decided, and keeps the file's entries
+    page.goto((graded.out / review_page.REVIEW_PAGE).as_uri())
+    assert page.locator("#decide article").count() == 1
+    decided = page.locator("#decided article")
+    assert decided.count() == 2 and "overrides.yaml:1" in decided.nth(0).inner_text()
+    assert page.input_value("#overrides-out") == text
+
+
+def test_members_are_listed_by_name_and_email_when_the_export_gave_them():
+    recs = records({"s1": {"q2a_first": "k1*x2"}, "s2": {"q2a_first": "k1*x2"}})
+    recs[0]["student"] = {"name": "Ada Lovelace", "email": "ada@berkeley.edu"}
+    questions = pipeline.prepare_run(grade_q1=False).questions
+    groups = answer_groups.build_groups(recs, questions)
+    [wrong] = [g for g in groups if g.variable == "q2a_first"]
+    assert wrong.labels == ["Ada Lovelace <ada@berkeley.edu>", "s2"]
+    page = review_page.render(groups)
+    assert "Ada Lovelace &lt;ada@berkeley.edu&gt;" in page
+
+
+OVERFLOW = """() => {
+  document.querySelectorAll('details').forEach(d => d.open = true);
+  const width = document.documentElement.clientWidth;
+  return [document.documentElement.scrollWidth - width,
+          Array.from(document.querySelectorAll('body *'))
+            .filter(e => e.getBoundingClientRect().right > width + 1)
+            .map(e => e.tagName + '.' + e.className + ': ' + (e.textContent || '').slice(0, 60))];
+}"""
+
+
+LONG = "$k_1x_7+k_2x_8+k_3x_9$" * 4  # unbroken, as a student pasted it
+WIDE_CLASS = {
+    "s1": {"q2a_first": LONG, "q2a_last": "k1*x7 + k2*x8 + k3*x9",
+           "q2c_K": [[1, 2, 3, 4, 5, 6, 7, 8, 9]] * 7},
+    "s2": {"q2a_first": "\\frac{k_1}{2} x_1 + k_2 x_2", "q2a_last": "k1*x7*" + "k2*" * 40 + "x8"},
+    "s3": {"q2a_first": "k1*x1 + k2*x2 + k3*x3", "q2a_last": ...},
+}
+
+
+@pytest.fixture
+def wide_pages(tmp_path, no_plots):
+    """Both pages for a class with long unbroken answers, LaTeX, a matrix and long names."""
+    from autograder.report import html as html_report
+
+    recs = records(WIDE_CLASS)
+    for n, r in enumerate(recs):
+        r["student"] = {"name": "Maximiliana Wolfeschlegelsteinhausen " * (n + 1),
+                        "email": f"student.with.a.long.address{n}@berkeley.edu"}
+        r["result"].seconds = 1.0 + n
+    questions = pipeline.prepare_run(grade_q1=False).questions
+    groups = answer_groups.build_groups(recs, questions)
+    extras = html_report.ReportExtras(groups=tuple(groups), review_page=review_page.REVIEW_PAGE)
+    html_report.write_report(tmp_path / "report.html", recs, questions=questions,
+                             run_info=html_report.RunInfo(seconds=3, graded=3, total=3),
+                             extras=extras)
+    review_page.write_review_page(tmp_path / review_page.REVIEW_PAGE, groups)
+    return tmp_path
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_both_pages_fit_a_laptop_and_a_phone_without_horizontal_overflow(wide_pages, browser,
+                                                                          width):
+    for name in (review_page.REVIEW_PAGE, "report.html"):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto((wide_pages / name).as_uri())
+        extra, wide = page.evaluate(OVERFLOW)
+        page.screenshot(path=str(wide_pages / f"{name}-{width}.png"), full_page=True)
+        assert (extra, wide) == (0, []), name
+        page.close()
+
+
+def test_latex_is_shown_as_written_and_carets_stay_on_their_own_line(wide_pages, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto((wide_pages / review_page.REVIEW_PAGE).as_uri())
+    shown = page.locator("#decide pre.answer").all_inner_texts()
+    assert "\\frac{k_1}{2} x_1 + k_2 x_2" in shown  # one backslash, no quotes
+    card = page.locator("#decide article", has_text="Could not read `\\frac")
+    assert "Could not read `\\frac" in card.locator("p.message").inner_text()
+    answer_line, caret_line = card.locator("pre.pointer").inner_text().splitlines()
+    assert answer_line.strip().startswith("\\frac") and set(caret_line.strip()) == {"^"}
+    page.goto((wide_pages / "report.html").as_uri())
+    row = page.locator("#groups tr", has_text="Could not read `\\frac")
+    answer_line, caret_line = row.locator("pre.pointer").inner_text().splitlines()
+    assert answer_line.startswith("\\frac") and set(caret_line.strip()) == {"^"}
+    assert "\\frac{k_1}{2} x_1 + k_2 x_2" in page.inner_text("#groups")
+    assert "\\\\frac" not in page.inner_text("#groups")
+
+
+def test_the_report_names_students_and_links_the_review_page(wide_pages, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto((wide_pages / "report.html").as_uri())
+    slowest = page.locator("#timing table tbody tr").all_inner_texts()
+    assert slowest[0].startswith("s3\t") and "<student.with.a.long.address2@berkeley.edu>" in slowest[0]
+    assert "<student.with.a.long.address0@berkeley.edu>" in page.inner_text("#groups")
+    link = page.locator("p.review-link a")
+    assert link.get_attribute("href") == review_page.REVIEW_PAGE
+    assert "4 answer groups need a decision" in page.inner_text("p.review-link")
