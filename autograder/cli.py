@@ -70,7 +70,7 @@ def _request(args: argparse.Namespace) -> session.GradeRequest:
         limits=_set(args, "limits", Limits()), cluster=_set(args, "cluster", Cluster()),
         overrides_file=args.overrides, grade_q1=not args.no_q1, data_dir=args.data_dir,
         jobs=args.jobs, force=args.force, rerun=args.rerun, dry_run=args.dry_run,
-        variants=_set(args, "variants", Variants()))
+        variants=Variants(enabled=args.variants))
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -161,7 +161,7 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
 
 def _gradescope_identity(args: argparse.Namespace, root: Path, notebook: Path | None) -> dict:
     """With variants on: the submitter's identity from Gradescope's submission_metadata.json."""
-    chosen = _set(args, "variants", Variants())
+    chosen = Variants(enabled=args.variants)
     if not chosen.enabled:
         return {}
     who = identity.resolve(identity.gradescope_submitters(root / "submission_metadata.json"),
