@@ -284,7 +284,8 @@ def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[s
             plots=_plots(plots))
         review_page.write_review_page(out / review_page.REVIEW_PAGE, done.groups,
                                       overrides_text=run.overrides.text,
-                                      overrides_path=run.overrides.path)
+                                      overrides_path=run.overrides.path,
+                                      copy_flags=review.copy_lines(done.review))
 
 
 def _plots(future) -> html_report.Plots | None:

@@ -90,5 +90,11 @@ def copy_items(result, student: str) -> list[ReviewItem]:
     return items
 
 
+def copy_lines(items: list[ReviewItem]) -> tuple[str, ...]:
+    """One line per copy flag of the queue, for the review page."""
+    return tuple(f"{i.submission}{f' ({i.student})' if i.student else ''}, {i.variable}: "
+                 f"{i.message}" for i in items if i.stage == COPY_STAGE)
+
+
 def write_review_csv(path: Path, items: list[ReviewItem]) -> Path:
     return write_csv(path, COLUMNS, (i.csv_row() for i in items))

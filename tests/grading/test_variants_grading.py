@@ -262,3 +262,15 @@ def test_gradescope_grades_the_submitters_own_numbers(tmp_path):
     assert results["extra_data"]["variant"] == theirs.as_dict()
     assert results["extra_data"]["graded_as"] == GROUP[1]
     assert results["score"] == sum(t["max_score"] for t in results["tests"])
+
+
+def test_the_review_page_lists_the_copy_flags():
+    from autograder.report import review_page
+
+    items = [review.ReviewItem("submission_1031", "Copier", "q2a", "q2a_out_dim", "6",
+                               review.COPY_STAGE, 0, 1, "policy",
+                               "wrong for ... but right for variant n=10 ...; source: "
+                               "submission_1004")]
+    page = review_page.render([], copy_flags=review.copy_lines(items))
+    assert "submission_1031 (Copier), q2a_out_dim" in page and "submission_1004" in page
+    assert "no answer fits another student" in review_page.render([])
