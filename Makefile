@@ -20,6 +20,7 @@ OVERRIDES   ?= overrides.yaml
 SCHEDULER   ?=
 RETRIES     ?=
 VARIANTS    ?= 0
+REQUIRE_ISOLATION ?= 0
 # make test knobs: SLOW=0 skips the tests that run notebooks, training or otter
 SLOW        ?= 1
 
@@ -29,6 +30,7 @@ GRADE_FLAGS := --out $(OUT) \
 	$(if $(filter 1,$(FORCE)),--force) $(if $(filter 1,$(RERUN)),--rerun) \
 	$(if $(filter 1,$(DRY_RUN)),--dry-run) --overrides '$(OVERRIDES)' \
 	$(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(RETRIES),--retries $(RETRIES)) \
+	$(if $(filter 1,$(REQUIRE_ISOLATION)),--require-isolation) \
 	$(if $(filter 1,$(VARIANTS)),--variants)
 PYTEST_FLAGS := $(if $(filter 0,$(SLOW)),-m "not slow")
 

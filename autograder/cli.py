@@ -18,6 +18,7 @@ from autograder.grading.session import problem_lines as _problem_lines
 from autograder.report import regrade_diff, review_page
 from autograder.report.gradescope import to_gradescope
 from autograder.report.results import Status, SubmissionResult, grader_failure
+from autograder.report.notices import Topic
 from autograder.report.staff_log import configure_console
 from autograder.settings.limits import Cluster, Limits, Machine
 from autograder.settings.variants import Variants
@@ -60,8 +61,8 @@ class _Terminal(classroom.Events):
     def engine(self, scheduler: str, slots: int) -> None:
         print(f"grading on the Dask cluster at {scheduler} ({slots} worker threads)", flush=True)
 
-    def note(self, text: str) -> None:
-        print(f"note: {text}", file=sys.stderr, flush=True)
+    def notice(self, notice) -> None:
+        _print_notice(notice)
 
 
 def _request(args: argparse.Namespace) -> session.GradeRequest:
@@ -95,6 +96,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 def _summary(graded: session.Graded, out: Path, dry_run: bool) -> None:
     done = graded.done
+    for notice in done.notices:  # learned while grading (the start's were printed then)
+        _print_notice(notice)
     failed = sum(r.status is not Status.OK for r in done.results)
     print(f"{len(done.results)} submissions ({len(done.graded)} graded, of which "
           f"{len(done.checked_only)} from cached runs; {len(done.reused)} unchanged) in "
@@ -113,6 +116,11 @@ def _summary(graded: session.Graded, out: Path, dry_run: bool) -> None:
     decide = sum(g.needs_decision for g in done.groups)
     print(f"review page: {out / review_page.REVIEW_PAGE} ({decide} answer group(s) need a "
           f"decision; set credits there and save the overrides file it writes)")
+
+
+def _print_notice(notice) -> None:
+    """A notice for staff (``report/notices.py``), printed once; report.html shows it too."""
+    print(f"warning: {notice.line()}", file=sys.stderr, flush=True)
 
 
 def _line(result: SubmissionResult) -> str:
@@ -147,7 +155,9 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
                 result = pipeline.nothing_to_run("submission", problem, run)
             else:
                 result = pipeline.grade_submission(notebook, run, name="submission")
-            result.log = "".join(f"[grader] {n}\n" for n in run.notes) + result.log
+            # one submission per container: the sandbox's own note says when it ran unprotected
+            shown = [n for n in run.notices if n.topic is not Topic.ISOLATION]
+            result.log = "".join(f"[grader] {n.line()}\n" for n in shown) + result.log
             if found.problems:
                 result.log += "\n[grader] overrides file problems (entries left out):\n" + \
                     "\n".join(_problem_lines(found, found.problems))
@@ -194,10 +204,15 @@ def cmd_variant(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch_cifar(args: argparse.Namespace) -> int:
-    from autograder.q1 import cifar
+    from autograder.q1.cifar import DataError
+    from autograder.q1.fetch import fetch_cifar
 
-    path = cifar.download_cifar(args.data_dir)
-    print(f"CIFAR-10 verified and cached in {path}")
+    try:
+        path, what = fetch_cifar(args.source, args.data_dir)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{what}; cached in {path}")
     return 0
 
 
@@ -238,8 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
     variant.add_argument("--salt", default="", help="the course's salt (default: the settings')")
     variant.set_defaults(func=cmd_variant)
 
-    fetch = sub.add_parser("fetch-cifar", help="download and verify CIFAR-10 once")
-    fetch.add_argument("--data-dir")
+    fetch = sub.add_parser("fetch-cifar", help="download and verify CIFAR-10 once, or import a "
+                           "copy (--from: the official archive, a URL, or an image folder, "
+                           ".tar.gz or .zip with train/<class>/ and test/<class>/)")
+    fetch.add_argument("--data-dir", help="the data cache (default $DIS05_DATA_DIR, else "
+                       "~/.cache/dis05)")
+    fetch.add_argument("--from", dest="source", default=None,
+                       help="a URL or local path instead of the official download")
     fetch.set_defaults(func=cmd_fetch_cifar)
     return parser
 

@@ -28,6 +28,7 @@ from autograder.q1 import (  # noqa: E402
     Q1Config,
     check_q1,
     cifar,  # noqa: E402
+    images,
     prepare_q1,
 )
 
@@ -73,8 +74,8 @@ def main(argv: list[str] | None = None) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="bench_q1_"))
     data_dir = cifar.data_dir(args.data_dir) if args.cifar else work / "data"
-    if args.cifar and not cifar.cifar_present(data_dir):
-        print(f"no CIFAR-10 in {data_dir}: run autograder.q1.cifar.download_cifar() first")
+    if args.cifar and not (cifar.cifar_present(data_dir) or images.images_present(data_dir)):
+        print(f"no CIFAR-10 in {data_dir}: run python -m autograder fetch-cifar [--from PATH]")
         return 1
     print(f"python {sys.version.split()[0]}, data {data_dir}")
     for seed in range(args.seeds):

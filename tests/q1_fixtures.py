@@ -270,6 +270,44 @@ class CNN(nn.Module):
     def forward(self, x):
         return self.fc(F.relu(self.conv2(F.relu(self.conv1(x)))).flatten(1))
 """),
+    # BatchNorm and Dropout with the common head: pooled feature maps flattened into a linear layer.
+    "bn_dropout_flat_cnn": ("CNN", """
+class CNN(nn.Module):
+    def __init__(self, p=0.3):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2))
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(p), nn.Linear(64 * 8 * 8, 10))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+"""),
+    # Two strided convolutions flattened into one linear layer, no pooling (a plain student CNN).
+    "strided_cnn": ("CNN", """
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 32, 3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(32, 64, 3, stride=2, padding=1)
+        self.fc = nn.Linear(64 * 8 * 8, 10)
+
+    def forward(self, x):
+        return self.fc(F.relu(self.conv2(F.relu(self.conv1(x)))).flatten(1))
+"""),
+    # A strong MLP: 3072-512-256-10 with BatchNorm and Dropout.
+    "strong_mlp": ("MLP", """
+class MLP(nn.Module):
+    def __init__(self, p=0.2):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Flatten(), nn.Linear(3072, 512), nn.BatchNorm1d(512), nn.ReLU(), nn.Dropout(p),
+            nn.Linear(512, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Dropout(p),
+            nn.Linear(256, 10))
+
+    def forward(self, x):
+        return self.net(x)
+"""),
     "worksheet_mlp": ("MLP", """
 class MLP(nn.Module):
     def __init__(self, hidden=100):

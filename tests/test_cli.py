@@ -39,6 +39,9 @@ def test_every_flag_of_a_command_is_declared(command):
 
 @pytest.mark.parametrize(("command", "option"), SETTING_CASES, ids=[ids(c) for c in SETTING_CASES])
 def test_a_settings_flag_says_what_its_setting_says(command, option):
+    if option.switch:  # on/off: no default shown
+        assert settings.describe(option.setting).startswith(action(command, option.flag).help)
+        return
     described, _, shown = action(command, option.flag).help.rpartition(" (default: ")
     assert described and settings.describe(option.setting).startswith(described)
     assert shown == f"{option.shown_default or settings.shown(settings.default(option.setting))})"
@@ -59,6 +62,10 @@ def parse(command: str, *flags: str) -> argparse.Namespace:
 def test_a_settings_flag_sets_its_setting(command, option):
     group, _, name = option.setting.partition(".")
     base = settings.default(group)
+    if option.switch:  # on/off: the flag alone sets it
+        assert getattr(cli._set(parse(command, option.flag), group, base), name) is True
+        assert cli._set(parse(command), group, base) == base
+        return
     value = settings.kind(option.setting)(VALUE[settings.kind(option.setting)])
     assert getattr(cli._set(parse(command, option.flag, str(value)), group, base), name) == value
     assert cli._set(parse(command), group, base) == base  # unset: the tree's default

@@ -62,6 +62,15 @@ def _is_zero(expr) -> bool | None:
         return True
     if _is_rational_function(expanded):
         return sympy.cancel(sympy.together(expanded)) == 0  # decisive for these
+    symbols = sorted(expanded.free_symbols, key=str)
+    if symbols and expanded.is_polynomial(*symbols):
+        # A polynomial is zero exactly when every coefficient is; constants such as sqrt(2) - 1
+        # are decided at once, where ``equals`` would sample the whole expression numerically.
+        verdicts = {c.is_zero for c in sympy.Poly(expanded, *symbols).coeffs()}
+        if False in verdicts:
+            return False
+        if verdicts == {True}:
+            return True
     return expanded.equals(0)  # True, False or None (undecided)
 
 

@@ -4,6 +4,9 @@
 arrays loaded without pickle), compares with the reference translate and the test labels kept
 in ``prepared``, and returns one ``CheckResult`` per program variable of Q1: translate,
 EquivariantNet, PixelMLP and CNN (CNN's check also covers the class MLP it is compared with).
+The same functions give ``grader.check``'s verdicts in the student's kernel
+(``student/q1.py``); there q1b is checked before training (``check_before_training``: what
+``check_training`` decides whatever the accuracies, in the same words).
 
 q1b credit (fractions of CNN's points, ``config.Credit``). "Clearly wins" is the paired exact
 comparison of ``checks/q1_decision.py`` on the same test images: the interval of CNN - MLP at
@@ -29,6 +32,7 @@ from autograder.checks.q1_decision import compare
 from autograder.q1.prepare import Prepared, expected_translate
 from autograder.q1.probe import OP_WORDS, REPORT, reference_translate
 from autograder.report.results import CheckResult, Stage, failed_check
+from autograder.settings.q1 import Budget
 from autograder.worksheet import Q1_QUESTIONS, Variable
 
 MAX_ARRAY_BYTES = 200 * 2**20
@@ -99,9 +103,7 @@ def check_q1(outputs: str | Path, prepared: Prepared) -> dict[str, CheckResult]:
     outputs = Path(outputs)
     report = _read_report(outputs)
     results = {}
-    for name, check in (("translate", check_translate), ("EquivariantNet", check_equivariant),
-                        ("PixelMLP", check_pixel_mlp), ("CNN", check_training)):
-        step = "train" if name == "CNN" else name
+    for step, name, check in checks():
         if step not in prepared.steps:
             continue
         rec = None if report is None else _record(report, name)
@@ -444,19 +446,110 @@ def _habits(rec: dict, name: str) -> str:
     return "".join(" " + n for n in notes)
 
 
+def recipe(b: Budget) -> str:
+    """How the grader trains both classes (the budget's recipe), e.g. for ``training_context``."""
+    rate = (f"a one-cycle learning rate up to {b.lr:g}" if b.schedule == "onecycle"
+            else f"lr {b.lr:g}")
+    return f"Adam with {rate}, batch {b.batch_size}, {b.epochs} epochs on {b.n_train:,} images"
+
+
+def needed(b: Budget, confidence: float) -> str:
+    """What q1b's full marks need under the budget ``b``."""
+    wins = "beats the MLP" if b.margin <= 0 else f"beats the MLP by more than {b.margin:.0%}"
+    return (f"CNN accuracy >= {b.floor:.0%}, an MLP that learns (>= {b.mlp_floor:.0%}), and a "
+            f"{confidence:.0%} interval of CNN - MLP that lies wholly above "
+            f"{b.margin * 100:g} points (the CNN {wins} beyond chance)")
+
+
 def training_context(prepared: Prepared, report: dict, seconds: float) -> str:
     """What the grader did, for the feedback: recipe, data, device, time, and what is needed."""
     b, labels = prepared.budget, prepared.test_labels
     estimate = (" These CIFAR-10 settings are estimates, not yet measured on the grading "
                 "machine." if b.estimate else "")
-    needed = "beats the MLP" if b.margin <= 0 else f"beats the MLP by more than {b.margin:.0%}"
-    return (f"The grader trained your classes itself on {prepared.data_note}: Adam "
-            f"lr {b.lr:g}, batch {b.batch_size}, {b.epochs} epochs on {b.n_train:,} images, "
+    return (f"The grader trained your classes itself on {prepared.data_note}: {recipe(b)}, "
             f"tested on the same {len(labels):,} other images; device "
-            f"{report.get('device', '?')}, {seconds:.1f} s. Needed: CNN accuracy >= "
-            f"{b.floor:.0%}, an MLP that learns (>= {b.mlp_floor:.0%}), and a "
-            f"{prepared.config.confidence:.0%} interval of CNN - MLP that lies wholly above "
-            f"{b.margin * 100:g} points (the CNN {needed} beyond chance).{estimate}")
+            f"{report.get('device', '?')}, {seconds:.1f} s. Needed: "
+            f"{needed(b, prepared.config.confidence)}."
+            f"{' ' + b.rationale if b.rationale else ''}{estimate}")
+
+
+def check_before_training(rec: dict, report: dict, outputs: Path,
+                          prepared: Prepared) -> CheckResult:
+    """q1b's verdict before any training (``grader.check`` in the student's kernel, probe step
+    ``inspect``): what ``check_training`` would decide whatever the accuracies, in its words.
+    Its score is the most the autograder can give: 0 for a CNN that fails or does not
+    convolve, the credit of an MLP that fails or convolves (which the grader gives only when
+    the CNN reaches the floor); with nothing wrong, 0 of 0, the comparison being the
+    autograder's."""
+    credit, points = prepared.config.credit, _variable("CNN").points
+    mlp = _record(report, "MLP")
+    context = before_training_context(prepared)
+    if not rec.get("ok"):
+        return _result("CNN", 0, f"{CNN_FAILED.format(problem=_error_text(rec))} {context}",
+                       mistake="cnn_failed")
+    habits = _habits(rec, "CNN") + ("" if mlp is None else _habits(mlp, "MLP"))
+    if not _has_conv(rec):
+        return _result("CNN", credit.no_conv, f"{CNN_NO_CONV} {context}{habits}",
+                       mistake="cnn_no_conv")
+    if _pointwise_only(rec):
+        return _result("CNN", credit.no_conv, f"{CNN_POINTWISE} {context}{habits}",
+                       mistake="cnn_pointwise_conv")
+    at_most = f"The autograder gives at most {{score:g}} of {points:g} points for this. "
+    if mlp is None or not mlp.get("ok"):
+        problem = "it was not checked" if mlp is None else _error_text(mlp)
+        return _result("CNN", credit.floor_only, f"{MLP_FAILED.format(problem=problem)} "
+                       f"{at_most.format(score=credit.floor_only * points)}{context}{habits}",
+                       mistake="mlp_failed")
+    impostor = _not_an_mlp(mlp)
+    if impostor:
+        return _result("CNN", credit.mlp_not_mlp, f"{MLP_NOT_MLP.format(impostor=impostor)} "
+                       f"{at_most.format(score=credit.mlp_not_mlp * points)}{context}{habits}",
+                       mistake="mlp_not_mlp")
+    logits = "" if rec.get("probabilities") or mlp.get("probabilities") else ", return logits"
+    return CheckResult("CNN", 0.0, 0.0, f"CNN and MLP build without arguments, map (N, 3, 32, "
+                       f"32) to (N, 10){logits}, stay under {prepared.config.max_params:,} "
+                       f"parameters; the CNN convolves and the MLP neither convolves nor pools. "
+                       f"{context}{habits}", stage=Stage.NOT_RUN_HERE)
+
+
+def before_training_context(prepared: Prepared) -> str:
+    """What the autograder will do with both classes, said before it does (its budget)."""
+    b = prepared.budget
+    return (f"The CNN-versus-MLP comparison is run by the autograder when you submit, not "
+            f"here: it trains fresh copies of both classes itself on {prepared.data_note} "
+            f"({recipe(b)}, tested on "
+            f"{b.n_test:,} other images), which takes up to {b.train_seconds:g} s per model. "
+            f"Full marks need {needed(b, prepared.config.confidence)}."
+            f"{' ' + b.rationale if b.rationale else ''}")
+
+
+
+#: The verdicts q1b's code gets whatever the training gives (``check_training`` when grading,
+#: ``check_before_training`` in the student's kernel say them in the same words).
+CNN_FAILED = "Your CNN could not be evaluated: {problem}."
+CNN_NO_CONV = ("Your CNN has no convolution layer (no nn.Conv2d among its modules, and no "
+               "convolution ran), so it is not a CNN; the question compares convolution with a "
+               "fully connected network.")
+MLP_FAILED = ("Your MLP could not be trained ({problem}), so the comparison could not be "
+              "made.")
+MLP_NOT_MLP = ("Your MLP runs {impostor}, so it is not a multilayer perceptron and the "
+               "comparison says nothing about convolution: the MLP must be nn.Linear layers and "
+               "nonlinearities only.")
+
+
+CNN_POINTWISE = ("Every convolution in your CNN is 1x1: it mixes the colours of each pixel but "
+                 "never neighbouring pixels, so it shares no spatial pattern and is a fully "
+                 "connected network on the image with a colour mix in front, not a CNN. Use "
+                 "kernels of at least 3x3.")
+
+
+def _has_conv(rec: dict) -> bool:
+    return bool(rec.get("conv_modules") or rec.get("conv_ran"))
+
+
+def _pointwise_only(rec: dict) -> bool:
+    """Every convolution that ran was 1x1 (the probe records the largest kernel that ran)."""
+    return rec.get("max_kernel") == 1
 
 
 def check_training(rec: dict, report: dict, outputs: Path, prepared: Prepared) -> CheckResult:
@@ -469,33 +562,31 @@ def check_training(rec: dict, report: dict, outputs: Path, prepared: Prepared) -
     problem = _model_problem(rec, "CNN", b)
     cnn_pred = None if problem else _predictions(outputs, "CNN", labels)
     if problem or cnn_pred is None:
-        return _result("CNN", 0, f"Your CNN could not be evaluated: {problem or 'no predictions'}. "
+        return _result("CNN", 0, f"{CNN_FAILED.format(problem=problem or 'no predictions')} "
                        f"{context}", mistake="cnn_failed")
     cnn = float((cnn_pred == labels).mean())
     mlp_problem = _model_problem(mlp, "MLP", b)
     mlp_pred = None if mlp_problem else _predictions(outputs, "MLP", labels)
     habits = _habits(rec, "CNN") + ("" if mlp is None else _habits(mlp, "MLP"))
-    if not rec.get("conv_modules") and not rec.get("conv_ran"):
+    if not _has_conv(rec):
         shown = f"CNN {cnn:.1%}" + ("" if mlp_pred is None else
                                     f", MLP {float((mlp_pred == labels).mean()):.1%}")
-        return _result("CNN", credit.no_conv, f"Your CNN has no convolution layer (no nn.Conv2d "
-                       f"among its modules, and no convolution ran), so it is not a CNN; the "
-                       f"question compares convolution with a fully connected network. "
-                       f"Accuracies: {shown}. {context}{habits}", mistake="cnn_no_conv")
+        return _result("CNN", credit.no_conv, f"{CNN_NO_CONV} Accuracies: {shown}. "
+                       f"{context}{habits}", mistake="cnn_no_conv")
+    if _pointwise_only(rec):
+        return _result("CNN", credit.no_conv, f"{CNN_POINTWISE} CNN {cnn:.1%}. {context}{habits}",
+                       mistake="cnn_pointwise_conv")
     floor_ok = cnn >= b.floor
     if mlp_pred is None:
         return _result("CNN", credit.floor_only if floor_ok else 0.0, f"CNN {cnn:.1%}, MLP n/a. "
-                       f"Your MLP could not be trained ({mlp_problem or 'no predictions'}), so "
-                       f"the comparison could not be made. {context}{habits}",
-                       mistake="mlp_failed")
+                       f"{MLP_FAILED.format(problem=mlp_problem or 'no predictions')} "
+                       f"{context}{habits}", mistake="mlp_failed")
     comparison = compare(cnn_pred, mlp_pred, labels, prepared.config.confidence)
     shown = comparison.describe()
     impostor = _not_an_mlp(mlp)
     if impostor:
-        return _result("CNN", credit.mlp_not_mlp if floor_ok else 0.0, f"{shown}. Your MLP "
-                       f"runs {impostor}, so it is not a multilayer perceptron and the "
-                       f"comparison says nothing about convolution: the MLP must be nn.Linear "
-                       f"layers and nonlinearities only. {context}{habits}",
+        return _result("CNN", credit.mlp_not_mlp if floor_ok else 0.0, f"{shown}. "
+                       f"{MLP_NOT_MLP.format(impostor=impostor)} {context}{habits}",
                        mistake="mlp_not_mlp")
     wins = comparison.cnn_wins(b.margin)
     mlp_ok = comparison.mlp_accuracy >= b.mlp_floor
@@ -514,6 +605,15 @@ def check_training(rec: dict, report: dict, outputs: Path, prepared: Prepared) -
                    mistake="cnn_loses")
 
 
+def checks() -> tuple:
+    """(probe step, variable, check): the verdicts ``check_q1`` gives for the steps prepared."""
+    return (("translate", "translate", check_translate),
+            ("EquivariantNet", "EquivariantNet", check_equivariant),
+            ("PixelMLP", "PixelMLP", check_pixel_mlp),
+            ("train", "CNN", check_training),
+            ("inspect", "CNN", check_before_training))
+
+
 def summary(report: dict[str, Any] | None, prepared: Prepared | None = None) -> str:
     """A line for staff logs: dataset, budget (and whether it is an estimate), device, seconds,
     parameter counts."""
@@ -521,7 +621,8 @@ def summary(report: dict[str, Any] | None, prepared: Prepared | None = None) -> 
         return "Q1 probe: no report"
     parts = []
     if prepared is not None:
-        parts.append(f"dataset={prepared.dataset} profile={prepared.profile}"
+        parts.append(f"dataset={prepared.dataset} ({prepared.source or '?'}) "
+                     f"profile={prepared.profile}"
                      + (" budget=ESTIMATE (not measured on this machine)"
                         if prepared.budget.estimate else " budget=measured"))
     parts += [f"device={report.get('device')}", f"seconds={report.get('seconds')}"]

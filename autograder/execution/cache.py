@@ -39,7 +39,8 @@ def execution_fingerprint(run) -> str:
     q1 = run.q1
     q1_parts = () if q1 is None else (q1.dataset, q1.profile, q1.device, q1.budget, q1.config,
                                       q1.translate_cases, q1.steps)
-    return fingerprint(Scope.RUN, FORMAT, run.limits, names, q1_parts)
+    isolation = run.isolation and run.isolation.level  # unisolated runs may have stolen
+    return fingerprint(Scope.RUN, FORMAT, run.limits, isolation, names, q1_parts)
 
 
 @dataclass(frozen=True)

@@ -243,8 +243,8 @@ def execute_notebook(notebook: Path, *, variables: list[str], limits: Limits = D
     if budget is None:  # a probe without a budget of its own may take as long as the cells
         budget = SubmissionClock(limits, limits.timeout if probe else 0.0).first_run()
     python = limits.python or sys.executable
-    memory = memory_cap_mb(limits)
-    with sandbox.Sandbox(python=python, parent=workdir, imports=runner_module.IMPORTS) as box:
+    with sandbox.Sandbox(python=python, parent=workdir, imports=runner_module.IMPORTS,
+                         private_view=limits.private_view) as box:
         paths = _prepare(box, Path(notebook), probe)
         config = {"cells": [c for _, c in numbered], "numbers": [n for n, _ in numbered],
                   "variables": list(variables),
@@ -253,15 +253,7 @@ def execute_notebook(notebook: Path, *, variables: list[str], limits: Limits = D
                   "cell_timeout": budget.cell_alarm, "timeout": budget.notebook,
                   "probe": _probe_config(probe, paths)}
         (paths["runtime"] / "config.json").write_text(json.dumps(config))
-        outcome = box.run(
-            [python, "-I", str(paths["runtime"] / "runner.py"),
-             str(paths["runtime"] / "config.json")],
-            cwd=paths["work"], env=child_env(python, paths, env), timeout=budget.hard,
-            memory_mb=data_limit_mb(limits), output_bytes=limits.output_bytes,
-            file_mb=limits.file_mb, processes=limits.processes,
-            phases={"cells": len(numbered), "notebook": budget.notebook,
-                    "cell_kill": budget.cell_kill, "probe": budget.probe},
-            rss_mb=memory, isolate_network=limits.isolate_network and not network_problem())
+        outcome = box.run(command(python, paths, env, limits, budget, len(numbered)))
         _check_started(outcome, limits.output_bytes)
         snapshot = read_snapshot(paths["state"] / "answers.json", list(variables),
                                  limit_mb=limits.snapshot_mb)
@@ -270,16 +262,39 @@ def execute_notebook(notebook: Path, *, variables: list[str], limits: Limits = D
     stopped = [n for n in _numbers(snapshot.get("stopped_cells"))]
     return Execution(
         status=decide_status(outcome, snapshot), answers=snapshot.get("answers", {}),
-        log=_log(outcome, _where(snapshot, numbered), memory, numbered),
+        log=_log(outcome, _where(snapshot, numbered), memory_cap_mb(limits), numbered),
         seconds=time.monotonic() - start, probe_dir=probe_dir,
         cells_run=_int(snapshot.get("cells_run")), notes=outcome.notes, stopped_cells=stopped,
         killed_cell=killed, notebook_seconds=outcome.notebook_seconds,
         killed_after=_before(outcome), cells=[n for n, _ in numbered])
 
 
+def command(python: str, paths: dict[str, Path], env: dict[str, str] | None, limits: Limits,
+            budget: RunBudget, cells: int) -> sandbox.Command:
+    """The sandbox's one request for a notebook run: the runner, its paths, and every limit."""
+    return sandbox.Command(
+        argv=[python, "-I", str(paths["runtime"] / "runner.py"),
+              str(paths["runtime"] / "config.json")],
+        cwd=str(paths["work"]), env=child_env(python, paths, env), timeout=budget.hard,
+        memory_mb=data_limit_mb(limits), output_bytes=limits.output_bytes,
+        file_mb=limits.file_mb, processes=limits.processes,
+        phases=sandbox.PhaseLimits(cells=cells, notebook=budget.notebook,
+                                   cell_kill=budget.cell_kill, probe=budget.probe),
+        rss_mb=memory_cap_mb(limits),
+        isolate_network=limits.isolate_network and not network_problem(),
+        readable=tuple(str(paths[k]) for k in ("runtime", "inputs") if k in paths),
+        writable=tuple(str(paths[k]) for k in ("work", "state", "outputs") if k in paths))
+
+
 def network_problem() -> str:
     """Why the student's network cannot be cut here ("" when it can); tried once."""
     return sandbox.network_isolation()
+
+
+def isolation(limits: Limits = DEFAULT_LIMITS) -> sandbox.Isolation:
+    """What isolation submissions get on this machine under ``limits``; tried once."""
+    return sandbox.isolation_for(limits.python or sys.executable, runner_module.IMPORTS,
+                                 private_view=limits.private_view)
 
 
 def _killed_cell(outcome: sandbox.Outcome, numbered: list[tuple[int, str]]) -> int:

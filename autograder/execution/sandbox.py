@@ -8,8 +8,9 @@ for the untrusted process, and starts this file as a small *supervisor* program
   with ``setsid`` or a double fork are re-parented to it instead of to init;
 * starts the untrusted command in its own session, as the sandbox user, with ``RLIMIT_DATA``
   (memory), ``RLIMIT_FSIZE`` (file size), ``RLIMIT_NPROC`` and no core dumps;
-* as root, first moves itself into a new network namespace (``unshare(CLONE_NEWNET)``: no
-  interface but a loopback that stays down), so the student's code has no network;
+* first moves itself into a new network namespace (``unshare(CLONE_NEWNET)``: no interface but
+  a loopback that stays down; without root, inside a new user namespace), so the student's
+  code has no network;
 * drains its stdout+stderr through a pipe, keeping at most ``output_bytes`` (head and tail);
 * reads the runner's phase reports (``cell N``, ``probe``) from a second pipe and enforces each
   phase's deadline (``budget.RunBudget``: per cell, the cells together, the probe, the whole),
@@ -24,22 +25,31 @@ for the untrusted process, and starts this file as a small *supervisor* program
   left, and writes what happened to a JSON file in the root-owned directory.
 
 After the supervisor exits, the grading process also kills any process still running under the
-sandbox user's uid (when it had one), so nothing outlives a run.
+sandbox user's uid (when it had one), so nothing outlives a run. As root each run gets its own
+unnamed uid/gid (``UID_BASE`` + a slot held with a lock file), no supplementary groups: it
+cannot signal, ptrace or read the files of the grader or of submissions graded in parallel.
 
-What the sandbox user protects, when the grader runs as root (here and on Gradescope): each run
-gets its own unnamed uid/gid (``UID_BASE`` + a slot held with a lock file), no supplementary
-groups. It cannot read files that are not world-readable, so ``/autograder/source`` (chmod 700
-on Gradescope) and the hidden tests and reference answers in it are out of reach; it cannot
-signal, ptrace or read the files of the grader or of submissions graded in parallel. What is
-NOT guaranteed: world-readable files elsewhere (a repository checkout with default permissions,
-the installed packages) can be read; disk use is bounded per file
-(``RLIMIT_FSIZE``), not in total. Without root, the untrusted code runs as the grader's own
-user: limits, output cap and cleanup still hold, but files are not protected and the code
-could kill the supervisor.
+**What a submission sees.** Where the kernel allows it, each run gets a *private view* of the
+file system (``make_view``, in the untrusted process just before it starts): a new mount
+namespace whose root is an empty read-only tmpfs holding, at their usual paths, the system's
+folders (``/usr``, ``/etc``, ``/sys``, ...) and the interpreter's installation, virtual
+environment and package folders, read-only; its own work, state and probe folders; an empty
+``/tmp`` of its own; a few devices (the GPU's too) and a private ``/dev/shm``. Home folders,
+``/root``, the checkout, the submissions, OUT and other runs' folders are not there. As root
+this is a mount namespace (with the run's own uid, so ``/proc``, shown as the machine's, reveals
+nothing of other runs); as an ordinary user it is an unprivileged user namespace (no ``/proc``
+then: the runs share the grader's uid), which also lets the network be cut. Because the
+interpreter is mounted where the sandbox user can reach it, a Python under a private home
+(pyenv, conda, uv, a clone in ``mktemp -d``) no longer forces the code to run as root. Which
+``Level`` this machine gives is found once per process by trying it (``isolation_for``): a
+private view; else (root without namespaces: a container's seccomp, as on Gradescope) the
+sandbox uid alone, which cannot read files that are not world-readable, so
+``/autograder/source`` (chmod 700 there) stays out of reach; else only limits, output cap and
+cleanup (the code runs as the grader's user), with a note in every staff log. Disk use is
+bounded per file (``RLIMIT_FSIZE``), not in total.
 
-The interpreter that runs the untrusted code must be executable by the sandbox user, and the
-modules the runner imports readable by it. ``Sandbox`` checks this once (by importing them as
-that user); when it fails, the code runs as the grader's user and the run's ``notes`` say so.
+The grading process sends one typed ``Command`` (what to run, its limits, the paths it needs),
+with the uid and the view, as a ``Request`` in JSON that the supervisor rebuilds.
 
 This file imports only the standard library: it is executed as a script by the supervisor.
 """
@@ -50,6 +60,7 @@ import ctypes
 import fcntl
 import json
 import os
+import platform
 import resource
 import secrets
 import shutil
@@ -60,7 +71,8 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +83,8 @@ SLOTS = 1000
 GRACE_S = 20.0
 """how long the grading process waits for the supervisor beyond the run's timeout"""
 PR_SET_CHILD_SUBREAPER = 36
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
 POLL_S = 0.1
 """how often the supervisor checks deadlines"""
@@ -99,23 +113,128 @@ class Outcome:
     oom_killed: bool = False  # killed by the kernel's OOM killer (a SIGKILL we did not send)
 
 
+class Level(str, Enum):
+    """How far a submission is kept from everything but itself (best first)."""
+
+    PRIVATE = "private view"  # its own view of the file system (and, as root, its own uid)
+    USER = "own user"  # its own unprivileged uid only (root without namespaces)
+    NONE = "none"  # the grader's own user: limits and cleanup only
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The level this machine gives submissions, found once per process by trying it
+    (``isolation_for``); ``how`` says by what means, ``why`` why nothing better."""
+
+    level: Level
+    how: str = ""  # "mount namespace", "user namespace", "sandbox uid", "" (none)
+    why: str = ""  # why there is no private view ("" when there is)
+
+    @property
+    def private(self) -> bool:
+        return self.level is Level.PRIVATE
+
+    def staff_note(self) -> str:
+        """One sentence for course staff ("" when the submission sees nothing but itself)."""
+        if self.level is Level.PRIVATE:
+            return ""
+        if self.level is Level.USER:
+            return ("the student's code ran under its own uid but saw the whole file system "
+                    f"(world-readable files were NOT protected): no private view ({self.why})")
+        who = "root" if os.geteuid() == 0 else f"the grader's user (uid {os.geteuid()})"
+        return (f"the student's code ran as {who}, so the grader's files and other submissions "
+                f"were NOT protected: {self.why}")
+
+
+@dataclass(frozen=True)
+class PhaseLimits:
+    """Deadlines of a run that reports its phases (``budget.RunBudget``)."""
+
+    cells: int  # how many cells the runner will report
+    notebook: float  # seconds for the cells together
+    cell_kill: float  # seconds one cell may run before the supervisor kills the process
+    probe: float  # seconds for the probe
+
+
+@dataclass(frozen=True)
+class Command:
+    """What to run in the sandbox and within which limits: the one request of the grading
+    process to the supervisor (``Sandbox.run``)."""
+
+    argv: list[str]
+    cwd: str
+    env: dict[str, str]
+    timeout: float  # seconds for the whole process
+    memory_mb: int  # RLIMIT_DATA of each process, MiB
+    output_bytes: int  # stdout+stderr kept
+    file_mb: int  # RLIMIT_FSIZE, MiB
+    processes: int  # RLIMIT_NPROC (with the sandbox's own uid)
+    phases: PhaseLimits | None = None  # the runner reports its phases on a pipe: enforce them
+    rss_mb: int | None = None  # cap of the anonymous resident memory of its processes together
+    isolate_network: bool = False  # a network namespace with only a loopback that is down
+    readable: tuple[str, ...] = ()  # paths it reads, in its private view (read-only there)
+    writable: tuple[str, ...] = ()  # paths it writes, in its private view
+
+
+@dataclass(frozen=True)
+class View:
+    """A private view of the file system: an empty root with the system's read-only folders,
+    the interpreter's, and the command's own paths, all at the paths they have outside."""
+
+    root: str  # an empty folder to build it on
+    tmp: str  # the folder shown as /tmp
+    interpreter: tuple[str, ...]  # the interpreter's installation and environment (read-only)
+    shm_mb: int  # size of its private /dev/shm
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the supervisor reads (as JSON: it imports nothing of the grader)."""
+
+    command: Command
+    uid: int | None
+    gid: int | None
+    result: str  # where the supervisor writes what happened
+    view: View | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Request":
+        data = json.loads(text)
+        command = dict(data["command"])
+        if command.get("phases"):
+            command["phases"] = PhaseLimits(**command["phases"])
+        command["readable"] = tuple(command.get("readable", ()))
+        command["writable"] = tuple(command.get("writable", ()))
+        view = data.get("view")
+        if view:
+            view = View(**{**view, "interpreter": tuple(view["interpreter"])})
+        return cls(Command(**command), data["uid"], data["gid"], data["result"], view)
+
+
 # ----------------------------------------------------------------------------- grader side
 
 class Sandbox:
     """A private directory tree plus a sandbox user; ``run`` executes one command inside it.
 
-    Use as a context manager: on exit every process of the sandbox user is killed and the
-    directory is removed.
+    ``isolation`` (default: what this machine gives, ``isolation_for``) decides whether the
+    command gets a private view of the file system and its own uid. Use as a context manager:
+    on exit every process of the sandbox user is killed and the directory is removed.
     """
 
     def __init__(self, *, python: str, parent: Path | None = None,
-                 imports: tuple[str, ...] = ("json",)) -> None:
+                 imports: tuple[str, ...] = ("json",), private_view: bool = True,
+                 isolation: Isolation | None = None) -> None:
         self.python = python
         self.imports = imports
-        self.notes: list[str] = []
+        self.isolation = isolation or isolation_for(python, imports, private_view=private_view)
+        # the staff log says when the grader's files were exposed (a run's notices say more)
+        self.notes = [self.isolation.staff_note()] if self.isolation.level is Level.NONE else []
         self._slot_file = None
         self.uid = self.gid = None
-        if os.geteuid() == 0:
+        if os.geteuid() == 0 and self.isolation.level is not Level.NONE:
             self._take_slot()
         if parent is not None and self.uid is not None and not _world_searchable(Path(parent)):
             self.notes.append(f"{parent} is not reachable by the sandbox user (a directory on "
@@ -147,26 +266,16 @@ class Sandbox:
         for p in [path, *(path.rglob("*") if path.is_dir() else [])]:
             os.chown(p, self.uid, self.gid, follow_symlinks=False)
 
-    def run(self, argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float,
-            memory_mb: int, output_bytes: int, file_mb: int, processes: int,
-            phases: dict | None = None, rss_mb: int | None = None,
-            isolate_network: bool = False) -> Outcome:
-        """Run ``argv`` under the supervisor; raises ``SandboxError`` only if the sandbox failed,
-        never for anything the command does.
+    def run(self, command: Command) -> Outcome:
+        """Run ``command`` under the supervisor; raises ``SandboxError`` only if the sandbox
+        failed, never for anything the command does.
 
-        ``timeout`` bounds the whole process. ``phases`` (keys ``cells``, ``notebook``,
-        ``cell_kill``, ``probe``; see ``budget.RunBudget``) makes the supervisor append the
-        number of a pipe to ``argv`` on which the command reports its phases, and enforce
-        them. ``rss_mb`` caps the resident memory of its processes together.
-        """
+        With ``command.phases`` the supervisor appends the number of a pipe to its ``argv`` on
+        which the command reports its phases, and enforces their deadlines."""
         request = self.root / "request.json"
         result = self.root / "result.json"
-        request.write_text(json.dumps({
-            "argv": argv, "cwd": str(cwd), "env": env, "uid": self.uid, "gid": self.gid,
-            "timeout": timeout, "memory_mb": memory_mb, "output_bytes": output_bytes,
-            "file_mb": file_mb, "processes": processes, "result": str(result),
-            "phases": phases, "rss_mb": rss_mb, "isolate_network": isolate_network,
-        }))
+        request.write_text(Request(command, self.uid, self.gid, str(result),
+                                   self._view(command)).to_json())
         request.chmod(0o600)
         start = time.monotonic()
         with open(self.root / "supervisor.err", "wb") as err:
@@ -174,7 +283,7 @@ class Sandbox:
                                     stdin=subprocess.DEVNULL, stdout=err, stderr=err,
                                     start_new_session=True)
             try:
-                proc.wait(timeout=timeout + GRACE_S)
+                proc.wait(timeout=command.timeout + GRACE_S)
             except subprocess.TimeoutExpired:
                 self.notes.append("supervisor did not finish; killed")
             finally:
@@ -183,6 +292,15 @@ class Sandbox:
                     proc.wait()
                 self._kill_user()
         return self._outcome(result, time.monotonic() - start)
+
+    def _view(self, command: Command) -> View | None:
+        """The private view for ``command`` (None without one): built on a fresh empty folder,
+        with a fresh /tmp of its own."""
+        if not self.isolation.private:
+            return None
+        root = self.dir("view", writable=False)
+        return View(str(root), str(self.dir("tmp", writable=True)),
+                    interpreter_paths(self.python), shm_mb=command.rss_mb or command.memory_mb)
 
     def _outcome(self, result: Path, seconds: float) -> Outcome:
         try:
@@ -220,15 +338,7 @@ class Sandbox:
             except BlockingIOError:
                 f.close()
                 continue
-            uid = UID_BASE + slot
-            if not interpreter_usable(self.python, uid, self.imports):
-                f.close()
-                self.notes.append(f"the sandbox user cannot run {self.python} or import "
-                                  f"{', '.join(self.imports)} with it (a directory above them is "
-                                  "not world-searchable): the submission ran as root, so the "
-                                  "grader's files were NOT protected")
-                return
-            self._slot_file, self.uid, self.gid = f, uid, uid
+            self._slot_file, self.uid, self.gid = f, UID_BASE + slot, UID_BASE + slot
             self._kill_user()  # leftovers of a crashed earlier holder of this slot
             return
         raise RuntimeError("no free sandbox slot")
@@ -236,6 +346,86 @@ class Sandbox:
     def _kill_user(self) -> None:
         if self.uid is not None:
             kill_uid(self.uid)
+
+
+# ----------------------------------------------------------------------------- isolation
+
+PROBE_UID = UID_BASE + SLOTS - 1
+"""the uid that tries the interpreter without a private view (no run holds the last slot)"""
+_isolation: dict[tuple, Isolation] = {}
+
+
+def isolation_for(python: str, imports: tuple[str, ...] = ("json",), *,
+                  private_view: bool = True) -> Isolation:
+    """The isolation this machine gives a submission run with ``python`` (which must import
+    ``imports``), found by trying it once per process: first a private view (as root a mount
+    namespace, else a user namespace), then (as root) the sandbox uid alone."""
+    key = (python, tuple(imports), private_view)
+    if key not in _isolation:
+        why = _try_private_view(python, imports) if private_view else \
+            "the private view is turned off (Limits.private_view)"
+        if not why:
+            found = Isolation(Level.PRIVATE, "mount namespace" if os.geteuid() == 0
+                              else "user namespace")
+        elif os.geteuid() != 0:
+            found = Isolation(Level.NONE, "", f"not running as root, and {why}")
+        elif interpreter_usable(python, PROBE_UID, imports):
+            found = Isolation(Level.USER, "sandbox uid", why)
+        else:
+            found = Isolation(Level.NONE, "", f"{why}; and the sandbox user cannot run {python} "
+                              f"or import {', '.join(imports)} with it (a directory above them "
+                              "is not world-searchable)")
+        _isolation[key] = found
+    return _isolation[key]
+
+
+def _try_private_view(python: str, imports: tuple[str, ...]) -> str:
+    """Start ``python`` in a private view as the sandbox user: "" if it imports ``imports`` and
+    cannot see the sandbox's own request file, else why not."""
+    if not sys.platform.startswith("linux"):
+        return f"namespaces are Linux's ({sys.platform})"
+    candidate = Isolation(Level.PRIVATE, "trying")
+    try:
+        with Sandbox(python=python, imports=imports, isolation=candidate) as box:
+            hidden = box.root / "request.json"
+            code = "".join(f"import {name}\n" for name in imports) + \
+                f"import os, sys\nsys.exit(3 if os.path.lexists({str(hidden)!r}) else 0)\n"
+            work = box.dir("work", writable=True)
+            outcome = box.run(Command([python, "-I", "-c", code], str(work), {"PATH": "/usr/bin"},
+                                      timeout=60, memory_mb=1 << 20, output_bytes=4000,
+                                      file_mb=16, processes=64, writable=(str(work),)))
+    except (SandboxError, OSError, RuntimeError) as exc:
+        return f"no private view: {exc}"
+    if outcome.returncode == 3:
+        return "no private view: the sandbox's own files were still visible in it"
+    if outcome.returncode != 0:
+        tail = outcome.output.strip().splitlines()[-1:] or ["no output"]
+        return (f"no private view: {python} did not start in it (exit status "
+                f"{outcome.returncode}: {tail[0][:200]})")
+    return ""
+
+
+_interpreters: dict[str, tuple[str, ...]] = {}
+
+
+def interpreter_paths(python: str) -> tuple[str, ...]:
+    """The folders ``python`` needs besides the system's: its installation, its virtual
+    environment and the package folders on its path (a Python under a private home is fine).
+    Source folders put on the path by editable installs (a checkout) are left out. Asked once
+    per process."""
+    if python not in _interpreters:
+        code = ("import json, sys\nprint(json.dumps([sys.prefix, sys.exec_prefix, "
+                "sys.base_prefix, sys.base_exec_prefix, *[p for p in sys.path if "
+                "p.rstrip('/').rsplit('/', 1)[-1] in ('site-packages', 'dist-packages')]]))")
+        try:
+            done = subprocess.run([python, "-I", "-c", code], capture_output=True, text=True,
+                                  timeout=60, stdin=subprocess.DEVNULL)
+            prefixes = json.loads(done.stdout)
+        except (OSError, ValueError, subprocess.SubprocessError):
+            prefixes = []
+        found = {os.path.dirname(os.path.abspath(python)), *prefixes}
+        _interpreters[python] = tuple(sorted(p for p in found if p and os.path.isdir(p)))
+    return _interpreters[python]
 
 
 def _world_searchable(path: Path) -> bool:
@@ -385,22 +575,40 @@ def _read(fd: int) -> bytes:
         return b""
 
 
-def _limits(req: dict):
-    """The ``preexec_fn`` of the untrusted process: resource limits, applied after setuid."""
+def _child_setup(req: Request, error_fd: int):
+    """The ``preexec_fn`` of the untrusted process: its private view and its user (when it has
+    a view: without one ``Popen`` sets the user first), then its resource limits. What fails
+    is written to ``error_fd`` for the supervisor's message."""
     def apply() -> None:
-        mem = req["memory_mb"] << 20
-        resource.setrlimit(resource.RLIMIT_DATA, (mem, mem))
-        size = req["file_mb"] << 20
-        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if req["uid"] is not None:  # NPROC counts per uid: only meaningful with our own uid
-            resource.setrlimit(resource.RLIMIT_NPROC, (req["processes"], req["processes"]))
-        try:  # the kernel's OOM killer takes the student's processes first, not the grader
-            with open("/proc/self/oom_score_adj", "w") as f:
-                f.write("1000")
-        except OSError:
-            pass
+        try:
+            try:  # the kernel's OOM killer takes the student's processes first, not the grader
+                with open("/proc/self/oom_score_adj", "w") as f:
+                    f.write("1000")
+            except OSError:
+                pass
+            if req.view is not None:
+                make_view(req.view, req.command)
+                os.chdir(req.command.cwd)
+                if req.uid is not None:
+                    os.setgroups([])
+                    os.setgid(req.gid)
+                    os.setuid(req.uid)
+            _set_limits(req.command, own_uid=req.uid is not None)
+        except BaseException as exc:
+            os.write(error_fd, str(exc).encode("utf-8", "replace")[:2000] or repr(exc).encode())
+            raise
     return apply
+
+
+def _set_limits(command: Command, *, own_uid: bool) -> None:
+    """Resource limits, applied after the user is set."""
+    mem = command.memory_mb << 20
+    resource.setrlimit(resource.RLIMIT_DATA, (mem, mem))
+    size = command.file_mb << 20
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if own_uid:  # NPROC counts per uid: only meaningful with our own uid
+        resource.setrlimit(resource.RLIMIT_NPROC, (command.processes, command.processes))
 
 
 def _reap_all() -> None:
@@ -418,12 +626,31 @@ def _reap_all() -> None:
 
 
 def cut_network() -> str:
-    """Move this process into a new network namespace; "" on success, else why not."""
+    """Move this process into a new network namespace; "" on success, else why not. Without
+    root, in a new user namespace too (where the kernel permits unprivileged ones)."""
     if os.geteuid() != 0:
-        return "not running as root"
+        return enter_user_namespace(CLONE_NEWNET)
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(CLONE_NEWNET) != 0:
         return f"unshare(CLONE_NEWNET) failed: {os.strerror(ctypes.get_errno())}"
+    return ""
+
+
+def enter_user_namespace(also: int = 0) -> str:
+    """Move this process (single-threaded) into a new user namespace, and the namespaces in
+    ``also``, keeping its own uid and gid; "" on success, else why not. It then holds every
+    capability over namespaces it creates, and its children lose them when they exec."""
+    uid, gid = os.getuid(), os.getgid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWUSER | also) != 0:
+        return f"unshare(CLONE_NEWUSER) failed: {os.strerror(ctypes.get_errno())}"
+    try:
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
+                           ("gid_map", f"{gid} {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as f:
+                f.write(text)
+    except OSError as exc:
+        return f"could not map the user namespace's ids: {exc}"
     return ""
 
 
@@ -435,20 +662,173 @@ def network_isolation() -> str:
 
     Tried once per process, in a short-lived child (a namespace cannot be left again)."""
     if "why" not in _network:
-        if os.geteuid() != 0:
-            _network["why"] = "not running as root"
-        else:
-            code = ("import ctypes, os, sys\nlibc = ctypes.CDLL(None, use_errno=True)\n"
-                    f"sys.exit(0 if libc.unshare({CLONE_NEWNET}) == 0 else "
-                    "os.strerror(ctypes.get_errno()))")
-            try:
-                done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True,
-                                      text=True, timeout=30)
-                _network["why"] = ("" if done.returncode == 0 else
-                                   f"unshare(CLONE_NEWNET) failed: {done.stderr.strip()}")
-            except (OSError, subprocess.SubprocessError) as exc:
-                _network["why"] = f"could not try unshare: {exc!r}"
+        flags = CLONE_NEWNET if os.geteuid() == 0 else CLONE_NEWUSER | CLONE_NEWNET
+        code = ("import ctypes, os, sys\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                f"sys.exit(0 if libc.unshare({flags}) == 0 else "
+                "os.strerror(ctypes.get_errno()))")
+        try:
+            done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True,
+                                  text=True, timeout=30)
+            _network["why"] = "" if done.returncode == 0 else (
+                f"unshare(CLONE_NEWNET) failed: {done.stderr.strip()}" if os.geteuid() == 0
+                else f"not running as root, and user namespaces are not permitted "
+                     f"({done.stderr.strip()})")
+        except (OSError, subprocess.SubprocessError) as exc:
+            _network["why"] = f"could not try unshare: {exc!r}"
     return _network["why"]
+
+
+# ----------------------------------------------------------------------------- private view
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC, MS_PRIVATE, MS_RELATIME = \
+    1024, 2048, 4096, 16384, 1 << 18, 1 << 21
+MNT_DETACH = 2
+#: statvfs flags that a bind mount keeps (the kernel refuses a remount that drops them in a
+#: user namespace) -> the mount flag that keeps each.
+KEPT_FLAGS = {os.ST_NOSUID: MS_NOSUID, os.ST_NODEV: MS_NODEV, os.ST_NOEXEC: MS_NOEXEC,
+              os.ST_NOATIME: MS_NOATIME, os.ST_NODIRATIME: MS_NODIRATIME,
+              os.ST_RELATIME: MS_RELATIME}
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
+"""what every program needs, read-only (the interpreter's own folders are added)"""
+DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+"""device files shown in the private /dev (with the GPU's: nvidia*, dri)"""
+
+
+def make_view(view: View, command: Command) -> None:
+    """Make this process's root a private view (in a new mount namespace): an empty read-only
+    root holding the system's folders and the interpreter's (read-only), the command's own
+    paths, /tmp (``view.tmp``), a few devices and a private /dev/shm. Everything keeps its
+    path; nothing else of the machine is there. As root, /proc is the machine's (other runs'
+    processes belong to other uids); in a user namespace there is no /proc."""
+    libc = _libc()
+    _check(libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+    _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
+    new = view.root
+    _mount(libc, "tmpfs", new, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m")
+    shown = [*SYSTEM_PATHS, *(("/proc",) if os.geteuid() == 0 else ()), *view.interpreter,
+             *command.readable]
+    binds = [(p, False) for p in shown] + [(p, True) for p in command.writable]
+    bound: set[str] = set()
+    tmp = os.path.realpath("/tmp")
+    _bind(libc, new, view.tmp, tmp, writable=True)
+    for path, writable in sorted(binds, key=lambda b: os.path.realpath(b[0]).count("/")):
+        real = _show(new, path)
+        if real and not any(real == b or real.startswith(b + "/") for b in bound):
+            _bind(libc, new, real, real, writable=writable)
+            bound.add(real)
+    _devices(libc, new, view.shm_mb)
+    _pivot(libc, new)
+
+
+def _show(new: str, path: str) -> str:
+    """Recreate in the view the symlinks met on the way to ``path``; its real path, or "" when
+    it does not exist."""
+    if not os.path.lexists(path):
+        return ""
+    parts, here = list(Path(path).parts[1:]), "/"
+    for _ in range(100):
+        if not parts:
+            return here
+        step = os.path.join(here, parts.pop(0))
+        if os.path.islink(step):
+            target = os.readlink(step)
+            _make_parents(new, step)
+            if not os.path.lexists(new + step):
+                os.symlink(target, new + step)
+            resolved = os.path.normpath(os.path.join(here, target))
+            parts, here = list(Path(resolved).parts[1:]) + parts, "/"
+        else:
+            here = step
+    return ""
+
+
+def _make_parents(new: str, path: str) -> None:
+    """The folders above ``path`` in the view, searchable, with the machine's other bits."""
+    here = "/"
+    for part in Path(path).parts[1:-1]:
+        here = os.path.join(here, part)
+        if not os.path.lexists(new + here):
+            try:
+                mode = (os.stat(here).st_mode & 0o7777 | 0o111) & ~0o022
+            except OSError:
+                mode = 0o755
+            os.mkdir(new + here)
+            os.chmod(new + here, mode)
+
+
+def _bind(libc, new: str, source: str, target: str, *, writable: bool) -> None:
+    """Bind ``source`` at ``target`` in the view (read-only unless ``writable``)."""
+    _make_parents(new, target)
+    where = new + target
+    if not os.path.lexists(where):
+        if os.path.isdir(source):
+            os.mkdir(where)
+        else:
+            open(where, "w").close()
+    _mount(libc, source, where, None, MS_BIND | MS_REC)
+    kept = os.statvfs(where).f_flag
+    flags = MS_BIND | MS_REMOUNT | MS_NOSUID | (0 if writable else MS_RDONLY)
+    flags |= sum(ms for st, ms in KEPT_FLAGS.items() if kept & st)
+    _mount(libc, None, where, None, flags)
+
+
+def _devices(libc, new: str, shm_mb: int) -> None:
+    """A private /dev: the usual character devices, the GPU's, its own terminals and an empty
+    /dev/shm."""
+    dev = new + "/dev"
+    os.mkdir(dev)
+    _mount(libc, "tmpfs", dev, "tmpfs", MS_NOSUID, "mode=0755,size=64k")
+    names = [*DEVICES, *(n for n in sorted(os.listdir("/dev")) if n.startswith("nvidia")),
+             "dri"]
+    for name in names:
+        if os.path.exists(f"/dev/{name}"):
+            _bind(libc, new, f"/dev/{name}", f"/dev/{name}", writable=True)
+    os.mkdir(dev + "/shm")
+    _mount(libc, "tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV,
+           f"mode=1777,size={max(1, shm_mb)}m")
+    os.mkdir(dev + "/pts")  # terminals of its own (IPython's `!command` runs in one)
+    _mount(libc, "devpts", dev + "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+           "newinstance,ptmxmode=0666,mode=0620")
+    for name, target in (("ptmx", "pts/ptmx"), ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{dev}/{name}")
+
+
+def _pivot(libc, new: str) -> None:
+    """Make ``new`` this process's root, detach the old one, and make the root read-only."""
+    number = SYS_PIVOT_ROOT.get(platform.machine())
+    if number is None:
+        raise OSError(f"pivot_root's system call number is unknown on {platform.machine()}")
+    old = new + "/.old-root"
+    os.mkdir(old)
+    _check(libc.syscall(number, new.encode(), old.encode()), "pivot_root")
+    os.chdir("/")
+    _check(libc.umount2(b"/.old-root", MNT_DETACH), "umount2")
+    os.rmdir("/.old-root")
+    _mount(libc, None, "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def _libc():
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                           ctypes.c_char_p]
+    return libc
+
+
+def _mount(libc, source: str | None, target: str, fstype: str | None, flags: int,
+           data: str | None = None) -> None:
+    source_b, fstype_b, data_b = (None if v is None else v.encode()
+                                  for v in (source, fstype, data))
+    _check(libc.mount(source_b, target.encode(), fstype_b, flags, data_b),
+           f"mount {source or ''} on {target}")
+
+
+def _check(status: int, what: str) -> None:
+    if status != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what} failed: {os.strerror(errno)}")
 
 
 # ----------------------------------------------------------------------------- memory
@@ -559,59 +939,68 @@ class _Phases(threading.Thread):
             elif line == "probe" and self.phase != "probe":
                 self.phase, self.since, self.probe_start = "probe", now, now
 
-    def deadline(self, phases: dict, hard: float) -> tuple[float, str]:
+    def deadline(self, phases: PhaseLimits, hard: float) -> tuple[float, str]:
         """The nearest deadline now and what it bounds (cell, notebook, probe or total)."""
         with self.lock:
             candidates = [(hard, "total")]
             if self.phase == "probe":
-                candidates.append((self.since + phases["probe"], "probe"))
+                candidates.append((self.since + phases.probe, "probe"))
             else:
-                candidates.append((self.began + phases["notebook"], "notebook"))
+                candidates.append((self.began + phases.notebook, "notebook"))
                 if self.phase == "cell":
-                    candidates.append((self.since + phases["cell_kill"], "cell"))
+                    candidates.append((self.since + phases.cell_kill, "cell"))
             return min(candidates)
 
 
-def supervise(req: dict) -> dict:
+def supervise(req: Request) -> dict:
     """Run the request's command within its limits; return what happened."""
     notes = []
+    command = req.command
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         notes.append(f"no child subreaper: {os.strerror(ctypes.get_errno())}")
-    if req.get("isolate_network"):
+    if req.view is not None and os.geteuid() != 0:  # the mounts need a user namespace
+        why = enter_user_namespace(CLONE_NEWNET if command.isolate_network else 0)
+        if why:
+            return {"error": f"no private view: {why}"}
+    elif command.isolate_network:
         why = cut_network()
         if why:
             notes.append(f"the network was NOT cut: {why}")
     read_end, write_end = os.pipe()
-    phases = req.get("phases")
-    argv = list(req["argv"])
+    argv = list(command.argv)
     pass_fds: tuple[int, ...] = ()
-    if phases:
+    if command.phases:
         phase_read, phase_write = os.pipe()
         argv.append(str(phase_write))
         pass_fds = (phase_write,)
-    user = {} if req["uid"] is None else {"user": req["uid"], "group": req["gid"],
-                                          "extra_groups": []}
+    user = {} if req.uid is None or req.view else {"user": req.uid, "group": req.gid,
+                                                   "extra_groups": []}
+    error_read, error_write = os.pipe()
     ooms_before = oom_kill_count()
     start = time.monotonic()
     try:
-        proc = subprocess.Popen(argv, cwd=req["cwd"], env=req["env"],
+        proc = subprocess.Popen(argv, cwd=None if req.view else command.cwd, env=command.env,
                                 stdin=subprocess.DEVNULL, stdout=write_end, stderr=write_end,
-                                start_new_session=True, preexec_fn=_limits(req), umask=0o022,
-                                pass_fds=pass_fds, **user)
+                                start_new_session=True, preexec_fn=_child_setup(req, error_write),
+                                umask=0o022, pass_fds=pass_fds, **user)
     except (OSError, subprocess.SubprocessError) as exc:
-        for fd in (write_end, read_end, *pass_fds, *([phase_read] if phases else [])):
+        os.close(error_write)
+        why = _read(error_read).decode("utf-8", "replace")
+        for fd in (write_end, read_end, error_read, *pass_fds,
+                   *([phase_read] if command.phases else [])):
             os.close(fd)
-        return {"error": f"could not start {argv[0]}: {exc!r}"}
-    os.close(write_end)
-    drain = _Drain(read_end, req["output_bytes"])
+        return {"error": f"could not start {argv[0]}: {why or repr(exc)}"}
+    for fd in (error_write, error_read, write_end):
+        os.close(fd)
+    drain = _Drain(read_end, command.output_bytes)
     drain.start()
     tracker = None
-    if phases:
+    if command.phases:
         os.close(phase_write)
-        tracker = _Phases(phase_read, phases["cells"], start)
+        tracker = _Phases(phase_read, command.phases.cells, start)
         tracker.start()
-    stopped, stopped_cell, peak = _watch(proc, req, tracker, start)
+    stopped, stopped_cell, peak = _watch(proc, command, tracker, start)
     if stopped:
         _kill_group(proc.pid)
     returncode = proc.wait()
@@ -630,18 +1019,17 @@ def supervise(req: dict) -> dict:
             "peak_rss_mb": round(peak, 1), "oom_killed": oom}
 
 
-def _watch(proc: subprocess.Popen, req: dict, tracker: _Phases | None,
+def _watch(proc: subprocess.Popen, command: Command, tracker: _Phases | None,
            start: float) -> tuple[str, int, float]:
     """Wait for ``proc`` within the deadlines and the memory cap.
 
     Returns (why it was stopped, or "" if it ended by itself; the cell then; peak RSS MiB)."""
-    hard = start + req["timeout"]
-    rss_mb = req.get("rss_mb")
+    hard = start + command.timeout
     peak, next_memory = 0.0, start
     while True:
         now = time.monotonic()
         if tracker is not None:
-            deadline, what = tracker.deadline(req["phases"], hard)
+            deadline, what = tracker.deadline(command.phases, hard)
         else:
             deadline, what = hard, "total"
         if now >= deadline:
@@ -649,7 +1037,7 @@ def _watch(proc: subprocess.Popen, req: dict, tracker: _Phases | None,
         if now >= next_memory:
             rss = _tree_rss_mb(os.getpid())
             peak = max(peak, rss)
-            if rss_mb and rss > rss_mb:
+            if command.rss_mb and rss > command.rss_mb:
                 return "memory", (tracker.cell if tracker else 0), peak
             next_memory = now + MEMORY_POLL_S
         try:
@@ -661,11 +1049,11 @@ def _watch(proc: subprocess.Popen, req: dict, tracker: _Phases | None,
 
 def main(argv: list[str]) -> int:
     """Supervisor entry point: ``python -I sandbox.py REQUEST.json``."""
-    req = json.loads(Path(argv[1]).read_text())
+    req = Request.from_json(Path(argv[1]).read_text())
     result = supervise(req)
-    tmp = Path(req["result"] + ".tmp")
+    tmp = Path(req.result + ".tmp")
     tmp.write_text(json.dumps(result))
-    tmp.replace(req["result"])
+    tmp.replace(req.result)
     return 0
 
 

@@ -66,6 +66,7 @@ class ClassRun:
     review: list = field(default_factory=list)  # review.ReviewItem
     override_problems: list = field(default_factory=list)  # overrides.Problem (unmatched too)
     dry_run: bool = False
+    notices: list = field(default_factory=list)  # report.notices.Notice found while grading
 
 
 def grader_version(run: pipeline.Run) -> str:
@@ -73,8 +74,10 @@ def grader_version(run: pipeline.Run) -> str:
     q1 = run.q1
     q1_parts = () if q1 is None else (q1.dataset, q1.profile, q1.device, q1.budget, q1.config,
                                       q1.test_labels.tobytes())
+    isolation = run.isolation and run.isolation.level  # isolation gained: grade again
     chosen = (run.variants,) if run.variants.enabled else ()  # off: keys as before variants
-    return fingerprint(Scope.GRADE, run.limits, [(q.id, q.points) for q in run.questions],
+    return fingerprint(Scope.GRADE, run.limits, isolation,
+                       [(q.id, q.points) for q in run.questions],
                        (run.overrides.text, run.review), *q1_parts, *chosen)
 
 
@@ -141,8 +144,9 @@ class Events:
     def engine(self, scheduler: str, slots: int) -> None:
         """Connected to the Dask cluster at ``scheduler`` (``session.grade``)."""
 
-    def note(self, text: str) -> None:
-        """One of the run's notes for staff, before grading starts (``session.grade``)."""
+    def notice(self, notice) -> None:
+        """One of the run's notices for staff (``report/notices.py``), known before grading
+        starts (``session.grade``); those found while grading are in ``ClassRun.notices``."""
 
 
 class Recorder:
@@ -231,7 +235,7 @@ def _grade_all(job: ClassJob, run: pipeline.Run, submissions: list[Submission],
         for sub in checked_here:
             recorder.record(_grade_one(sub, run))
         remote = [sub for sub in runnable if sub not in checked_here]
-        job.engine.grade(remote, replace(run, cache=None), recorder)
+        recorder.done.notices += job.engine.grade(remote, replace(run, cache=None), recorder)
     elif recorder.done.jobs == 1:
         for sub in runnable:
             recorder.record(_grade_one(sub, run))
@@ -275,7 +279,7 @@ def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[s
             out / "report.html", done.records, questions=run.questions,
             run_info=html_report.RunInfo(seconds=done.seconds, jobs=done.jobs,
                                          graded=len(done.graded), reused=len(done.reused),
-                                         total=total),
+                                         total=total, notices=(*run.notices, *done.notices)),
             extras=html_report.ReportExtras(
                 groups=tuple(done.groups), review=tuple(done.review),
                 override_problems=tuple(done.override_problems),

@@ -24,10 +24,12 @@ import traceback
 import warnings
 from pathlib import Path
 
+from autograder.execution.sandbox import Isolation
 from autograder.grading import pipeline, remote
 from autograder.grading.intake import Submission
+from autograder.report.notices import Notice, Topic
 from autograder.report.results import SubmissionResult, grader_failure
-from autograder.settings.limits import Cluster
+from autograder.settings.limits import Cluster, Limits
 
 POLL_SECONDS = 0.5
 TICK_SECONDS = 0.02
@@ -109,15 +111,28 @@ class DaskEngine:
                               f"{hosts}. Start every worker from the same checkout and pinned "
                               f"environment (requirements.txt).")
 
-    def grade(self, subs: list[Submission], run: pipeline.Run, recorder) -> None:
+    def worker_notices(self, limits: Limits) -> tuple[tuple[Notice, ...], dict[str, Isolation]]:
+        """What each worker gives submissions under ``limits`` (tried on each, once per worker
+        process): the run notices, each naming its workers, and each worker's isolation."""
+        found = self.client.run(remote.worker_safety, limits)
+        workers: dict[tuple, list[str]] = {}
+        for address, (_, notices) in sorted(found.items()):
+            for notice in notices:
+                workers.setdefault((notice.topic, notice.text), []).append(address)
+        notices = tuple(Notice(topic, f"Dask worker{'s' * (len(names) > 1)} {', '.join(names)}: "
+                                      f"{text}") for (topic, text), names in workers.items())
+        return notices, {address: isolation for address, (isolation, _) in found.items()}
+
+    def grade(self, subs: list[Submission], run: pipeline.Run, recorder) -> tuple[Notice, ...]:
         """Grade ``subs`` on the cluster, giving each result to ``recorder.record`` as it arrives
-        (``recorder``: a ``classroom.Recorder``; ``recorder.waiting()`` between polls)."""
+        (``recorder``: a ``classroom.Recorder``; ``recorder.waiting()`` between polls); return
+        the notices for staff (workers lost while grading, and what they were grading)."""
         if not subs:
-            return
+            return ()
         run_id = secrets.token_hex(6)
         inputs, digest = remote.pack_inputs(run.q1.inputs if run.q1 is not None else None)
         shipment = remote.Shipment(run, inputs, digest, remote.fingerprint(),
-                                   self.cluster.retries, run_id)
+                                   self.cluster.retries, run_id, self.cluster.require_isolation)
         # A task, not client.scatter: scattered data dies with the worker holding it, while a
         # task's result is computed again elsewhere (from the spec the scheduler keeps).
         with warnings.catch_warnings():  # a large graph is intended: it is sent only once
@@ -150,6 +165,25 @@ class DaskEngine:
             raise
         finally:
             self.client.cancel([shared], force=True)
+        return self.lost_workers(run_id, [sub.name for sub in subs])
+
+    def lost_workers(self, run_id: str, names: list[str]) -> tuple[Notice, ...]:
+        """A notice when workers died while grading: which, and the submissions started again
+        (from the attempts each task logged on the scheduler)."""
+        events = self.client.get_events()
+        lost, restarted = set(), []
+        for name in names:
+            attempts = [msg.get("worker", "?") for _, msg in
+                        events.get(remote.attempt_topic(run_id, name), ())]
+            if len(attempts) > 1:
+                lost.update(attempts[:-1])
+                restarted.append(name)
+        if not restarted:
+            return ()
+        return (Notice(Topic.WORKER_LOST, f"Dask worker{'s' * (len(lost) > 1)} "
+                       f"{', '.join(sorted(lost))} died while grading; these submissions were "
+                       f"started again on another worker (each row says how it ended)",
+                       tuple(restarted)),)
 
     def _record_finished(self, running: dict, run: pipeline.Run, recorder) -> None:
         """Record the tasks that finish within a poll, releasing each future once its result is

@@ -26,9 +26,12 @@ from autograder.execution.execute import (
     Execution,
     cell_label,
     execute_notebook,
+    isolation,
     network_problem,
     runnable_cells,
 )
+from autograder.execution.sandbox import Isolation
+from autograder.report.notices import Notice, isolation_notice, network_notice
 from autograder.report.results import (
     CheckResult,
     QuestionResult,
@@ -56,7 +59,8 @@ class Run:
     questions: tuple[worksheet.Question, ...]
     q1: Prepared | None = None  # when Q1's programs are graded
     probe_seconds: float = 0.0  # Q1 probe's own budget (q1.probe_seconds), beside the notebook's
-    notes: tuple[str, ...] = ()  # for the staff, once per run (e.g. the network is not cut)
+    notices: tuple[Notice, ...] = ()  # for the staff, once per run (report/notices.py)
+    isolation: Isolation | None = None  # what the sandbox gives submissions here (start-up)
     overrides: overrides.Overrides = overrides.NONE
     review: ReviewPolicy = ReviewPolicy()
     cache: ExecutionCache | None = None  # earlier runs of the same notebooks
@@ -80,22 +84,24 @@ def prepare_run(*, limits: Limits = Limits(), grade_q1: bool = True, workdir: Pa
                 data_dir: Path | None = None) -> Run:
     """Prepare a run: with ``grade_q1``, write the Q1 probe inputs under ``workdir`` (the caller's
     folder, kept for the whole run)."""
-    notes = run_notes(limits)
+    notes, found = run_notices(limits), isolation(limits)
     if not grade_q1:
-        return Run(limits, worksheet.Q2_QUESTIONS, None, notes=notes)
+        return Run(limits, worksheet.Q2_QUESTIONS, None, notices=notes, isolation=found)
     if workdir is None:
         raise ValueError("grading Q1 needs a workdir for the probe's inputs")
     from autograder import q1
 
     prepared = q1.prepare_q1(Path(workdir) / "q1-inputs", data_dir=data_dir)
+    notes += q1.data_notes(prepared)
     return Run(limits, worksheet.QUESTIONS, prepared, probe_seconds=q1.probe_seconds(prepared),
-               notes=notes)
+               notices=notes, isolation=found)
 
 
-def run_notes(limits: Limits) -> tuple[str, ...]:
-    """What the staff should know once about this run's isolation."""
+def run_notices(limits: Limits) -> tuple[Notice, ...]:
+    """What the staff should know once about how this machine isolates submissions (found by
+    trying it, once per process)."""
     why = network_problem() if limits.isolate_network else "isolate_network is off"
-    return (f"the student's code has network access: {why}",) if why else ()
+    return (*isolation_notice(isolation(limits)), *network_notice(why))
 
 
 def grade_submission(path: Path, run: Run, *, name: str | None = None) -> SubmissionResult:

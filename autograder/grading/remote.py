@@ -8,8 +8,9 @@ run does, and returns the ``SubmissionResult`` (plain data); the TA's machine wr
 
 Before grading, a task checks that this worker runs the same grader (package source and the
 versions of the libraries that decide a grade) and how often the submission was already started
-on workers that died (``Cluster.retries``). The staff log says where a submission was graded,
-and when the sandbox could not give the student's code its own user (the worker is not root).
+on workers that died (``Cluster.retries``), and, with ``Cluster.require_isolation``, that this
+worker gives submissions a private view. The staff log says where a submission was graded (the
+sandbox's own notes say when the student's code ran unprotected).
 """
 
 from __future__ import annotations
@@ -27,8 +28,12 @@ from pathlib import Path
 
 from autograder.fingerprint import PINNED, Scope
 from autograder.fingerprint import fingerprint as grader_fingerprint
+from autograder.execution.execute import isolation
+from autograder.execution.sandbox import Isolation
 from autograder.grading import pipeline
+from autograder.report.notices import Notice
 from autograder.report.results import SubmissionResult, grader_failure
+from autograder.settings.limits import Limits
 
 #: Prefix of the Dask event topics that record which worker started a submission.
 TOPIC = "dis05-attempt"
@@ -44,6 +49,7 @@ class Shipment:
     fingerprint: str  # of the TA's grader (``fingerprint()``)
     retries: int
     run_id: str
+    require_isolation: bool = False  # refuse to run code on a worker without a private view
 
 
 def unpack(shipment: Shipment) -> Shipment:
@@ -106,22 +112,29 @@ def grade_task(name: str, filename: str, notebook: bytes, shipment: Shipment) ->
             f"than the TA's machine (its code or its {', '.join(PINNED)} differ): install the "
             f"same pinned environment and the same checkout on every worker, then rerun with "
             f"FORCE=1")
+    found = isolation(shipment.run.limits)
+    if shipment.require_isolation and not found.private:
+        return grader_failure(
+            name, shipment.run.questions,
+            f"not graded: worker {worker.address} (host {socket.gethostname()}) cannot give "
+            f"submissions a private view of the file system ({found.why}), and the run requires "
+            f"it (--require-isolation)")
     run = local_run(shipment, Path(worker.local_directory))
     with tempfile.TemporaryDirectory(prefix="dis05-sub-") as tmp:
         path = Path(tmp) / filename
         path.write_bytes(notebook)
         result = pipeline.grade_submission(path, run, name=name)
-    result.log = "\n".join(filter(None, [result.log.rstrip("\n"), where, *sandbox_notes()])) + "\n"
+    # the log as a local run wrote it, then where it ran (a Dask run's staff log differs from a
+    # local one's only by this line)
+    gap = "" if not result.log or result.log.endswith("\n") else "\n"
+    result.log = f"{result.log}{gap}{where}\n"
     return result
 
 
-def sandbox_notes() -> list[str]:
-    """What this worker cannot guarantee, for the staff log."""
-    if os.geteuid() == 0:
-        return []  # the sandbox gives each run its own uid, or says itself why it could not
-    return [f"[dask] this worker runs as uid {os.geteuid()}, not root: the student's code ran as "
-            f"the worker's own user (time, memory and output limits and cleanup hold; files "
-            f"readable by that user were NOT protected)"]
+def worker_safety(limits: Limits) -> tuple[Isolation, tuple[Notice, ...]]:
+    """How this worker isolates submissions, and the run notices that follow (tried once per
+    worker process, as a local run does at start-up)."""
+    return isolation(limits), pipeline.run_notices(limits)
 
 
 _lock = threading.Lock()

@@ -62,7 +62,9 @@ def grade(request: GradeRequest, events: classroom.Events | None = None) -> Grad
 
     Raises ``NotGraded`` before anything runs when the catalogue or the overrides file has
     problems: grading with a half-read overrides file could publish wrong grades. Also raises
-    ``intake.IntakeError`` and ``dask_engine.EngineError``."""
+    ``intake.IntakeError`` and ``dask_engine.EngineError``. With
+    ``cluster.require_isolation``, raises ``NotGraded`` where submissions cannot get a private
+    view of the file system (here, or on a Dask worker)."""
     from autograder.checks import catalogue_problems
 
     events = events or classroom.Events()
@@ -80,11 +82,27 @@ def grade(request: GradeRequest, events: classroom.Events | None = None) -> Grad
             events.engine(request.cluster.scheduler, engine.slots())
         run = pipeline.prepare_run(limits=request.limits, grade_q1=request.grade_q1,
                                    workdir=Path(work), data_dir=request.data_dir)
-        for note in run.notes:
-            events.note(note)
+        run = _isolated(run, request.cluster, engine)
+        for notice in run.notices:
+            events.notice(notice)
         run = replace(run, overrides=found, variants=request.variants)
         job = classroom.ClassJob(request.paths, request.out, run,
                                  jobs=request.jobs, force=request.force, rerun=request.rerun,
                                  dry_run=request.dry_run, engine=engine)
         done = classroom.grade_class(job, events)
     return Graded(done, found)
+
+
+def _isolated(run: pipeline.Run, cluster: Cluster, engine: DaskEngine | None) -> pipeline.Run:
+    """The run with the notices of the machines that run the code (the Dask workers when there
+    is a cluster); raises ``NotGraded`` when isolation is required and one cannot give it."""
+    lacking = [] if run.isolation.private else [("this machine", run.isolation)]
+    if engine is not None:
+        notices, found = engine.worker_notices(run.limits)
+        run = replace(run, notices=notices)
+        lacking = [(f"Dask worker {w}", i) for w, i in sorted(found.items()) if not i.private]
+    if cluster.require_isolation and lacking:
+        raise NotGraded([f"{where}: submissions cannot get a private view of the file system "
+                         f"({isolation.why}); --require-isolation refuses to grade without it"
+                         for where, isolation in lacking])
+    return run

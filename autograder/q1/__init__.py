@@ -23,6 +23,7 @@ from pathlib import Path
 
 from autograder.checks.q1 import check_q1, probe_reached, staff_log
 from autograder.q1.prepare import Prepared, prepare_q1
+from autograder.report.notices import Notice, Topic
 from autograder.settings.q1 import Q1Config
 
 PROBE_FILE = Path(__file__).with_name("probe.py")
@@ -37,11 +38,23 @@ def q1_probe(prepared: Prepared):
     return Probe(module_file=PROBE_FILE, function="probe", inputs=prepared.inputs)
 
 
+def data_notes(prepared: Prepared) -> tuple[Notice, ...]:
+    """What the staff should know once about the run's Q1 data: that q1b was graded on the
+    generated stand-in, whose verdicts can differ from real CIFAR-10's, and how to fix that."""
+    if prepared.dataset != "synthetic":
+        return ()
+    return (Notice(Topic.DATASET, "q1b was graded on the generated dataset, not real CIFAR-10 (none is in the data "
+            "cache): its verdicts can differ from real CIFAR-10's for some CNNs, such as ones "
+            "that flatten strided or unpooled feature maps into a linear layer. Fetch CIFAR-10 "
+            "once (python -m autograder fetch-cifar, or fetch-cifar --from PATH for a local "
+            "copy) and grade again."),)
+
+
 def probe_seconds(prepared: Prepared) -> float:
     """Seconds the probe may need after the notebook: two trainings at most, plus q1a and
     evaluation; the notebook's overall time limit must leave this much."""
     return 2 * prepared.budget.train_seconds + 60.0
 
 
-__all__ = ["PROBE_FILE", "Prepared", "Q1Config", "check_q1", "prepare_q1",
+__all__ = ["PROBE_FILE", "Prepared", "Q1Config", "check_q1", "data_notes", "prepare_q1",
            "probe_reached", "probe_seconds", "q1_probe", "staff_log"]

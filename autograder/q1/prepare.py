@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.q1 import cifar, synthetic
+from autograder.q1 import cifar, images, synthetic
 from autograder.q1.probe import pick_device, reference_translate
 from autograder.settings.q1 import Budget, Q1Config
 
@@ -24,7 +24,12 @@ TRANSLATE_SHAPES = {"x3": (3, 7, 5), "x4": (2, 3, 6, 9)}
 #: Hand-picked translate shifts: none, each axis and sign, past the border.
 TRANSLATE_FIXED = ((0, 0), (1, 0), (0, 1), (-2, 0), (0, -3), (2, -1), (-3, 2),
                    (9, 0), (0, -7), (20, -20))
-STEPS = ("translate", "EquivariantNet", "PixelMLP", "train")
+Q1A_STEPS = ("translate", "EquivariantNet", "PixelMLP")
+STEPS = (*Q1A_STEPS, "train", "inspect")
+"""probe steps: q1a's three, q1b's training (grading) and q1b's inspection before training
+(``grader.check("q1b")`` in the student's kernel, ``prepare_checks``)"""
+GRADED_STEPS = (*Q1A_STEPS, "train")
+"""what grading runs by default"""
 
 
 @dataclass(frozen=True)
@@ -42,16 +47,21 @@ class Prepared:
     translate_cases: tuple[tuple[str, int, int], ...]
     translate_inputs: dict[str, np.ndarray]  # kept here: the inputs directory is not trusted
     steps: tuple[str, ...]
+    source: str = ""
+    """what the images are (``Dataset.source``), named in the staff log"""
 
     def translate_input(self, key: str) -> np.ndarray:
         return self.translate_inputs[key]
 
 
 def load_dataset(data_dir: str | os.PathLike | None = None) -> tuple[cifar.Dataset, str]:
-    """Real CIFAR-10 if the cache has it, else the generated set; and a sentence saying which."""
+    """Real CIFAR-10 if the cache has it (the official archive, else a copy imported from
+    images), else the generated set; and a sentence saying which."""
     root = cifar.data_dir(data_dir)
     if cifar.cifar_present(root):
-        return cifar.load_cifar(root), f"real CIFAR-10 (from {root})"
+        return cifar.load_cifar(root), f"real CIFAR-10 (the official archive, from {root})"
+    if images.images_present(root):
+        return images.load_images(root), f"real {images.SOURCE_NAME} (from {root})"
     ds = synthetic.load(synthetic.ensure(root))
     return ds, ("the generated offline dataset (real CIFAR-10 is not in the grader's cache): "
                 "10 classes of small colour patterns at random positions over noise")
@@ -91,7 +101,7 @@ def prepare_q1(
     data_dir: str | os.PathLike | None = None,
     dataset: cifar.Dataset | None = None,
     data_note: str = "",
-    steps: tuple[str, ...] = STEPS,
+    steps: tuple[str, ...] = GRADED_STEPS,
     budget: Budget | None = None,
 ) -> Prepared:
     """Write the probe's ``inputs`` directory; return what the checks need later.
@@ -119,15 +129,33 @@ def prepare_q1(
     np.save(inputs / "test_x.npy", np.ascontiguousarray(dataset.test_x[test]))
     mean, std = channel_stats(train_x)
 
+    cases, translate_inputs = write_q1a_inputs(inputs, config)
+    write_probe_config(inputs, probe_config(config, budget, steps, device, cases, mean, std))
+    return Prepared(inputs=inputs, dataset=dataset.name, data_note=data_note, profile=profile,
+                    device=device, budget=budget, config=config,
+                    test_labels=dataset.test_y[test].copy(), translate_cases=cases,
+                    translate_inputs=translate_inputs, steps=tuple(steps),
+                    source=dataset.source or dataset.name)
+
+
+def write_q1a_inputs(inputs: Path, config: Q1Config):
+    """translate's inputs and the equivariance image, from their own seeded generator: the same
+    whatever the dataset, so ``grader.check`` in the student's kernel (``prepare_checks``) probes
+    with exactly the grader's inputs. Returns the translate cases and inputs."""
+    rng = np.random.default_rng([config.seed, 1])
     translate_inputs = {key: (rng.standard_normal(shape) + 2.0).astype(np.float32)
                         for key, shape in TRANSLATE_SHAPES.items()}
     for key, x in translate_inputs.items():
         np.save(inputs / f"translate_{key}.npy", x)
     size = config.image_size
     np.save(inputs / "equiv_x.npy", rng.standard_normal((2, 3, size, size)).astype(np.float32))
+    return translate_cases(config.seed), translate_inputs
 
-    cases = translate_cases(config.seed)
-    probe_config = {
+
+def probe_config(config: Q1Config, budget: Budget, steps, device: str, cases,
+                 mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0)) -> dict:
+    """The probe's ``config.json``."""
+    return {
         "seed": config.seed,
         "steps": list(steps),
         "device": device,
@@ -135,24 +163,43 @@ def prepare_q1(
         "epochs": budget.epochs,
         "batch_size": budget.batch_size,
         "lr": budget.lr,
+        "schedule": budget.schedule,
         "eval_batch": budget.eval_batch,
         "train_seconds": budget.train_seconds,
         "give_up": budget.give_up_factor,
         "max_params": config.max_params,
-        "mean": mean.tolist(),
-        "std": std.tolist(),
+        "mean": [float(m) for m in mean],
+        "std": [float(s) for s in std],
         "translate_cases": [list(c) for c in cases],
         "shifts": [list(s) for s in config.equivariance_shifts],
         "margin": config.equivariance_margin,
         "min_interior": config.equivariance_min_interior,
         "max_size": config.equivariance_max_size,
         "reach_rtol": config.reach_rtol,
+        "image_size": config.image_size,
     }
-    (inputs / "config.json").write_text(json.dumps(probe_config, indent=1))
-    return Prepared(inputs=inputs, dataset=dataset.name, data_note=data_note, profile=profile,
-                    device=device, budget=budget, config=config,
-                    test_labels=dataset.test_y[test].copy(), translate_cases=cases,
-                    translate_inputs=translate_inputs, steps=tuple(steps))
+
+
+def write_probe_config(inputs: Path, config: dict) -> None:
+    (inputs / "config.json").write_text(json.dumps(config, indent=1))
+
+
+def prepare_checks(inputs: str | os.PathLike, *, budget: Budget, dataset: str, data_note: str,
+                   config: Q1Config = Q1Config(),
+                   steps: tuple[str, ...] = (*Q1A_STEPS, "inspect")) -> Prepared:
+    """The probe's inputs for the checks that need no data (q1a, and q1b before training): what
+    ``grader.check`` runs in the student's kernel. ``budget`` is the one the autograder grades
+    with on ``dataset`` (described by ``data_note``): its thread count applies here too, and
+    the feedback states its recipe. No dataset is read or written."""
+    if set(steps) - {*Q1A_STEPS, "inspect"}:
+        raise ValueError(f"prepare_checks runs no training: steps {steps}")
+    inputs = Path(inputs)
+    inputs.mkdir(parents=True, exist_ok=True)
+    cases, translate_inputs = write_q1a_inputs(inputs, config)
+    write_probe_config(inputs, probe_config(config, budget, steps, "cpu", cases))
+    return Prepared(inputs=inputs, dataset=dataset, data_note=data_note, profile="", device="cpu",
+                    budget=budget, config=config, test_labels=np.zeros(0, np.int64),
+                    translate_cases=cases, translate_inputs=translate_inputs, steps=tuple(steps))
 
 
 def expected_translate(prepared: Prepared, case: tuple[str, int, int]) -> np.ndarray:

@@ -277,6 +277,8 @@ class _Spy(TorchFunctionMode):
         self.kinds: dict[str, str] = {}  # kind -> the first torch function of that kind
         self.cuda_requests = 0
         self.conv_extent = 0  # sum over convolutions run of each kernel's radius (dilated)
+        self.max_kernel = 0  # the largest spatial kernel size of any convolution run
+        self.kernel_unknown = False  # a convolution ran whose weight could not be read
 
     @property
     def seen(self) -> bool:
@@ -291,6 +293,11 @@ class _Spy(TorchFunctionMode):
             self.kinds.setdefault(kind, name)
         if kind in ("conv", "strided_conv"):
             self.conv_extent += _kernel_radius(name, args, kwargs)
+            weight = kwargs.get("weight", args[1] if len(args) > 1 else None)
+            if isinstance(weight, torch.Tensor) and weight.dim() >= 3:
+                self.max_kernel = max(self.max_kernel, *weight.shape[2:])
+            else:
+                self.kernel_unknown = True
         if self.device is not None:
             if name in CUDA_NAMES and args and isinstance(args[0], torch.Tensor):
                 self.cuda_requests += 1
@@ -580,6 +587,41 @@ def _loss_function(probabilities: bool):
     return lambda p, y: nll(torch.log(p.clamp_min(1e-12)), y)
 
 
+def build_classifier(namespace: dict, name: str, x: torch.Tensor, cfg: dict,
+                     spy: _Spy) -> tuple[nn.Module, dict, bool]:
+    """The student's class ``name`` built as the grader builds it before training, with what
+    needs no training checked: it builds without arguments, has trainable parameters under the
+    cap, and maps the two images ``x`` to (2, 10) in eval mode. Returns the model, its structure
+    and whether it returns probabilities rather than logits."""
+    model = _instantiate(namespace, name, cfg["seed"], spy)
+    facts = _structure(model)
+    if facts["params"] > cfg["max_params"]:
+        raise StudentError(f"`{name}` has {facts['params']:,} trainable parameters, more than "
+                           f"the {cfg['max_params']:,} the grader trains: make it smaller")
+    if facts["params"] == 0:
+        raise StudentError(f"`{name}` has no trainable parameters")
+    model.eval()
+    with torch.no_grad():
+        out = _check_output(name, model, x, spy)
+    return model, facts, returns_probabilities(out)
+
+
+def inspect_one(namespace: dict, name: str, cfg: dict) -> dict:
+    """q1b before training (``grader.check`` in the student's kernel): ``build_classifier`` on
+    seeded images, with the facts ``train_one`` reports (convolutions and pooling that ran,
+    CUDA requests, probabilities)."""
+    spy = _Spy(torch.device("cpu"))
+    x = image_input(cfg.get("image_size", 32), cfg["seed"])
+    _, facts, probabilities = build_classifier(namespace, name, x, cfg, spy)
+    return {**facts, **spy_facts(spy), "probabilities": probabilities}
+
+
+def spy_facts(spy: _Spy) -> dict:
+    """What the spy saw of a classifier, for the checks (``train_one`` and ``inspect_one``)."""
+    return {"conv_ran": spy.seen, "ops": sorted(spy.kinds), "cuda_requests": spy.cuda_requests,
+            "max_kernel": None if spy.kernel_unknown else spy.max_kernel}
+
+
 def train_one(namespace: dict, name: str, data: dict, outputs: Path, cfg: dict) -> dict:
     """Train the student's class ``name`` with the grader's recipe; save test predictions.
 
@@ -588,20 +630,10 @@ def train_one(namespace: dict, name: str, data: dict, outputs: Path, cfg: dict) 
     softmax probabilities instead of logits (trained with the equivalent loss, counted)."""
     device = data["device"]
     spy = _Spy(device)
-    model = _instantiate(namespace, name, cfg["seed"], spy)
-    facts = _structure(model)
-    if facts["params"] > cfg["max_params"]:
-        raise StudentError(f"`{name}` has {facts['params']:,} trainable parameters, more than "
-                           f"the {cfg['max_params']:,} the grader trains: make it smaller")
-    if facts["params"] == 0:
-        raise StudentError(f"`{name}` has no trainable parameters")
     mean, std = data["mean"].to(device), data["std"].to(device)
     train_x, test_x = data["train_x"], data["test_x"]
-
-    model.eval()
-    with torch.no_grad():
-        out = _check_output(name, model, _normalise(train_x[:2], mean.cpu(), std.cpu()), spy)
-    probabilities = returns_probabilities(out)
+    model, facts, probabilities = build_classifier(
+        namespace, name, _normalise(train_x[:2], mean.cpu(), std.cpu()), cfg, spy)
     try:
         model.to(device)
     except (Exception, SystemExit) as exc:
@@ -623,15 +655,26 @@ def train_one(namespace: dict, name: str, data: dict, outputs: Path, cfg: dict) 
             preds.append(logits.argmax(1).cpu())
     _sync(device)
     np.save(outputs / f"pred_{name}.npy", torch.cat(preds).numpy().astype(np.int64))
-    return {**facts, **loop, "device": device.type, "conv_ran": spy.seen,
-            "ops": sorted(spy.kinds), "cuda_requests": spy.cuda_requests,
+    return {**facts, **loop, **spy_facts(spy), "device": device.type,
             "probabilities": probabilities,
             "eval_seconds": round(time.perf_counter() - start, 3)}
 
 
+def _schedule(optimizer, cfg: dict, total: int):
+    """The learning-rate schedule named in the config: None for a constant rate, or one cycle
+    (warm up to ``lr`` over the first 30% of the steps, then anneal), stepped once per batch."""
+    name = cfg.get("schedule", "constant")
+    if name == "constant":
+        return None
+    if name == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg["lr"],
+                                                   total_steps=max(total, 2))
+    raise ValueError(f"unknown learning-rate schedule {name!r}")
+
+
 def _train_loop(name: str, model: nn.Module, data: dict, cfg: dict, spy: _Spy, loss_fn) -> dict:
-    """The grader's training loop (Adam, seeded order). Stops at the time cap, or at once when
-    the first steps project a time far beyond it. On a CPU the cap counts this process's CPU
+    """The grader's training loop (Adam, seeded order, the configured schedule). Stops at the
+    time cap, or at once when the first steps project a time far beyond it. On a CPU the cap counts this process's CPU
     seconds (the thread count is fixed), so a machine loaded by other work fails no one; on a
     GPU it counts wall-clock seconds."""
     clock = time.process_time if data["device"].type == "cpu" else time.perf_counter
@@ -643,6 +686,7 @@ def _train_loop(name: str, model: nn.Module, data: dict, cfg: dict, spy: _Spy, l
     n, bs = len(xs), cfg["batch_size"]
     steps_per_epoch = -(-n // bs)
     total = steps_per_epoch * cfg["epochs"]
+    schedule = _schedule(optimizer, cfg, total)
     steps, losses, stopped, projected = 0, [], False, None
     _sync(device)
     start, started = time.perf_counter(), clock()
@@ -659,6 +703,8 @@ def _train_loop(name: str, model: nn.Module, data: dict, cfg: dict, spy: _Spy, l
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if schedule is not None:
+                schedule.step()
             elapsed = clock() - started
             if steps == 10 and elapsed / steps * total > cfg["train_seconds"] * cfg["give_up"]:
                 projected, stopped = elapsed / steps * total, True
@@ -713,6 +759,10 @@ def probe(namespace: dict, inputs: Path, outputs: Path) -> None:
         for name in ("EquivariantNet", "PixelMLP"):
             if name in steps:
                 report[name] = _guard(probe_equivariance, namespace, name, inputs, outputs, cfg)
+                save()
+        if "inspect" in steps:
+            for name in ("CNN", "MLP"):
+                report[name] = _guard(inspect_one, namespace, name, cfg)
                 save()
         if "train" in steps:
             data = _training_data(inputs, cfg)

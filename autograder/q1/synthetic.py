@@ -18,6 +18,7 @@ import os
 import pickle
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -125,4 +126,5 @@ def load(directory: str | os.PathLike) -> Dataset:
     """Read a generated set with the common reader, verifying each file against its md5."""
     directory = Path(directory)
     table = json.loads((directory / MD5_FILE).read_text())
-    return read_batches(directory / BATCH_DIR, table, name="synthetic")
+    return replace(read_batches(directory / BATCH_DIR, table, name="synthetic"),
+                   source="generated offline dataset")

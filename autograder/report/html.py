@@ -41,6 +41,7 @@ class RunInfo:
     graded: int = 0
     reused: int = 0
     total: int = 0
+    notices: tuple = ()  # report.notices.Notice: what staff must know, shown first
 
 
 def write_report(path: Path, records: list[dict], *, questions: Iterable, run_info: RunInfo,
@@ -69,6 +70,7 @@ def render(records: list[dict], *, questions: list, run_info: RunInfo, title: st
         "title": title,
         "generated": f"{datetime.now():%Y-%m-%d %H:%M}",
         "count": len(results),
+        "notices": run_info.notices,
         "cards": _summary(results),
         "distribution": _distribution(results, questions, plots),
         "mistakes": _mistakes(results, questions),

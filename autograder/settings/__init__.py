@@ -212,6 +212,8 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
         Option("--scheduler", "cluster.scheduler", shown_default="$DASK_SCHEDULER_ADDRESS, else "
                "the local pool", make="SCHEDULER"),
         Option("--retries", "cluster.retries", make="RETRIES"),
+        Option("--require-isolation", "cluster.require_isolation", shown_default="0",
+               make="REQUIRE_ISOLATION", switch="1"),
     ),
     "gradescope": (
         Option("--root", help=_ROOT.description.removesuffix(" (run_autograder)"),

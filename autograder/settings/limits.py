@@ -54,7 +54,13 @@ class Limits:
     """interpreter for the student's code ("" = the grader's own); as root it must be runnable
     by an unprivileged user, or the submission runs as root (the log then says so)"""
     isolate_network: bool = True
-    """cut the student's network (a new network namespace) where the grader can (root)"""
+    """cut the student's network (a new network namespace) where the grader can (root, or a
+    user namespace)"""
+    private_view: bool = True
+    """give each submission a private view of the file system where the kernel allows it (as
+    root a mount namespace, else a user namespace): its own folder, the interpreter and the
+    system's folders, an empty /tmp; nothing of the grader, OUT or other submissions. False:
+    only its own uid (as root), the fallback used where namespaces are not permitted"""
     min_run_seconds: float = 5.0
     """a (re)run with less than this left of ``total`` is not started (the interpreter alone
     needs a few seconds)"""
@@ -115,6 +121,10 @@ class Cluster:
     3) also bounds it"""
     connect_seconds: float = 30.0
     """how long to wait for the scheduler to answer, and for at least one worker to join"""
+    require_isolation: bool = False
+    """refuse to grade unless every submission gets a private view of the file system (here,
+    and on every Dask worker): without it, student code may read other submissions' work and
+    the grader's files (``execution/sandbox.py``)"""
     gpu_resource: str = "GPU"
     """Dask resource name of GPU workers (``dask worker --resources GPU=1``); when Q1 trains on
     CUDA, every submission asks for one unit of it"""

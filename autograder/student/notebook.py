@@ -2,8 +2,8 @@
 
 The otter test of each question calls ``check_question(question_id, env)``. Answers take the same
 road as in grading (encode to plain data, decode, check), so what a student sees here is what the
-autograder decides. Questions with program checks (Q1) are checked here only for their written
-answers; the models are trained and compared by the autograder. The first check of a session
+autograder decides. Q1's programs are probed and checked by the autograder's own code
+(``student/q1.py``); only q1b's training is left to the autograder. The first check of a session
 whose versions differ from the grader's says once that Gradescope's verdict counts.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from autograder import answers, worksheet
 from autograder.checks import check_variable
-from autograder.report.results import CheckResult, QuestionResult, Stage
-from autograder.student import variant, versions
+from autograder.report.results import QuestionResult
+from autograder.student import q1, variant, versions
 
 #: Whether this session already showed the version note (it is said once, not at every check).
 _said: set[str] = set()
@@ -25,21 +25,16 @@ def question_result(question_id: str, env: dict) -> QuestionResult:
     if sheet is not None:
         q = sheet.graded((q,))[0]
     result = QuestionResult(q.id, q.title)
+    programs = [v for v in q.variables if v.kind == "program"]
+    if programs:
+        result.checks += q1.program_checks(programs, env)
     for variable in q.variables:
         if variable.kind == "program":
-            result.checks.append(_program_note(variable, env))
             continue
         value = answers.decode(answers.encode(env[variable.name])) if variable.name in env else answers.MISSING
         entries = sheet.entries(variable.name) if sheet is not None else None
         result.checks.append(check_variable(variable, value, entries))
     return result
-
-
-def _program_note(variable: worksheet.Variable, env: dict) -> CheckResult:
-    defined = variable.name in env
-    message = ("defined; the autograder runs and checks it when you submit."
-               if defined else f"`{variable.name}` is not defined yet.")
-    return CheckResult(variable.name, 0.0, 0.0, message, stage=Stage.NOT_RUN_HERE)
 
 
 def version_note_once(note: str | None) -> str | None:

@@ -16,6 +16,7 @@ from autograder.execution.budget import SubmissionClock
 from autograder.execution.execute import decide_status
 from autograder.execution.sandbox import Outcome
 from autograder.grading import pipeline
+from autograder.report.notices import Topic
 from autograder.settings.limits import Limits, Machine
 from tests.execution.test_execute import run, values, write_notebook
 
@@ -239,12 +240,14 @@ def test_when_the_network_cannot_be_cut_the_log_says_so_once(tmp_path, listener,
     assert err.count("network access: simulated: unshare not permitted") == 1
 
 
-def test_without_root_the_network_is_not_cut_and_that_is_known(monkeypatch):
+def test_without_root_or_user_namespaces_the_network_is_not_cut_and_that_is_known(monkeypatch):
     monkeypatch.setattr(sandbox, "_network", {})
     monkeypatch.setattr(sandbox.os, "geteuid", lambda: 1000)
-    assert sandbox.network_isolation() == "not running as root"
-    assert pipeline.run_notes(Limits()) == ("the student's code has network access: not running "
-                                            "as root",)
+    monkeypatch.setattr(sandbox, "CLONE_NEWUSER", -1)  # a kernel that refuses (EINVAL)
+    why = sandbox.network_isolation()
+    assert why.startswith("not running as root, and user namespaces are not permitted")
+    network = [n for n in pipeline.run_notices(Limits()) if n.topic is Topic.NETWORK]
+    assert [n.line() for n in network] == [f"the student's code has network access: {why}"]
 
 
 @pytest.mark.slow

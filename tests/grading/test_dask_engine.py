@@ -31,6 +31,7 @@ from autograder.grading import classroom, pipeline, remote
 from autograder.grading.dask_engine import DaskEngine, EngineError, read_capped
 from autograder.grading.intake import Submission
 from autograder.report.results import grader_failure
+from autograder.report.notices import Topic
 from autograder.settings.limits import Cluster, Limits
 from tests.conftest import EXAMPLES, REFERENCE, ROOT
 
@@ -268,6 +269,9 @@ def test_a_worker_killed_mid_submission_loses_nothing(start_cluster, tmp_path, q
     assert f"the worker {killed} died while grading it before" in log
     survivor = log.split("[dask] graded on worker ")[1].split()[0]
     assert survivor != killed
+    (notice,) = box["done"].notices  # staff are told: the terminal and the report's top
+    assert notice.topic is Topic.WORKER_LOST and notice.submissions == ("dis05",)
+    assert killed in notice.text and notice.line() in (out / "report.html").read_text()
 
 
 @pytest.mark.slow
@@ -427,14 +431,15 @@ def test_notebooks_are_shipped_capped(tmp_path, size_mb, limit_mb, shipped):
     assert len(data) == (shipped if shipped is not None else 2)
 
 
-@pytest.mark.parametrize("euid, says", [(0, False), (1000, True)])
-def test_the_staff_log_says_when_a_worker_cannot_give_the_code_its_own_user(monkeypatch, euid,
-                                                                            says):
-    monkeypatch.setattr(os, "geteuid", lambda: euid)
-    notes = remote.sandbox_notes()
-    assert bool(notes) is says
-    if says:
-        assert "uid 1000, not root" in notes[0] and "NOT protected" in notes[0]
+def test_a_worker_reports_the_isolation_a_local_run_would_find(monkeypatch):
+    from autograder.execution import sandbox
+
+    monkeypatch.setattr(sandbox, "_isolation", {})
+    monkeypatch.setattr(sandbox, "_try_private_view", lambda *a: "simulated: no namespaces")
+    found, notices = remote.worker_safety(Limits())
+    assert not found.private and "simulated: no namespaces" in found.why
+    assert [n.topic for n in notices if n.topic is Topic.ISOLATION] == [Topic.ISOLATION]
+    assert "NOT protected" in notices[0].text
 
 
 def test_the_fingerprint_covers_the_grader_code_and_pinned_libraries(monkeypatch, tmp_path):

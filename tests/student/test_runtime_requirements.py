@@ -16,7 +16,8 @@ RUNTIME = ROOT / package.RUNTIME_REQUIREMENTS
 DEV_TOOLS = ["pytest", "ruff", "playwright", "otter-grader", "sphinx", "nbconvert", "jupytext"]
 # third-party modules the package imports -> the distribution that provides them
 PROVIDERS = {"IPython": "ipython", "traitlets": "traitlets", "numpy": "numpy", "sympy": "sympy",
-             "torch": "torch", "matplotlib": "matplotlib", "yaml": "pyyaml", "jinja2": "jinja2"}
+             "torch": "torch", "matplotlib": "matplotlib", "yaml": "pyyaml", "jinja2": "jinja2",
+             "PIL": "pillow"}
 
 
 def pins(path: Path) -> dict[str, str]:

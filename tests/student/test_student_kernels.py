@@ -9,7 +9,8 @@ Three kernels (nbclient, as Jupyter runs a notebook):
             there as on DataHub;
   venv      the project's venv.
 In each, the reference answers pass every Q2 check, known wrong answers get the same messages as
-`make grade`, and no cell raises. The one change to the notebook: the training cell uses its small
+`make grade`, and no cell raises. Wrong Q1 code loses in the Q1 checks the marks `make grade`
+takes, in its words; without torch each Q1 check says once how to get it. The one change to the notebook: the training cell uses its small
 random stand-in instead of downloading CIFAR-10 (CI has no internet).
 """
 
@@ -28,6 +29,8 @@ import pytest
 from autograder import worksheet
 from autograder.student import package
 from autograder.worksheet import mistakes
+from tests import q1_fixtures as fx
+from tests import q1_networks as nets
 from tests.conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.slow
@@ -217,9 +220,15 @@ def test_reference_answers_pass_every_q2_check(kernel, kernels, download, tmp_pa
     for q in Q2:
         assert "passed" in shown[q] and "✘" not in shown[q], (q, shown[q])
     setup_and_q1 = "\n".join(outputs(c) for c in nb.cells if c.cell_type == "code")
-    if kernel == "notorch":  # Q1's torch cells say what to do, once each, and nothing breaks
-        assert setup_and_q1.count("Question 1 needs PyTorch") == 3
+    if kernel == "notorch":  # Q1's torch cells and checks say what to do, once each
+        cells = "\n".join(outputs(c) for c in nb.cells if c.cell_type == "code"
+                          and not c.source.startswith("grader.check"))
+        assert cells.count("Question 1 needs PyTorch") == 3
         assert "pip install torch" in setup_and_q1
+        for q in ("q1a", "q1b"):
+            assert shown[q].count("Question 1 needs PyTorch") == 1, shown[q]
+            assert "pip install torch" in shown[q] and "Traceback" not in shown[q], shown[q]
+        print(shown["q1a"])
     else:
         assert "Question 1 needs PyTorch" not in setup_and_q1
         assert "EquivariantNet" in setup_and_q1  # the demo ran
@@ -298,3 +307,94 @@ def test_colab_without_files_or_location_says_what_to_do_in_one_sentence(kernels
     assert "upload dis05-student.zip" in said
     assert "Traceback" not in said
     assert outputs(nb.cells[-1]).startswith("Not checked")
+
+
+# --- Q1's code, checked here as the autograder checks it ---------------------------------------
+
+#: Wrong Q1 code, appended to the cell that defines the name (the later definition wins).
+WRONG_Q1 = {
+    "def translate(": fx.MISTAKES["translate_direction"][1],
+    "class EquivariantNet(": fx.MISTAKES["equivariant_pool_upsample"][1]
+    + next(n.source for n in nets.NOT_AN_MLP if n.id == "one_by_one_convs"),
+    "class CNN(": fx.MISTAKES["mlp_with_conv"][1],
+}
+Q1_PROGRAMS = {"translate": "q1a", "EquivariantNet": "q1a", "PixelMLP": "q1a", "CNN": "q1b"}
+
+
+def with_wrong_q1(nb):
+    nb = nbformat.reads(nbformat.writes(nb), as_version=4)
+    for cell in nb.cells:
+        for start, source in WRONG_Q1.items():
+            if cell.cell_type == "code" and cell.source.startswith(start):
+                cell.source += "\n" + source
+    return nb
+
+
+def grade_with_q1(nb, tmp_path: Path) -> dict[str, dict]:
+    """Variable -> its check (score, message, ...) as `make grade` gives it, Q1 included."""
+    path = tmp_path / "graded" / "q1.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(nb, path)
+    run_cli("grade", str(path), "--out", str(tmp_path / "out"), "--jobs", "1")
+    record = json.loads((tmp_path / "out" / "q1" / "checks.json").read_text())
+    return {c["variable"]: c for q in record["result"]["questions"] for c in q["checks"]}
+
+
+@pytest.fixture(scope="module")
+def wrong_q1(download, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("wrong-q1")
+    nb = with_wrong_q1(reference_notebook(unpack(download, folder)))
+    return nb, grade_with_q1(nb, tmp_path_factory.mktemp("grade-q1"))
+
+
+def mark(check: dict) -> str:
+    """How the student's check shows a verdict: ``✘ translate (0/1):``."""
+    from autograder.report.results import CheckResult
+
+    result = CheckResult(**check)
+    sign = "✔" if result.passed else ("◐" if result.score > 0 else "✘")
+    return f"{sign} {result.variable} ({result.score:g}/{result.max_score:g}):"
+
+
+@pytest.mark.parametrize("kernel", ("colab", "venv"))
+def test_wrong_q1_code_loses_here_the_marks_make_grade_takes(kernel, kernels, download, tmp_path,
+                                                             wrong_q1):
+    nb, graded = wrong_q1
+    unpack(download, tmp_path / "work")
+    shown = check_outputs(run(nbformat.reads(nbformat.writes(nb), as_version=4),
+                              tmp_path / "work", kernel, kernels))
+    for name in ("translate", "EquivariantNet", "PixelMLP"):
+        said = squeeze(shown["q1a"])
+        assert graded[name]["score"] == 0, graded[name]
+        assert mark(graded[name]) in said, (name, graded[name], said)
+        assert squeeze(graded[name]["message"]) in said, (name, graded[name]["message"], said)
+    cnn, said = graded["CNN"], squeeze(shown["q1b"])
+    assert cnn["mistake"] == "mlp_not_mlp" and cnn["score"] == 1.5, cnn
+    assert mark(cnn) in said, (cnn, said)
+    verdict = squeeze(cnn["message"]).split("Your MLP runs ")[1].split(" only.")[0]
+    assert f"Your MLP runs {verdict} only." in said, (verdict, said)
+    assert "run by the autograder" in said
+
+
+def test_the_reference_passes_every_local_q1_check_in_a_kernel(kernels, download, tmp_path):
+    """Reports the kernel's time for the two checks (it is measured, not asserted)."""
+    import time
+
+    notebook = unpack(download, tmp_path / "work")
+    nb = reference_notebook(notebook)
+    timed = [i for i, c in enumerate(nb.cells) if c.source in ('grader.check("q1a")',
+                                                               'grader.check("q1b")')]
+    for i in reversed(timed):
+        nb.cells.insert(i + 1, nbformat.v4.new_code_cell(
+            "print('kernel seconds:', time.process_time() - _t0, time.perf_counter() - _w0)"))
+        nb.cells.insert(i, nbformat.v4.new_code_cell(
+            "import time; _t0, _w0 = time.process_time(), time.perf_counter()"))
+    start = time.perf_counter()
+    nb = run(nb, tmp_path / "work", "venv", kernels)
+    shown = check_outputs(nb)
+    for name, q in Q1_PROGRAMS.items():
+        assert f"✔ {name} (" in shown[q], (name, shown[q])
+    assert "passed" in shown["q1a"] and "passed" in shown["q1b"]
+    times = [outputs(c) for c in nb.cells if "kernel seconds" in c.source]
+    print(f"local Q1 checks, reference: {times} (cpu, wall); notebook "
+          f"{time.perf_counter() - start:.1f} s")
