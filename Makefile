@@ -19,6 +19,7 @@ DRY_RUN     ?= 0
 OVERRIDES   ?= overrides.yaml
 SCHEDULER   ?=
 RETRIES     ?=
+VARIANTS    ?= 0
 REQUIRE_ISOLATION ?= 0
 # make test knobs: SLOW=0 skips the tests that run notebooks, training or otter
 SLOW        ?= 1
@@ -29,7 +30,8 @@ GRADE_FLAGS := --out $(OUT) \
 	$(if $(filter 1,$(FORCE)),--force) $(if $(filter 1,$(RERUN)),--rerun) \
 	$(if $(filter 1,$(DRY_RUN)),--dry-run) --overrides '$(OVERRIDES)' \
 	$(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(RETRIES),--retries $(RETRIES)) \
-	$(if $(filter 1,$(REQUIRE_ISOLATION)),--require-isolation)
+	$(if $(filter 1,$(REQUIRE_ISOLATION)),--require-isolation) \
+	$(if $(filter 1,$(VARIANTS)),--variants)
 PYTEST_FLAGS := $(if $(filter 0,$(SLOW)),-m "not slow")
 
 .PHONY: help venv grade test assign autograder goldens lint bench clean
@@ -61,7 +63,7 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_FLAGS)
 
 assign: $(STAMP)
-	$(PY) -m autograder assign
+	$(PY) -m autograder assign $(if $(filter 1,$(VARIANTS)),--variants)
 
 autograder: assign
 

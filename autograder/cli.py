@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder import report, settings
-from autograder.grading import classroom, intake, pipeline, session
+from autograder.grading import classroom, identity, intake, pipeline, session
 from autograder.grading.dask_engine import EngineError
 from autograder.grading.session import problem_lines as _problem_lines
 from autograder.report import regrade_diff, review_page
@@ -21,6 +21,7 @@ from autograder.report.results import Status, SubmissionResult, grader_failure
 from autograder.report.notices import Topic
 from autograder.report.staff_log import configure_console
 from autograder.settings.limits import Cluster, Limits, Machine
+from autograder.settings.variants import Variants
 from autograder.checks import overrides
 from autograder.worksheet import NOTEBOOK, QUESTIONS
 
@@ -69,7 +70,8 @@ def _request(args: argparse.Namespace) -> session.GradeRequest:
         tuple(Path(p) for p in args.submissions), Path(args.out),
         limits=_set(args, "limits", Limits()), cluster=_set(args, "cluster", Cluster()),
         overrides_file=args.overrides, grade_q1=not args.no_q1, data_dir=args.data_dir,
-        jobs=args.jobs, force=args.force, rerun=args.rerun, dry_run=args.dry_run)
+        jobs=args.jobs, force=args.force, rerun=args.rerun, dry_run=args.dry_run,
+        variants=Variants(enabled=args.variants))
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -147,7 +149,8 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
             total = machine.total_seconds - (time.monotonic() - start)
             run = dataclasses.replace(run, limits=dataclasses.replace(run.limits, total=total))
             found = overrides.load(args.overrides)  # invalid entries are left out (staff log)
-            run = dataclasses.replace(run, overrides=found)
+            run = dataclasses.replace(run, overrides=found,
+                                      **_gradescope_identity(args, root, notebook))
             if notebook is None:
                 result = pipeline.nothing_to_run("submission", problem, run)
             else:
@@ -166,6 +169,17 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gradescope_identity(args: argparse.Namespace, root: Path, notebook: Path | None) -> dict:
+    """With variants on: the submitter's identity from Gradescope's submission_metadata.json."""
+    chosen = Variants(enabled=args.variants)
+    if not chosen.enabled:
+        return {}
+    who = identity.resolve(identity.gradescope_submitters(root / "submission_metadata.json"),
+                           identity.notebook_email(notebook), salt=chosen.salt,
+                           source="gradescope")
+    return {"variants": chosen, "identities": {"submission": who}}
+
+
 def cmd_assign(args: argparse.Namespace) -> int:
     from autograder.checks import catalogue_problems
     from autograder.student import package
@@ -176,7 +190,16 @@ def cmd_assign(args: argparse.Namespace) -> int:
         print("error: fix these before building the assignment:\n  " + "\n  ".join(problems),
               file=sys.stderr)
         return 2
-    package.assign(master=Path(args.master), root=Path(args.root))
+    package.assign(master=Path(args.master), root=Path(args.root), variants=args.variants)
+    return 0
+
+
+def cmd_variant(args: argparse.Namespace) -> int:
+    """A student's Q2 numbers (their variant), as JSON: what staff answer to "what were mine?"."""
+    from autograder.settings.variants import Variants
+    from autograder.worksheet.variants import to_json, variant_of
+
+    print(to_json(variant_of(args.email, args.salt or Variants().salt)))
     return 0
 
 
@@ -220,7 +243,15 @@ def build_parser() -> argparse.ArgumentParser:
     assign = sub.add_parser("assign", help="otter assign: student notebook, solutions, zip")
     assign.add_argument("--master", default="solutions/master/dis05.ipynb")
     assign.add_argument("--root", default=".", help="repository root")
+    assign.add_argument("--variants", action="store_true", help="the variant assignment: each "
+                        "student their own Q2 numbers (make assign VARIANTS=1)")
     assign.set_defaults(func=cmd_assign)
+
+    variant = sub.add_parser("variant", help="print a student's Q2 numbers (their variant) as "
+                             "JSON: n, k, image, in_channels, out_channels, kernel, stride")
+    variant.add_argument("email", help="the student's email, as Gradescope knows it")
+    variant.add_argument("--salt", default="", help="the course's salt (default: the settings')")
+    variant.set_defaults(func=cmd_variant)
 
     fetch = sub.add_parser("fetch-cifar", help="download and verify CIFAR-10 once, or import a "
                            "copy (--from: the official archive, a URL, or an image folder, "

@@ -16,8 +16,8 @@ from autograder.answers import MISSING
 from autograder.checks.common import Unreadable, to_plain
 from autograder.checks.kinds import REGISTERED, kind_of
 from autograder.report.results import CheckResult, Stage, failed_check
-from autograder.worksheet import Variable, mistakes
-from autograder.worksheet import variable as worksheet_variable
+from autograder.worksheet import Variable, mistakes, variants
+from autograder.worksheet.variants import DEFAULT, Variant
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +58,14 @@ def _result(variable: Variable, fraction: float, stage: Stage, verdict, **parts)
                        verdict, stage=stage, hidden=variable.hidden, **parts)
 
 
-def catalogue_problems() -> list[str]:
-    """Entries of the catalogue that cannot work: unreadable by their variable's reader, equal to
-    the reference (full marks), or shadowed by an earlier equivalent entry (the first match
-    wins, so a later one would never be shown). Empty when every entry gets its own message."""
-    entries = [(f"entry {n} ({m.variable}, {m.id})", m, worksheet_variable(m.variable))
-               for n, m in enumerate(mistakes.CATALOGUE, 1)]
+def catalogue_problems(variant: Variant = DEFAULT) -> list[str]:
+    """Entries of the catalogue (of ``variant``) that cannot work: unreadable by their variable's
+    reader, equal to the reference (full marks), or shadowed by an earlier equivalent entry (the
+    first match wins, so a later one would never be shown). Empty when every entry gets its own
+    message."""
+    sheet = variants.sheet(variant)
+    entries = [(f"entry {n} ({m.variable}, {m.id})", m, sheet.variable(m.variable))
+               for n, m in enumerate(sheet.catalogue, 1)]
     problems, unreadable = [], set()
     for where, mistake, variable in entries:
         try:
@@ -75,7 +77,7 @@ def catalogue_problems() -> list[str]:
         if variable.name in unreadable:  # its other entries cannot be compared until it is fixed
             continue
         result = _check(REGISTERED[variable.kind], variable, mistake.answer,
-                        mistakes.for_variable(variable.name))
+                        sheet.entries(variable.name))
         if result.score >= result.max_score:
             problems.append(f"{where}: equals the reference answer")
         elif result.mistake != mistake.id:

@@ -137,10 +137,19 @@ def type_error(variable: Variable, value: Any, wanted: str) -> Unreadable:
     return Unreadable(f"`{variable.name}` is {what}; expected {wanted}.", Stage.TYPE)
 
 
-def read_expr(variable: Variable, value: Any, *, names: tuple[str, ...] | None = Q2_SYMBOLS,
+def symbols(variable: Variable) -> tuple[str, ...]:
+    """The names the variable's answers may use: its variant's (``options["names"]``), else
+    the worksheet's ``Q2_SYMBOLS``."""
+    return tuple(variable.options.get("names", Q2_SYMBOLS))
+
+
+def read_expr(variable: Variable, value: Any, *, names: tuple[str, ...] | None | Any = ...,
               wanted: str = "an expression", where: str = ""):
     """One SymPy expression from an int, float, string or SymPy text; ``where`` prefixes
-    messages (e.g. "entry (2, 3): "). Returns (expression, notes)."""
+    messages (e.g. "entry (2, 3): "); ``names`` the symbols allowed (by default the variable's
+    ``symbols``; ``None``: any). Returns (expression, notes)."""
+    if names is ...:
+        names = symbols(variable)
     if type(value) is int:
         if value.bit_length() > MAX_BITS:
             raise Unreadable(f"{where}The number has {value.bit_length()} bits; that is far too "

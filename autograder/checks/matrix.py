@@ -30,7 +30,7 @@ from autograder.checks.common import (
 )
 from autograder.report.results import Stage
 from autograder.settings.limits import Checking
-from autograder.worksheet import Q2_SYMBOLS, Variable
+from autograder.worksheet import Variable
 
 MAX_ENTRIES = Checking().matrix_entries
 SHOWN_DIFFERENCES = 3
@@ -61,8 +61,8 @@ def _rows(variable: Variable, value) -> list[list]:
     return rows
 
 
-def read_matrix(variable: Variable, value, names=Q2_SYMBOLS) -> Reading:
-    """A matrix of SymPy expressions (a tuple of row tuples)."""
+def read_matrix(variable: Variable, value, names=...) -> Reading:
+    """A matrix of SymPy expressions (a tuple of row tuples); ``names`` as ``read_expr``'s."""
     rows = _rows(variable, value)
     n_rows, n_cols = len(rows), len(rows[0])
     if n_rows * n_cols > MAX_ENTRIES:

@@ -33,11 +33,13 @@ from autograder.settings import OVERRIDES_FILE as DEFAULT_FILE
 from autograder.worksheet import QUESTIONS, Variable
 
 FIELDS = ("variable", "answer", "credit", "message")
-OPTIONAL = ("match",)
+OPTIONAL = ("match", "variant")
 BY_TEXT = "text"  # ``match: text``: the answer's exact text, not its meaning
 #: What an offered entry says until the TA edits it (``load`` refuses both, with the line).
 CREDIT_PLACEHOLDER = "null  # SET: 0 to 1, a fraction of the points"
 MESSAGE_PLACEHOLDER = "WRITE the message the students of this group read"
+#: ``variant:`` (a variant's label, as ``python -m autograder variant`` numbers it) settles that
+#: variant's answers only; without it an entry settles equivalent answers in every variant.
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Override:
     line: int
     file: str = DEFAULT_FILE
     by_text: bool = False  # ``match: text``
+    variant: str = ""  # a Variant's label: only that variant's answers ("" : every variant)
 
     @property
     def id(self) -> str:
@@ -74,8 +77,11 @@ class Overrides:
     path: str = ""
     text: str = ""  # the file's text: part of the grader's version (a change regrades)
 
-    def for_variable(self, name: str) -> tuple[Override, ...]:
-        return tuple(o for o in self.entries if o.variable == name)
+    def for_variable(self, name: str, variant: str = "") -> tuple[Override, ...]:
+        """The entries for one variable that apply to answers of ``variant`` (a label; "" for
+        the worksheet's numbers graded without variants)."""
+        return tuple(o for o in self.entries if o.variable == name
+                     and (not o.variant or o.variant == variant))
 
 
 NONE = Overrides()
@@ -131,14 +137,26 @@ def parse(text: str, *, file: str = DEFAULT_FILE) -> tuple[tuple[Override, ...],
 
 def _same_answer(entry: Override, entries: list[Override]) -> Override | None:
     """An earlier entry whose answer is equivalent to ``entry``'s (or, by text, written the
-    same), if any."""
+    same), if any, among those for the same variant."""
     if entry.by_text:
         return next((e for e in entries if e.variable == entry.variable and e.by_text
+                     and e.variant == entry.variant
                      and text_key(e.answer) == text_key(entry.answer)), None)
-    variable = _variables()[entry.variable]
-    found = match(variable, entry.answer, Overrides(tuple(e for e in entries
-                                                           if e.variable == entry.variable)))
+    variable = _variable(entry.variable, entry.variant)
+    found = match(variable, entry.answer, Overrides(tuple(
+        e for e in entries if e.variable == entry.variable and e.variant == entry.variant)),
+        entry.variant)
     return found[0] if found else None
+
+
+def _variable(name: str, variant: str) -> Variable:
+    """The variable as graded in ``variant`` (a label; "": the worksheet's)."""
+    if not variant:
+        return _variables()[name]
+    from autograder.worksheet import variants
+    from autograder.worksheet.variants import Variant
+
+    return variants.sheet(Variant.parse(variant)).variable(name)
 
 
 def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:
@@ -154,6 +172,12 @@ def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:
     variable = _variables().get(str(item["variable"]))
     if variable is None:
         return None, f"unknown variable {item['variable']!r}"
+    variant = str(item.get("variant") or "")
+    if variant:
+        try:
+            variable = _variable(variable.name, variant)
+        except ValueError as exc:
+            return None, str(exc)
     if variable.kind not in REGISTERED:
         return None, f"{variable.name} is checked by running code; it cannot be overridden here"
     why = _credit_and_message_problem(item["credit"], item["message"])
@@ -169,7 +193,7 @@ def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:
             return None, (f"the answer {item['answer']!r} cannot be read: {exc.message} (to "
                           f"settle answers written exactly so, add the line `match: {BY_TEXT}`)")
     return Override(variable.name, item["answer"], float(item["credit"]),
-                    item["message"].strip(), line, file, by_text), ""
+                    item["message"].strip(), line, file, by_text, variant), ""
 
 
 def _credit_and_message_problem(credit: Any, message: Any) -> str:
@@ -190,11 +214,12 @@ def _credit_and_message_problem(credit: Any, message: Any) -> str:
 _READINGS: dict = {}
 
 
-def match(variable: Variable, value: Any, overrides: Overrides):
-    """The first entry whose answer is equivalent to ``value`` (or, with ``match: text``, written
-    the same), and the value's ``Reading`` (None for a match by text); None when none is."""
+def match(variable: Variable, value: Any, overrides: Overrides, variant: str = ""):
+    """The first entry (for answers of ``variant``, a label) whose answer is equivalent to
+    ``value`` (or, with ``match: text``, written the same), and the value's ``Reading`` (None
+    for a match by text); None when none is."""
 
-    entries = overrides.for_variable(variable.name)
+    entries = overrides.for_variable(variable.name, variant)
     if not entries:
         return None
     written = text_key(value)
@@ -210,10 +235,17 @@ def match(variable: Variable, value: Any, overrides: Overrides):
         return None
     key = quick_key(variable, reading)
     for entry in entries:
-        cached = (entry.id, variable.name, repr(entry.answer))
+        # (a variant's variable may allow other symbols: x12 is none of the worksheet's)
+        cached = (entry.id, variable.name, repr(entry.answer), repr(variable.options))
         if cached not in _READINGS:
-            theirs = read(variable, entry.answer)
+            try:
+                theirs = read(variable, entry.answer)
+            except Unreadable:  # not an answer in this variant's symbols: it matches nobody here
+                _READINGS[cached] = None
+                continue
             _READINGS[cached] = (theirs, quick_key(variable, theirs))
+        if _READINGS[cached] is None:
+            continue
         theirs, their_key = _READINGS[cached]
         canonical = key.startswith(CANONICAL) and their_key.startswith(CANONICAL)
         if key == their_key or (not canonical and same(variable, reading, theirs)):
@@ -221,9 +253,11 @@ def match(variable: Variable, value: Any, overrides: Overrides):
     return None
 
 
-def apply(variable: Variable, value: Any, result: CheckResult, overrides: Overrides) -> CheckResult:
-    """``result``, or the override's verdict when an entry matches the answer."""
-    found = match(variable, value, overrides)
+def apply(variable: Variable, value: Any, result: CheckResult, overrides: Overrides,
+          variant: str = "") -> CheckResult:
+    """``result``, or the override's verdict when an entry (for answers of ``variant``, a label)
+    matches the answer."""
+    found = match(variable, value, overrides, variant)
     if found is None:
         return result
     entry, reading = found

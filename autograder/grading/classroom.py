@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from autograder import report
 from autograder.fingerprint import Scope, fingerprint
 from autograder.execution.cache import ExecutionCache, execution_fingerprint
-from autograder.grading import intake, pipeline
+from autograder.grading import identity, intake, pipeline
 from autograder.grading.intake import Submission
 from autograder.report import answer_groups, regrade_diff, review, review_page
 from autograder.report import html as html_report  # (the module, not the standard library)
@@ -75,9 +75,30 @@ def grader_version(run: pipeline.Run) -> str:
     q1_parts = () if q1 is None else (q1.dataset, q1.profile, q1.device, q1.budget, q1.config,
                                       q1.test_labels.tobytes())
     isolation = run.isolation and run.isolation.level  # isolation gained: grade again
+    chosen = (run.variants,) if run.variants.enabled else ()  # off: keys as before variants
     return fingerprint(Scope.GRADE, run.limits, isolation,
                        [(q.id, q.points) for q in run.questions],
-                       (run.overrides.text, run.review), *q1_parts)
+                       (run.overrides.text, run.review), *q1_parts, *chosen)
+
+
+def with_identities(run: pipeline.Run, submissions: list[Submission]) -> pipeline.Run:
+    """With variants on: whose numbers each submission is graded with (the export's submitters,
+    else the notebook's ``STUDENT_EMAIL``), and every submission's variant (for copies)."""
+    if not run.variants.enabled:
+        return run
+    found = {}
+    for sub in submissions:
+        emails = [s.get("email", "") for s in sub.student.get("submitters") or []]
+        found[sub.name] = identity.resolve(emails, identity.notebook_email(sub.notebook),
+                                           salt=run.variants.salt, source="export")
+    classmates = tuple((who.variant, name) for name, who in sorted(found.items()) if who.email)
+    return replace(run, identities=found, classmates=classmates)
+
+
+def _graded_as(run: pipeline.Run, name: str) -> str:
+    """What the resume key adds for a submission graded with its own numbers."""
+    who = run.identities.get(name)
+    return f"\0{who.email}\0{who.notice}" if who is not None else ""
 
 
 def submission_key(submission: Submission, version: str) -> str:
@@ -170,8 +191,10 @@ def grade_class(job: ClassJob, events: Events | None = None) -> ClassRun:
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dis05-intake-") as tmp:
         submissions = intake.collect(job.paths, assignment=job.assignment, extract_to=Path(tmp))
+        job = replace(job, run=with_identities(job.run, submissions))
         version = grader_version(job.run)
-        keys = {s.name: submission_key(s, version) for s in submissions}
+        keys = {s.name: submission_key(s, version + _graded_as(job.run, s.name))
+                for s in submissions}
         jobs = job.engine.slots() if job.engine else max(1, min(job.jobs or os.cpu_count() or 1,
                                                                  len(submissions) or 1))
         done = ClassRun([], jobs=jobs, dry_run=job.dry_run)
@@ -265,7 +288,8 @@ def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[s
             plots=_plots(plots))
         review_page.write_review_page(out / review_page.REVIEW_PAGE, done.groups,
                                       overrides_text=run.overrides.text,
-                                      overrides_path=run.overrides.path)
+                                      overrides_path=run.overrides.path,
+                                      copy_flags=review.copy_lines(done.review))
 
 
 def _plots(future) -> html_report.Plots | None:

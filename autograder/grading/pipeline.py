@@ -13,12 +13,14 @@ import json
 import shutil
 import time
 import traceback
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograder import answers, worksheet
 from autograder.checks import check_variable, overrides
+from autograder.grading import copies, identity
+from autograder.grading.identity import Identity
 from autograder.execution.budget import SubmissionClock
 from autograder.execution.execute import (
     Execution,
@@ -40,6 +42,9 @@ from autograder.report.results import (
 )
 from autograder.report.staff_log import capture_log
 from autograder.settings.limits import Limits, ReviewPolicy
+from autograder.settings.variants import Variants
+from autograder.worksheet import variants
+from autograder.worksheet.variants import Variant
 
 if TYPE_CHECKING:
     from autograder.execution.cache import ExecutionCache
@@ -59,6 +64,20 @@ class Run:
     overrides: overrides.Overrides = overrides.NONE
     review: ReviewPolicy = ReviewPolicy()
     cache: ExecutionCache | None = None  # earlier runs of the same notebooks
+    variants: Variants = Variants()  # each student their own Q2 numbers (off: the worksheet's)
+    identities: dict[str, Identity] = field(default_factory=dict)  # by submission name
+    classmates: tuple[tuple[Variant, str], ...] = ()  # every submission's variant, for copies
+
+    def identity(self, name: str, path: Path | None) -> Identity | None:
+        """Whose numbers submission ``name`` is graded with (None with variants off): what the
+        class's intake found, else the notebook's ``STUDENT_EMAIL``."""
+        if not self.variants.enabled:
+            return None
+        known = self.identities.get(name)
+        if known is not None:
+            return known
+        return identity.resolve([], identity.notebook_email(path), salt=self.variants.salt,
+                                source="notebook")
 
 
 def prepare_run(*, limits: Limits = Limits(), grade_q1: bool = True, workdir: Path | None = None,
@@ -125,10 +144,26 @@ def check_execution(name: str, execution: Execution, run: Run, *,
                                        "stopped_cells": stopped,
                                        "answers": {k: v for k, v in execution.answers.items()
                                                    if k in asked}})
+    who = run.identity(name, path)
+    flags: list[copies.CopyFlag] = []
     with capture_log() as logged:
-        result.questions = check_answers(execution.answers, run, _q1_checks(execution, run))
+        result.questions = check_answers(execution.answers, run, _q1_checks(execution, run),
+                                         who=who, name=name, flags=flags)
     result.log += logged.text() + _q1_staff_log(execution, run)
+    if who is not None:
+        record_identity(result, who, flags)
     return result
+
+
+def record_identity(result: SubmissionResult, who: Identity,
+                    flags: list[copies.CopyFlag]) -> None:
+    """The variant graded (checks.json, results.json's extra_data) and, for staff only, the
+    answers that fit another variant (checks.json's ``copies``, the staff log)."""
+    result.details["identity"] = who.as_dict()
+    result.details["copies"] = [f.as_dict() for f in flags]
+    if flags:
+        result.log += "\n[grader] answers that fit other numbers than this student's (" + \
+            who.variant.label + "):\n" + "".join(f"  {f.text}\n" for f in flags)
 
 
 def _execute(path: Path, run: Run) -> Execution:
@@ -247,21 +282,40 @@ def _q1_staff_log(execution: Execution, run: Run) -> str:
     return staff_log(execution.probe_dir, run.q1)
 
 
-def check_answers(plain: dict, run: Run, program_checks: dict[str, CheckResult]) -> list[QuestionResult]:
-    """The check phase: one CheckResult per answer variable, grouped by question; an override
-    that matches the answer replaces the checker's verdict, and an undecided verdict scores by
-    the run's ``ReviewPolicy``."""
+def check_answers(plain: dict, run: Run, program_checks: dict[str, CheckResult], *,
+                  who: Identity | None = None, name: str = "",
+                  flags: list | None = None) -> list[QuestionResult]:
+    """The check phase: one CheckResult per answer variable, grouped by question, against the
+    variant of ``who`` (None: the worksheet's numbers); an override that matches the answer
+    replaces the checker's verdict, and an undecided verdict scores by the run's
+    ``ReviewPolicy``. With ``who``, an answer that fits another variant is flagged (appended to
+    ``flags``, for staff only) and scores by ``Variants.copy_policy``."""
+    sheet = variants.sheet(who.variant) if who is not None else None
+    questions = sheet.graded(run.questions) if sheet is not None else run.questions
+    tried = copies.candidates(who.variant, run.classmates, name) if who is not None else {}
     results = []
-    for q in run.questions:
+    for q in questions:
         qr = QuestionResult(q.id, q.title)
         for variable in q.variables:
+            flag = None
             if variable.kind == "program":
                 check = program_checks.get(variable.name) or _not_run(variable)
             else:
-                value = answers.decode(plain.get(variable.name))
-                check = _check_memo(variable, plain.get(variable.name), value)
+                raw = plain.get(variable.name)
+                value = answers.decode(raw)
+                entries = sheet.entries(variable.name) if sheet is not None else None
+                check = _check_memo(variable, raw, value, entries)
                 if run.overrides.entries and value is not answers.MISSING:
-                    check = overrides.apply(variable, value, check, run.overrides)
+                    check = overrides.apply(variable, value, check, run.overrides,
+                                            who.variant.label if who is not None else "")
+                if tried:
+                    flag = copies.find(variable, check, tried,
+                                       lambda v, e, raw=raw, value=value: _check_memo(v, raw,
+                                                                                     value, e))
+                    if flag is not None:
+                        check = copies.with_policy(check, run.variants.copy_policy, run.review)
+            if flag is not None and flags is not None:
+                flags.append(flag)
             qr.checks.append(apply_review_policy(check, run.review))
         results.append(qr)
     return results
@@ -282,10 +336,14 @@ _MEMO: dict = {}
 MEMO_SIZE = 50_000
 
 
-def _check_memo(variable: worksheet.Variable, raw: Any, value: Any) -> CheckResult:
+def _check_memo(variable: worksheet.Variable, raw: Any, value: Any,
+                entries: tuple | None = None) -> CheckResult:
+    """The check of one answer against ``variable`` and its catalogue ``entries`` (by default
+    the worksheet's), once per distinct answer in this process."""
     from autograder.worksheet import mistakes
 
-    entries = mistakes.for_variable(variable.name)
+    if entries is None:
+        entries = mistakes.for_variable(variable.name)
     try:
         text = json.dumps(raw, sort_keys=True)
     except (TypeError, ValueError):
@@ -312,5 +370,8 @@ def nothing_to_run(name: str, reason: str, run: Run) -> SubmissionResult:
     """The result of a submission with no notebook to run: an invalid notebook, ``reason`` why,
     every answer missing."""
     result = SubmissionResult(name, Status.INVALID, reason=reason)
-    result.questions = check_answers({}, run, {})
+    who = run.identity(name, None)
+    result.questions = check_answers({}, run, {}, who=who, name=name)
+    if who is not None:
+        record_identity(result, who, [])
     return result

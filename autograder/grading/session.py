@@ -13,6 +13,7 @@ from pathlib import Path
 from autograder.grading import classroom, pipeline
 from autograder.grading.dask_engine import DaskEngine
 from autograder.settings.limits import Cluster, Limits
+from autograder.settings.variants import Variants
 from autograder.checks import overrides
 
 
@@ -52,6 +53,7 @@ class GradeRequest:
     force: bool = False
     rerun: bool = False
     dry_run: bool = False
+    variants: Variants = Variants()
 
 
 def grade(request: GradeRequest, events: classroom.Events | None = None) -> Graded:
@@ -83,7 +85,8 @@ def grade(request: GradeRequest, events: classroom.Events | None = None) -> Grad
         run = _isolated(run, request.cluster, engine)
         for notice in run.notices:
             events.notice(notice)
-        job = classroom.ClassJob(request.paths, request.out, replace(run, overrides=found),
+        run = replace(run, overrides=found, variants=request.variants)
+        job = classroom.ClassJob(request.paths, request.out, run,
                                  jobs=request.jobs, force=request.force, rerun=request.rerun,
                                  dry_run=request.dry_run, engine=engine)
         done = classroom.grade_class(job, events)

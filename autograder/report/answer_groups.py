@@ -135,12 +135,10 @@ def build_groups(records: list[dict], questions) -> list[AnswerGroup]:
     return groups
 
 
-def _variable_groups(question: str, variable, records: list[dict]) -> list[AnswerGroup]:
-    from autograder.checks.common import Unreadable
-    from autograder.checks.equivalence import quick_key, read, same
-
-    buckets: dict[str, list[tuple[str, CheckResult, Any]]] = {}
-    people = {r["result"].submission: person(r.get("student") or {}) for r in records}
+def _members(variable, records: list[dict]) -> list[tuple[str, CheckResult, Any, str]]:
+    """(submission, check, raw answer, variant label) of every record that checked
+    ``variable``; the label is "" when the submission was graded without variants."""
+    found = []
     for record in records:
         result = record["result"]
         if result.status is Status.GRADER_ERROR:
@@ -150,7 +148,67 @@ def _variable_groups(question: str, variable, records: list[dict]) -> list[Answe
         if check is None:
             continue
         raw = (result.details.get("answers") or {}).get(variable.name)  # None: missing
-        buckets.setdefault(_canonical(raw), []).append((result.submission, check, raw))
+        label = (result.details.get("identity") or {}).get("variant_label", "")
+        found.append((result.submission, check, raw, label))
+    return found
+
+
+#: Verdicts grouped across variants (per-student numbers): the same outcome whatever the numbers.
+ACROSS_VARIANTS = ("right", "known mistake", "unanswered")
+
+
+def _variable_groups(question: str, variable, records: list[dict]) -> list[AnswerGroup]:
+    """The groups of one variable. With per-student variants, known outcomes (right, a known
+    mistake by its id, missing) group across variants; other answers group within a variant,
+    compared with that variant's own variable."""
+    from autograder.worksheet import variants
+    from autograder.worksheet.variants import Variant
+
+    members = _members(variable, records)
+    people = {r["result"].submission: person(r.get("student") or {}) for r in records}
+    if not any(label for *_, label in members):
+        return _groups_of(question, variable, [m[:3] for m in members], people)
+    across: dict[tuple, list] = {}
+    within: dict[str, list] = {}
+    for name, check, raw, label in members:
+        verdict = verdict_of(check)
+        if verdict in ACROSS_VARIANTS:
+            across.setdefault((verdict, check.mistake), []).append((name, check, raw))
+        else:
+            within.setdefault(label, []).append((name, check, raw))
+    out = [_outcome_group(question, variable, verdict, group, people)
+           for (verdict, _), group in across.items()]
+    for label, group in within.items():
+        own = variants.sheet(Variant.parse(label)).variable(variable.name) if label else variable
+        for g in _groups_of(question, own, group, people):
+            g.reading = f"{g.reading} [{label}]" if label else g.reading
+            if g.entry and label:  # offered for this variant's answers only
+                g.entry = g.entry.rstrip("\n") + f'\n  variant: "{label}"'
+
+            out.append(g)
+    out.sort(key=lambda g: (ORDER.index(g.verdict), -g.size, g.reading))
+    return out
+
+
+def _outcome_group(question: str, variable, verdict: str, members: list,
+                   people: dict) -> AnswerGroup:
+    """One known outcome across variants: every member's answer is right (or the same known
+    mistake, or unanswered) for their own numbers."""
+    group = _group(question, variable, None, members, people)
+    shown = {"right": "(right for their own numbers)", "unanswered": "(unanswered)"}
+    group.reading = shown.get(verdict, f"(the known mistake {group.mistake}, with their own "
+                                       f"numbers)")
+    group.answer, group.entry = None, ""
+    return group
+
+
+def _groups_of(question: str, variable, members: list, people: dict) -> list[AnswerGroup]:
+    from autograder.checks.common import Unreadable
+    from autograder.checks.equivalence import quick_key, read, same
+
+    buckets: dict[str, list[tuple[str, CheckResult, Any]]] = {}
+    for name, check, raw in members:
+        buckets.setdefault(_canonical(raw), []).append((name, check, raw))
 
     # Read each distinct answer once; merge readable ones by key, then by the checker.
     merged: dict[str, list] = {}  # group key -> [(reading or None, members)]

@@ -34,6 +34,12 @@ def gradescope_number(q: QuestionResult) -> str:
     return f"{q.question[1:-1]}.{q.question[-1]}" if len(q.question) > 2 else q.question
 
 
+def _variant(result: SubmissionResult) -> dict:
+    """The Q2 numbers graded (per-student variants), when variants are on."""
+    who = result.details.get("identity")
+    return {"variant": who["variant"], "graded_as": who["email"]} if who else {}
+
+
 def to_gradescope(result: SubmissionResult) -> dict:
     """Gradescope's results.json: one test per question (Markdown output), plus a hidden staff
     log (plain text)."""
@@ -74,5 +80,6 @@ def to_gradescope(result: SubmissionResult) -> dict:
             # what decided each verdict (exact, cas, enumeration, catalogue, format, missing, ...)
             "checks": {c.variable: {"score": c.score, "stage": c.stage, "mistake": c.mistake}
                        for q in result.questions for c in q.checks},
+            **_variant(result),
         },
     }

@@ -284,4 +284,7 @@ def summary_message(result: SubmissionResult) -> str:
     if stopped:
         message += (f" {stopped} ran past the time limit for one cell and were stopped; "
                     "the cells after them still ran. Look for a loop that never ends.")
+    notice = (result.details.get("identity") or {}).get("notice")
+    if notice:  # the notebook's email is not the submitter's (per-student variants)
+        message += f" {notice}"
     return message

@@ -14,6 +14,7 @@ from pathlib import Path
 from autograder.report import write_csv
 from autograder.report.answer_groups import person
 from autograder.settings.limits import ReviewPolicy
+from autograder.worksheet.variants import DEFAULT
 
 REVIEW_FILE = "review.csv"
 COLUMNS = ("submission", "student", "question", "variable", "reading", "stage", "score",
@@ -56,7 +57,43 @@ def queue(records: list[dict], policy: ReviewPolicy = ReviewPolicy()) -> list[Re
                     items.append(ReviewItem(result.submission, student, q.question, c.variable,
                                             c.shown + c.notes_text if c.reading else "", c.stage,
                                             c.score, c.max_score, policy_text(policy), c.message))
+        items += copy_items(result, student)
     return items
+
+
+COPY_STAGE = "copy"
+"""the review queue's stage of an answer that fits another student's numbers (variants)"""
+
+
+def copy_items(result, student: str) -> list[ReviewItem]:
+    """The answers of ``result`` that fit another variant than the student's own (copies
+    revealed by per-student variants): for staff only, naming the variant and who has it."""
+    flags = result.details.get("copies") or []
+    if not flags:
+        return []
+    own = (result.details.get("identity") or {}).get("variant_label", "")
+    checks = {c.variable: (q.question, c) for q in result.questions for c in q.checks}
+    items = []
+    for flag in flags:
+        question, c = checks.get(flag["variable"], ("", None))
+        how = "right" if flag["outcome"] == "right" else f"the known mistake {flag['outcome']}"
+        source = ", ".join(flag.get("classmates") or []) or (
+            "the worksheet's published solutions" if flag["variant"] == DEFAULT.label
+            else "no classmate in this run")
+        items.append(ReviewItem(
+            result.submission, student, question, flag["variable"],
+            (c.shown + c.notes_text) if c is not None and c.reading else "", COPY_STAGE,
+            c.score if c is not None else 0.0, c.max_score if c is not None else 0.0,
+            "possible copy: scored by the copy policy (settings: Variants.copy_policy)",
+            f"wrong for this student's numbers ({own}) but {how} for variant {flag['variant']}; "
+            f"source: {source}"))
+    return items
+
+
+def copy_lines(items: list[ReviewItem]) -> tuple[str, ...]:
+    """One line per copy flag of the queue, for the review page."""
+    return tuple(f"{i.submission}{f' ({i.student})' if i.student else ''}, {i.variable}: "
+                 f"{i.message}" for i in items if i.stage == COPY_STAGE)
 
 
 def write_review_csv(path: Path, items: list[ReviewItem]) -> Path:

@@ -72,20 +72,22 @@ def context(groups: list[AnswerGroup], *, overrides_text: str, overrides_path: s
 
 
 def render(groups: list[AnswerGroup], *, overrides_text: str = "", overrides_path: str = "",
-           title: str = "dis05 autograder: review") -> str:
+           title: str = "dis05 autograder: review", copy_flags: tuple = ()) -> str:
     from autograder.report.html import _template
 
     return _template(TEMPLATE).render(title=title, **context(
-        groups, overrides_text=overrides_text, overrides_path=overrides_path))
+        groups, overrides_text=overrides_text, overrides_path=overrides_path,
+        copy_flags=copy_flags))
 
 
 def write_review_page(path: Path, groups: list[AnswerGroup], *, overrides_text: str = "",
-                      overrides_path: str = "") -> Path:
+                      overrides_path: str = "", copy_flags: tuple = ()) -> Path:
+    """``copy_flags``: one line each for the answers that fit another student's numbers."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render(groups, overrides_text=overrides_text, overrides_path=overrides_path),
-                   encoding="utf-8")
+    tmp.write_text(render(groups, overrides_text=overrides_text, overrides_path=overrides_path,
+                          copy_flags=copy_flags), encoding="utf-8")
     tmp.replace(path)
     return path
 

@@ -31,6 +31,7 @@ from autograder.settings.limits import (
     ReviewPolicy,
 )
 from autograder.settings.q1 import BUDGETS, Budget, Credit, Q1Config
+from autograder.settings.variants import Variants
 
 OVERRIDES_FILE = "overrides.yaml"
 """course staff's overrides file, which `make grade` and the Gradescope zip read (from the
@@ -55,10 +56,12 @@ class Settings:
     """how much the class report shows"""
     q1: Q1Config = field(default_factory=Q1Config)
     """how Q1's models are probed, trained and judged"""
+    variants: Variants = field(default_factory=Variants)
+    """each student their own Q2 numbers: the switch, the salt and the copy policy"""
 
 
 GROUPS: tuple[type, ...] = (Settings, Limits, Machine, Cluster, ReviewPolicy, Checking,
-                             ReportLayout, Q1Config, Credit, Budget)
+                             ReportLayout, Q1Config, Credit, Budget, Variants)
 """every settings dataclass, for the reference page and its staleness test"""
 
 
@@ -184,6 +187,8 @@ RUN_OPTIONS: tuple[Option, ...] = (
            shown_default=f"$DIS05_DATA_DIR, else {_DATA_DIR.default}"),
     Option("--overrides", help="course staff's overrides file (docs/grading-a-class.md; none if "
            "absent, '' ignores it)", value=OVERRIDES_FILE, make="OVERRIDES"),
+    Option("--variants", help="grade each student's Q2 against their own numbers (per-student "
+           "variants; settings: Variants)", shown_default="0", make="VARIANTS", switch="1"),
 )
 """the flags of both ways to grade: how one submission runs"""
 

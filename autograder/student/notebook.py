@@ -12,7 +12,7 @@ from __future__ import annotations
 from autograder import answers, worksheet
 from autograder.checks import check_variable
 from autograder.report.results import QuestionResult
-from autograder.student import q1, versions
+from autograder.student import q1, variant, versions
 
 #: Whether this session already showed the version note (it is said once, not at every check).
 _said: set[str] = set()
@@ -21,6 +21,9 @@ _said: set[str] = set()
 def question_result(question_id: str, env: dict) -> QuestionResult:
     """Check every non-program variable of one question against the names in ``env``."""
     q = worksheet.question(question_id)
+    sheet = variant.sheet_for(env)  # the student's own numbers, when the notebook names them
+    if sheet is not None:
+        q = sheet.graded((q,))[0]
     result = QuestionResult(q.id, q.title)
     programs = [v for v in q.variables if v.kind == "program"]
     if programs:
@@ -29,7 +32,8 @@ def question_result(question_id: str, env: dict) -> QuestionResult:
         if variable.kind == "program":
             continue
         value = answers.decode(answers.encode(env[variable.name])) if variable.name in env else answers.MISSING
-        result.checks.append(check_variable(variable, value))
+        entries = sheet.entries(variable.name) if sheet is not None else None
+        result.checks.append(check_variable(variable, value, entries))
     return result
 
 

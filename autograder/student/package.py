@@ -109,15 +109,18 @@ def package_entries(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in package_files(root)}
 
 
-def build_zip(otter_zip: Path, root: Path, target: Path) -> Path:
-    """Our Gradescope zip: otter's tests, our set-up, entry point, package and runtime pins."""
+def build_zip(otter_zip: Path, root: Path, target: Path, *, variants: bool = False) -> Path:
+    """Our Gradescope zip: otter's tests, our set-up, entry point, package and runtime pins
+    (``variants``: the entry point grades each student's own numbers)."""
     entries: dict[str, bytes] = {}
     with zipfile.ZipFile(otter_zip) as z:
         for name in z.namelist():
             if name.startswith("tests/"):  # (otter's set-up files install what we do not use)
                 entries[name] = z.read(name)
     entries["setup.sh"] = SETUP.encode()
-    entries["run_autograder"] = RUN_AUTOGRADER.encode()
+    entries["run_autograder"] = (RUN_AUTOGRADER.replace(
+        'gradescope --root "$ROOT"', 'gradescope --root "$ROOT" --variants')
+        if variants else RUN_AUTOGRADER).encode()
     entries["requirements.txt"] = (root / RUNTIME_REQUIREMENTS).read_bytes()
     if (root / "overrides.yaml").is_file():  # course staff's overrides: graded as in make grade
         entries["overrides.yaml"] = (root / "overrides.yaml").read_bytes()
@@ -189,11 +192,14 @@ def master_problems(master: Path) -> list[str]:
     return problems
 
 
-def assign(*, master: Path, root: Path, dest: Path | None = None) -> dict[str, Path]:
+def assign(*, master: Path, root: Path, dest: Path | None = None,
+           variants: bool = False) -> dict[str, Path]:
     """Regenerate the student notebook, the solutions notebook and the Gradescope zip.
 
     They are written under ``dest`` (default: the repository ``root``) at the same relative
     paths: ``assignment/dis05.ipynb``, ``solutions/dis05.ipynb``, ``autograder/dist/<zip>``.
+    With ``variants``, the variant assignment: the student notebook asks for ``STUDENT_EMAIL``
+    and shows the student's own numbers, and the zip grades with ``--variants``.
     """
     if problems := master_problems(master):
         raise ValueError(f"{master} disagrees with worksheet/__init__.py:\n  " + "\n  ".join(problems))
@@ -206,9 +212,13 @@ def assign(*, master: Path, root: Path, dest: Path | None = None) -> dict[str, P
         solutions = dest / "solutions" / NOTEBOOK
         normalise_notebook(out / "student" / NOTEBOOK, student)
         normalise_notebook(out / "autograder" / NOTEBOOK, solutions)
+        if variants:
+            from autograder.student.variant_build import make_variant_notebook
+
+            make_variant_notebook(student)
         otter_zip = next((out / "autograder").glob("*.zip"))
         dist = dest / "autograder" / "dist"
-        zip_path = build_zip(otter_zip, root, dist / ZIP_NAME)
+        zip_path = build_zip(otter_zip, root, dist / ZIP_NAME, variants=variants)
         student_zip = build_student_zip(student, root, dist / STUDENT_ZIP_NAME)
     return {"student": student, "solutions": solutions, "zip": zip_path, "student_zip": student_zip}
 

@@ -22,12 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from autograder.worksheet.variants import DEFAULT, Variant
+
 #: The notebook's file name: what students submit and what otter assign produces.
 NOTEBOOK = "dis05.ipynb"
-
-#: Names a student's expressions may use in Q2 (the setup cell defines them as SymPy symbols).
-Q2_SYMBOLS = ("k1", "k2", "k3", *(f"x{i}" for i in range(1, 10)), "W", "K", "p", "s")
-
 
 @dataclass(frozen=True)
 class Variable:
@@ -97,52 +95,92 @@ Q1_QUESTIONS: tuple[Question, ...] = (
     )),
 )
 
-Q2_QUESTIONS: tuple[Question, ...] = (
-    Question("q2a", "Output of a valid (no padding) 1-D convolution", (
-        Variable("q2a_out_dim", "integer", 7, 1, "the output dimension"),
-        Variable("q2a_first", "expression", "k1*x1 + k2*x2 + k3*x3", 1, "the first output element"),
-        Variable("q2a_last", "expression", "k1*x7 + k2*x8 + k3*x9", 1, "the last output element"),
-    )),
-    Question("q2b", "Output of a 'same' padded 1-D convolution", (
-        Variable("q2b_out_dim", "integer", 9, 1, "the output dimension"),
-        Variable("q2b_first", "expression", "k2*x1 + k3*x2", 1, "the first output element"),
-        Variable("q2b_last", "expression", "k1*x8 + k2*x9", 1, "the last output element"),
-    )),
-    Question("q2c", "The convolution of (a) as a matrix", (
-        Variable("q2c_K", "matrix", band(9), 2, "the 7x9 matrix K with h = K x"),
-    )),
-    Question("q2d", "The convolution of (b) as a matrix", (
-        Variable("q2d_K", "matrix", band(9, (1, 1)), 2, "the 9x9 matrix K with h = K x"),
-    )),
-    Question("q2e", "No weight sharing", (
-        Variable("q2e_K", "free_band_matrix", (7, 9, 3), 1,
-                 "the 7x9 matrix with a different filter at every position"),
-        Variable("q2e_params", "integer", 21, 1, "the number of parameters without padding"),
-        Variable("q2e_params_same", "integer", 25, 1, "the number of parameters with same padding"),
-    )),
-    Question("q2f", "Output dimension of a 1-D convolution", (
-        Variable("q2f_out_dim", "formula", OUT_DIM, 1, "W_out with stride 1 and no padding"),
-        Variable("q2f_out_dim_general", "formula", OUT_DIM_GENERAL, 2,
-                 "W_out with padding p and stride s"),
-    )),
-    Question("q2g", "Output shape of a 2-D convolution", (
-        Variable("q2g_out_shape", "formula_tuple", (OUT_DIM, OUT_DIM), 1,
-                 "the output shape with stride 1 and no padding"),
-        Variable("q2g_out_shape_general", "formula_tuple", (OUT_DIM_GENERAL, OUT_DIM_GENERAL), 1,
-                 "the output shape with padding p and stride s"),
-    )),
-    Question("q2h", "Input and kernel tensor shapes", (
-        Variable("q2h_input_shape", "shape", [(3, 256, 256)], 1, "the input tensor's shape"),
-        Variable("q2h_kernel_shape", "shape", [(32, 3, 5, 5), (3, 32, 5, 5), (96, 5, 5)], 1,
-                 "the shape of the tensor holding all the kernels"),
-    )),
-    Question("q2i", "Convolution versus fully connected layer", (
-        Variable("q2i_output_shape", "shape", [(32, 126, 126)], 1, "the output tensor's shape"),
-        Variable("q2i_conv_params", "integer", 2400, 1, "the convolution layer's parameters"),
-        Variable("q2i_fc_params", "integer", "196608*508032", 1,
-                 "the fully connected layer's parameters"),
-    )),
-)
+def q2_symbols(v: Variant = DEFAULT) -> tuple[str, ...]:
+    """Names a student's expressions may use in the Q2 of variant ``v`` (the setup cell defines
+    them as SymPy symbols)."""
+    return (*(f"k{j}" for j in range(1, v.k + 1)), *(f"x{i}" for i in range(1, v.n + 1)),
+            "W", "K", "p", "s")
+
+
+#: Names a student's expressions may use in Q2 (the worksheet's own numbers).
+Q2_SYMBOLS = q2_symbols(DEFAULT)
+
+
+def kernel_names(v: Variant = DEFAULT) -> tuple[str, ...]:
+    """The 1-D kernel's weights, k1..kk."""
+    return tuple(f"k{j}" for j in range(1, v.k + 1))
+
+
+def element(row: list[str]) -> str:
+    """One output element as text (``k2*x1 + k3*x2``), from a row of ``band``."""
+    return " + ".join(f"{w}*x{c + 1}" for c, w in enumerate(row) if w != "0")
+
+
+def q2_questions(v: Variant = DEFAULT) -> tuple[Question, ...]:
+    """Q2's questions with variant ``v``'s numbers and references (Q2f and Q2g stay symbolic)."""
+    n, m, p, kern = v.n, v.n_out, v.pad, kernel_names(v)
+    valid, same = band(n, kernel=kern), band(n, (p, p), kern)
+    c, co, size, kk, o = v.in_channels, v.out_channels, v.image, v.kernel, v.out_size
+    options = {} if v.k == DEFAULT.k and n == DEFAULT.n else {"names": q2_symbols(v)}
+    return (
+        Question("q2a", "Output of a valid (no padding) 1-D convolution", (
+            Variable("q2a_out_dim", "integer", m, 1, "the output dimension"),
+            Variable("q2a_first", "expression", element(valid[0]), 1, "the first output element",
+                     options=options),
+            Variable("q2a_last", "expression", element(valid[-1]), 1, "the last output element",
+                     options=options),
+        )),
+        Question("q2b", "Output of a 'same' padded 1-D convolution", (
+            Variable("q2b_out_dim", "integer", n, 1, "the output dimension"),
+            Variable("q2b_first", "expression", element(same[0]), 1, "the first output element",
+                     options=options),
+            Variable("q2b_last", "expression", element(same[-1]), 1, "the last output element",
+                     options=options),
+        )),
+        Question("q2c", "The convolution of (a) as a matrix", (
+            Variable("q2c_K", "matrix", valid, 2, f"the {m}x{n} matrix K with h = K x",
+                     options=options),
+        )),
+        Question("q2d", "The convolution of (b) as a matrix", (
+            Variable("q2d_K", "matrix", same, 2, f"the {n}x{n} matrix K with h = K x",
+                     options=options),
+        )),
+        Question("q2e", "No weight sharing", (
+            Variable("q2e_K", "free_band_matrix", (m, n, v.k), 1,
+                     f"the {m}x{n} matrix with a different filter at every position"),
+            Variable("q2e_params", "integer", m * v.k, 1,
+                     "the number of parameters without padding"),
+            Variable("q2e_params_same", "integer", v.params_same, 1,
+                     "the number of parameters with same padding"),
+        )),
+        Question("q2f", "Output dimension of a 1-D convolution", (
+            Variable("q2f_out_dim", "formula", OUT_DIM, 1, "W_out with stride 1 and no padding"),
+            Variable("q2f_out_dim_general", "formula", OUT_DIM_GENERAL, 2,
+                     "W_out with padding p and stride s"),
+        )),
+        Question("q2g", "Output shape of a 2-D convolution", (
+            Variable("q2g_out_shape", "formula_tuple", (OUT_DIM, OUT_DIM), 1,
+                     "the output shape with stride 1 and no padding"),
+            Variable("q2g_out_shape_general", "formula_tuple", (OUT_DIM_GENERAL, OUT_DIM_GENERAL),
+                     1, "the output shape with padding p and stride s"),
+        )),
+        Question("q2h", "Input and kernel tensor shapes", (
+            Variable("q2h_input_shape", "shape", [(c, size, size)], 1, "the input tensor's shape"),
+            Variable("q2h_kernel_shape", "shape", [(co, c, kk, kk), (c, co, kk, kk),
+                                                   (co * c, kk, kk)], 1,
+                     "the shape of the tensor holding all the kernels"),
+        )),
+        Question("q2i", "Convolution versus fully connected layer", (
+            Variable("q2i_output_shape", "shape", [(co, o, o)], 1, "the output tensor's shape"),
+            Variable("q2i_conv_params", "integer", co * c * kk * kk, 1,
+                     "the convolution layer's parameters"),
+            Variable("q2i_fc_params", "integer", f"{c * size * size}*{co * o * o}", 1,
+                     "the fully connected layer's parameters"),
+        )),
+    )
+
+
+Q2_QUESTIONS: tuple[Question, ...] = q2_questions(DEFAULT)
 
 QUESTIONS: tuple[Question, ...] = Q1_QUESTIONS + Q2_QUESTIONS
 

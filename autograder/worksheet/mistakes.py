@@ -19,8 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from autograder.worksheet import band
+from autograder.worksheet import band, element, kernel_names
 from autograder.worksheet import variable as worksheet_variable
+from autograder.worksheet.variants import DEFAULT, IMAGE_NAMES, Variant
 
 
 @dataclass(frozen=True)
@@ -40,119 +41,190 @@ def transpose(rows: list[list[str]]) -> list[list[str]]:
 
 FLIPPED = ("k3", "k2", "k1")
 
-_FLIP = ("This is true convolution, with the kernel flipped; convolution layers in deep-learning "
-         "frameworks (and this worksheet) compute cross-correlation: output i is "
-         "`k1*x_i + k2*x_(i+1) + k3*x_(i+2)`.")
-_NO_PAD = ("This is the answer without padding; 'same' padding adds one zero at each end, so "
-           "the output keeps all 9 positions.")
-_SAME_PAD = "This is the answer with 'same' padding; this part has no padding."
-_ONE_SIDE = ("The padding is all on one side; 'same' padding with a 3-wide kernel puts one zero "
-             "at each end.")
-_OFF_BY_ONE = "Off by one: count the positions a 3-wide window fits in 9 inputs: 9 - 3 + 1."
-_TRANSPOSED = "This is K transposed: K maps the 9 inputs to the outputs, one row per output."
-_SHARED = ("These are shared weights (the matrix of part c); without weight sharing every row has "
-           "its own 3 weights.")
-_FITS = "Off by one: a K-wide window fits W - K + 1 times."
+_WORDS = {1: "one", 2: "two", 3: "three"}
 _CHANNELS_LAST = "Channels last; PyTorch orders dimensions as [channels, height, width]."
 _BIASES = "This counts the biases too; the question counts the kernels' weights only."
 _FLOOR = ("The output size must be a whole number: round down, `floor((W + 2*p - K)/s) + 1`; a "
           "window that does not fit is dropped.")
+_FITS = "Off by one: a K-wide window fits W - K + 1 times."
 
-CATALOGUE: tuple[Mistake, ...] = (
-    # Q2a, Q2b: output sizes and elements
-    Mistake("q2a_out_dim", 6, "off-by-one", _OFF_BY_ONE),
-    Mistake("q2a_out_dim", 8, "off-by-one", _OFF_BY_ONE),
-    Mistake("q2a_out_dim", 9, "same-padding", _SAME_PAD),
-    Mistake("q2a_first", "k3*x1 + k2*x2 + k1*x3", "flipped-kernel", _FLIP, 0.5),
-    Mistake("q2a_first", "k2*x1 + k3*x2", "same-padding", _SAME_PAD),
-    Mistake("q2a_last", "k3*x7 + k2*x8 + k1*x9", "flipped-kernel", _FLIP, 0.5),
-    Mistake("q2a_last", "k1*x6 + k2*x7 + k3*x8", "off-by-one",
-            "Off by one: the last window covers x7, x8, x9."),
-    Mistake("q2a_last", "k1*x8 + k2*x9", "same-padding", _SAME_PAD),
-    Mistake("q2b_out_dim", 7, "padding-forgotten", _NO_PAD),
-    Mistake("q2b_out_dim", 11, "padding-added-to-output",
-            "Padding grows the input to 11; the output of a 3-wide kernel is 11 - 3 + 1 = 9."),
-    Mistake("q2b_first", "k1*x1 + k2*x2 + k3*x3", "padding-forgotten", _NO_PAD),
-    Mistake("q2b_first", "k2*x1 + k1*x2", "flipped-kernel", _FLIP, 0.5),
-    Mistake("q2b_first", "k3*x1", "one-sided-padding", _ONE_SIDE),
-    Mistake("q2b_last", "k1*x7 + k2*x8 + k3*x9", "padding-forgotten", _NO_PAD),
-    Mistake("q2b_last", "k3*x8 + k2*x9", "flipped-kernel", _FLIP, 0.5),
-    Mistake("q2b_last", "k1*x9", "one-sided-padding", _ONE_SIDE),
-    # Q2c, Q2d: matrices
-    Mistake("q2c_K", band(9, (1, 1)), "same-padding", _SAME_PAD + " K has 9 - 3 + 1 = 7 rows."),
-    Mistake("q2c_K", band(9, kernel=FLIPPED), "flipped-kernel", _FLIP, 0.5),
-    Mistake("q2c_K", transpose(band(9)), "transposed", _TRANSPOSED, 0.5),
-    Mistake("q2d_K", band(9), "padding-forgotten", _NO_PAD + " K has 9 rows."),
-    Mistake("q2d_K", band(9, (1, 1), FLIPPED), "flipped-kernel", _FLIP, 0.5),
-    Mistake("q2d_K", band(9, (2, 0)), "one-sided-padding", _ONE_SIDE),
-    Mistake("q2d_K", band(9, (0, 2)), "one-sided-padding", _ONE_SIDE),
-    # Q2e: no weight sharing
-    Mistake("q2e_K", band(9), "shared-weights", _SHARED),
-    Mistake("q2e_params", 3, "shared-weights", _SHARED),
-    Mistake("q2e_params", 63, "dense-matrix",
-            "Only the 3 band entries of each row are weights; the zeros are not parameters."),
-    Mistake("q2e_params", 25, "same-padding",
-            _SAME_PAD + " This counts the 9 rows of the padded matrix; without padding there are "
-            "7 rows of 3 weights: 7 * 3 = 21."),
-    Mistake("q2e_params_same", 21, "padding-forgotten",
-            "This counts only the 7 rows of the unpadded matrix; 'same' padding adds a first and a "
-            "last row, each with 2 weights that touch the input: 7 * 3 + 2 * 2 = 25."),
-    Mistake("q2e_params_same", 27, "padding-weights-counted",
-            "This counts 3 weights in each of the 9 rows; in the first and last rows one weight "
-            "only ever multiplies a padding zero, so it is not a parameter: 7 * 3 + 2 * 2 = 25.",
-            0.5),
-    Mistake("q2e_params_same", 23, "one-weight-per-padded-row",
-            "This counts one new weight for each added row; the first and last rows each have 2 "
-            "weights that touch the input (k₋₁, k₀ and k₂₂, k₂₃ in the worksheet's matrix): "
-            "7 * 3 + 2 * 2 = 25."),
-    Mistake("q2e_params_same", 3, "shared-weights", _SHARED),
-    # Q2f (and, through SHARED, each entry of Q2g): output-size formulas
-    Mistake("q2f_out_dim", "W - K", "off-by-one", _FITS),
-    Mistake("q2f_out_dim", "W - K + 2", "off-by-one", _FITS),
-    Mistake("q2f_out_dim", "W - K - 1", "off-by-one", _FITS),
-    Mistake("q2f_out_dim", "W + K - 1", "sign", "Sign: a larger kernel gives a smaller output."),
-    Mistake("q2f_out_dim", "floor((W + 2*p - K)/s) + 1", "general-formula",
-            "This is the general formula; this part has p = 0 and s = 1: substitute them.", 0.5),
-    Mistake("q2f_out_dim_general", "(W + 2*p - K)/s + 1", "missing-floor", _FLOOR, 0.5),
-    Mistake("q2f_out_dim_general", "(W + 2*p - K + 1)/s", "missing-floor", _FLOOR),
-    Mistake("q2f_out_dim_general", "ceiling((W + 2*p - K)/s) + 1", "rounded-up", _FLOOR, 0.5),
-    Mistake("q2f_out_dim_general", "W + 2*p - K + 1", "stride-ignored",
-            "Stride s moves the window s steps at a time: divide the span W + 2p - K by s."),
-    Mistake("q2f_out_dim_general", "floor((W + p - K)/s) + 1", "padding-counted-once",
-            "Padding p is added at both ends: the padded input has W + 2p entries.", 0.5),
-    Mistake("q2f_out_dim_general", "floor((W - K)/s) + 1", "padding-forgotten",
-            "Padding p is missing: the padded input has W + 2p entries."),
-    Mistake("q2f_out_dim_general", "floor((W + 2*p - K)/s)", "missing-plus-one",
-            "Off by one: the first window counts too, hence the + 1."),
-    Mistake("q2f_out_dim_general", "floor((W + 2*p - K + 1)/s)", "plus-one-divided",
-            "The + 1 (the first window) is outside the division: floor((W + 2p - K)/s) + 1."),
-    Mistake("q2f_out_dim_general", "floor((W - 2*p - K)/s) + 1", "padding-subtracted",
-            "Padding adds entries: the padded input has W + 2p entries."),
-    # Q2h, Q2i: tensor shapes and parameter counts
-    Mistake("q2h_input_shape", (256, 256, 3), "channels-last", _CHANNELS_LAST, 0.5),
-    Mistake("q2h_input_shape", (1, 3, 256, 256), "batch-dimension",
-            "This includes a batch dimension; the question asks for one image.", 0.5),
-    Mistake("q2h_input_shape", (256, 256), "missing-channels", "An RGB image has 3 channels."),
-    Mistake("q2h_kernel_shape", (5, 5, 3, 32), "channels-last", _CHANNELS_LAST, 0.5),
-    Mistake("q2h_kernel_shape", (32, 5, 5), "missing-input-channels",
-            "Each output channel has a kernel for every one of the 3 input channels."),
-    Mistake("q2h_kernel_shape", (3, 5, 5), "one-kernel", "Each of the 32 output channels has a kernel."),
-    Mistake("q2i_output_shape", (126, 126, 32), "channels-last", _CHANNELS_LAST, 0.5),
-    Mistake("q2i_output_shape", (32, 126.5, 126.5), "missing-floor", _FLOOR, 0.5),
-    Mistake("q2i_output_shape", (32, 127, 127), "rounded-up", _FLOOR, 0.5),
-    Mistake("q2i_output_shape", (32, 125, 125), "missing-plus-one",
-            "Off by one: floor((256 - 5)/2) + 1 = 126, the first window counts too."),
-    Mistake("q2i_output_shape", (32, 252, 252), "stride-ignored",
-            "Stride 2 roughly halves the output: floor((256 - 5)/2) + 1."),
-    Mistake("q2i_output_shape", (32, 128, 128), "padding-assumed", "This layer has no padding."),
-    Mistake("q2i_conv_params", 2432, "biases-counted", _BIASES, 0.5),
-    Mistake("q2i_conv_params", 800, "missing-input-channels",
-            "Each kernel spans all 3 input channels: 32 * 3 * 5 * 5."),
-    Mistake("q2i_conv_params", 75, "one-kernel", "There are 32 kernels of 3 * 5 * 5 weights."),
-    Mistake("q2i_fc_params", "196608*508032 + 508032", "biases-counted", _BIASES, 0.5),
-    Mistake("q2i_fc_params", "65536*508032", "missing-input-channels",
-            "The flattened input has all 3 channels: 3 * 256 * 256 = 196608 entries."),
-)
+
+def _zeros(count: int) -> str:
+    return f"{_WORDS.get(count, count)} zero" + ("" if count == 1 else "s")
+
+
+def catalogue(v: Variant = DEFAULT) -> tuple[Mistake, ...]:
+    """The catalogue for variant ``v``: the same mistakes, with its numbers in the wrong answers
+    and in the messages (``DEFAULT``: the worksheet's)."""
+    return _q2a_to_d(v) + _q2e(v) + _q2f() + _q2h_i(v)
+
+
+def _q2a_to_d(v: Variant) -> tuple[Mistake, ...]:
+    n, k, p, m = v.n, v.k, v.pad, v.n_out
+    kern = kernel_names(v)
+    flipped = kern[::-1]
+    valid, same = band(n, kernel=kern), band(n, (p, p), kern)
+    window = " + ".join(f"k{j + 1}*x_(i+{j})" if j else "k1*x_i" for j in range(k))
+    flip = ("This is true convolution, with the kernel flipped; convolution layers in "
+            "deep-learning frameworks (and this worksheet) compute cross-correlation: output i is "
+            f"`{window}`.")
+    no_pad = (f"This is the answer without padding; 'same' padding adds {_zeros(p)} at each end, "
+              f"so the output keeps all {n} positions.")
+    same_pad = "This is the answer with 'same' padding; this part has no padding."
+    one_side = (f"The padding is all on one side; 'same' padding with a {k}-wide kernel puts "
+                f"{_zeros(p)} at each end.")
+    off_by_one = f"Off by one: count the positions a {k}-wide window fits in {n} inputs: {n} - {k} + 1."
+    transposed = (f"This is K transposed: K maps the {n} inputs to the outputs, one row per "
+                  f"output.")
+    last_window = ", ".join(f"x{i}" for i in range(m, n + 1))
+    return (
+        # Q2a, Q2b: output sizes and elements
+        Mistake("q2a_out_dim", m - 1, "off-by-one", off_by_one),
+        Mistake("q2a_out_dim", m + 1, "off-by-one", off_by_one),
+        Mistake("q2a_out_dim", n, "same-padding", same_pad),
+        Mistake("q2a_first", element(band(n, kernel=flipped)[0]), "flipped-kernel", flip, 0.5),
+        Mistake("q2a_first", element(same[0]), "same-padding", same_pad),
+        Mistake("q2a_last", element(band(n, kernel=flipped)[-1]), "flipped-kernel", flip, 0.5),
+        Mistake("q2a_last", element(valid[-2]), "off-by-one",
+                f"Off by one: the last window covers {last_window}."),
+        Mistake("q2a_last", element(same[-1]), "same-padding", same_pad),
+        Mistake("q2b_out_dim", m, "padding-forgotten", no_pad),
+        Mistake("q2b_out_dim", n + 2 * p, "padding-added-to-output",
+                f"Padding grows the input to {n + 2 * p}; the output of a {k}-wide kernel is "
+                f"{n + 2 * p} - {k} + 1 = {n}."),
+        Mistake("q2b_first", element(valid[0]), "padding-forgotten", no_pad),
+        Mistake("q2b_first", element(band(n, (p, p), flipped)[0]), "flipped-kernel", flip, 0.5),
+        Mistake("q2b_first", element(band(n, (2 * p, 0), kern)[0]), "one-sided-padding", one_side),
+        Mistake("q2b_last", element(valid[-1]), "padding-forgotten", no_pad),
+        Mistake("q2b_last", element(band(n, (p, p), flipped)[-1]), "flipped-kernel", flip, 0.5),
+        Mistake("q2b_last", element(band(n, (0, 2 * p), kern)[-1]), "one-sided-padding", one_side),
+        # Q2c, Q2d: matrices
+        Mistake("q2c_K", same, "same-padding", same_pad + f" K has {n} - {k} + 1 = {m} rows."),
+        Mistake("q2c_K", band(n, kernel=flipped), "flipped-kernel", flip, 0.5),
+        Mistake("q2c_K", transpose(valid), "transposed", transposed, 0.5),
+        Mistake("q2d_K", valid, "padding-forgotten", no_pad + f" K has {n} rows."),
+        Mistake("q2d_K", band(n, (p, p), flipped), "flipped-kernel", flip, 0.5),
+        Mistake("q2d_K", band(n, (2 * p, 0), kern), "one-sided-padding", one_side),
+        Mistake("q2d_K", band(n, (0, 2 * p), kern), "one-sided-padding", one_side),
+    )
+
+
+def _q2e(v: Variant) -> tuple[Mistake, ...]:
+    n, k, p, m = v.n, v.k, v.pad, v.n_out
+    edge = v.edge_weights
+    added = str(edge[0]) if p == 1 else "(" + " + ".join(map(str, edge)) + ")"
+    total = f"{m} * {k} + 2 * {added} = {v.params_same}"
+    shared = (f"These are shared weights (the matrix of part c); without weight sharing every row "
+              f"has its own {k} weights.")
+    same_pad = "This is the answer with 'same' padding; this part has no padding."
+    if p == 1:
+        rows = f"a first and a last row, each with {edge[0]} weights that touch the input"
+        zeros = "in the first and last rows one weight only ever multiplies a padding zero"
+        counted = "so it is not a parameter"
+        each = (f"the first and last rows each have {edge[0]} weights that touch the input "
+                f"(k₋₁, k₀ and {_sub(m * k + 1)}, {_sub(m * k + 2)} in the worksheet's matrix)")
+    else:
+        rows = f"{p} rows at each end, with {added} weights that touch the input"
+        zeros = f"in the {p} rows at each end some weights only ever multiply padding zeros"
+        counted = "so they are not parameters"
+        each = f"the {p} added rows at each end have {added} weights that touch the input"
+    return (
+        Mistake("q2e_K", band(n, kernel=kernel_names(v)), "shared-weights", shared),
+        Mistake("q2e_params", k, "shared-weights", shared),
+        Mistake("q2e_params", m * n, "dense-matrix",
+                f"Only the {k} band entries of each row are weights; the zeros are not parameters."),
+        Mistake("q2e_params", v.params_same, "same-padding",
+                same_pad + f" This counts the {n} rows of the padded matrix; without padding "
+                f"there are {m} rows of {k} weights: {m} * {k} = {m * k}."),
+        Mistake("q2e_params_same", m * k, "padding-forgotten",
+                f"This counts only the {m} rows of the unpadded matrix; 'same' padding adds "
+                f"{rows}: {total}."),
+        Mistake("q2e_params_same", n * k, "padding-weights-counted",
+                f"This counts {k} weights in each of the {n} rows; {zeros}, {counted}: {total}.",
+                0.5),
+        Mistake("q2e_params_same", m * k + 2 * p, "one-weight-per-padded-row",
+                f"This counts one new weight for each added row; {each}: {total}."),
+        Mistake("q2e_params_same", k, "shared-weights", shared),
+    )
+
+
+def _sub(number: int) -> str:
+    """``k`` with ``number`` as a subscript (k₂₂)."""
+    return "k" + str(number).translate(str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋"))
+
+
+def _q2f() -> tuple[Mistake, ...]:
+    """Q2f (and, through SHARED, each entry of Q2g): output-size formulas, the same in every
+    variant."""
+    return (
+        Mistake("q2f_out_dim", "W - K", "off-by-one", _FITS),
+        Mistake("q2f_out_dim", "W - K + 2", "off-by-one", _FITS),
+        Mistake("q2f_out_dim", "W - K - 1", "off-by-one", _FITS),
+        Mistake("q2f_out_dim", "W + K - 1", "sign", "Sign: a larger kernel gives a smaller output."),
+        Mistake("q2f_out_dim", "floor((W + 2*p - K)/s) + 1", "general-formula",
+                "This is the general formula; this part has p = 0 and s = 1: substitute them.", 0.5),
+        Mistake("q2f_out_dim_general", "(W + 2*p - K)/s + 1", "missing-floor", _FLOOR, 0.5),
+        Mistake("q2f_out_dim_general", "(W + 2*p - K + 1)/s", "missing-floor", _FLOOR),
+        Mistake("q2f_out_dim_general", "ceiling((W + 2*p - K)/s) + 1", "rounded-up", _FLOOR, 0.5),
+        Mistake("q2f_out_dim_general", "W + 2*p - K + 1", "stride-ignored",
+                "Stride s moves the window s steps at a time: divide the span W + 2p - K by s."),
+        Mistake("q2f_out_dim_general", "floor((W + p - K)/s) + 1", "padding-counted-once",
+                "Padding p is added at both ends: the padded input has W + 2p entries.", 0.5),
+        Mistake("q2f_out_dim_general", "floor((W - K)/s) + 1", "padding-forgotten",
+                "Padding p is missing: the padded input has W + 2p entries."),
+        Mistake("q2f_out_dim_general", "floor((W + 2*p - K)/s)", "missing-plus-one",
+                "Off by one: the first window counts too, hence the + 1."),
+        Mistake("q2f_out_dim_general", "floor((W + 2*p - K + 1)/s)", "plus-one-divided",
+                "The + 1 (the first window) is outside the division: floor((W + 2p - K)/s) + 1."),
+        Mistake("q2f_out_dim_general", "floor((W - 2*p - K)/s) + 1", "padding-subtracted",
+                "Padding adds entries: the padded input has W + 2p entries."),
+    )
+
+
+def _q2h_i(v: Variant) -> tuple[Mistake, ...]:
+    c, co, size, kk, s, o = v.in_channels, v.out_channels, v.image, v.kernel, v.stride, v.out_size
+    image = IMAGE_NAMES[c]
+    same_out = (size + 2 * ((kk - 1) // 2) - kk) // s + 1
+    fraction = (size - kk) / s + 1
+    stride = ("Stride 2 roughly halves the output" if s == 2
+              else f"Stride {s} divides the output by about {s}")
+    flat_in, flat_out = c * size * size, co * o * o
+    return (
+        # Q2h, Q2i: tensor shapes and parameter counts
+        Mistake("q2h_input_shape", (size, size, c), "channels-last", _CHANNELS_LAST, 0.5),
+        Mistake("q2h_input_shape", (1, c, size, size), "batch-dimension",
+                "This includes a batch dimension; the question asks for one image.", 0.5),
+        Mistake("q2h_input_shape", (size, size), "missing-channels",
+                f"An {image} image has {c} channels."),
+        Mistake("q2h_kernel_shape", (kk, kk, c, co), "channels-last", _CHANNELS_LAST, 0.5),
+        Mistake("q2h_kernel_shape", (co, kk, kk), "missing-input-channels",
+                f"Each output channel has a kernel for every one of the {c} input channels."),
+        Mistake("q2h_kernel_shape", (c, kk, kk), "one-kernel",
+                f"Each of the {co} output channels has a kernel."),
+        Mistake("q2i_output_shape", (o, o, co), "channels-last", _CHANNELS_LAST, 0.5),
+        Mistake("q2i_output_shape", (co, fraction, fraction), "missing-floor", _FLOOR, 0.5),
+        Mistake("q2i_output_shape", (co, o + 1, o + 1), "rounded-up", _FLOOR, 0.5),
+        Mistake("q2i_output_shape", (co, o - 1, o - 1), "missing-plus-one",
+                f"Off by one: floor(({size} - {kk})/{s}) + 1 = {o}, the first window counts too."),
+        Mistake("q2i_output_shape", (co, size - kk + 1, size - kk + 1), "stride-ignored",
+                f"{stride}: floor(({size} - {kk})/{s}) + 1."),
+        Mistake("q2i_output_shape", (co, same_out, same_out), "padding-assumed",
+                "This layer has no padding."),
+        Mistake("q2i_conv_params", co * c * kk * kk + co, "biases-counted", _BIASES, 0.5),
+        Mistake("q2i_conv_params", co * kk * kk, "missing-input-channels",
+                f"Each kernel spans all {c} input channels: {co} * {c} * {kk} * {kk}."),
+        Mistake("q2i_conv_params", c * kk * kk, "one-kernel",
+                f"There are {co} kernels of {c} * {kk} * {kk} weights."),
+        Mistake("q2i_fc_params", f"{flat_in}*{flat_out} + {flat_out}", "biases-counted", _BIASES,
+                0.5),
+        Mistake("q2i_fc_params", f"{size * size}*{flat_out}", "missing-input-channels",
+                f"The flattened input has all {c} channels: {c} * {size} * {size} = {flat_in} "
+                f"entries."),
+    )
+
+
+CATALOGUE: tuple[Mistake, ...] = catalogue(DEFAULT)
+
 
 #: Tuple variables whose entries are checked with another variable's mistakes.
 SHARED = {"q2g_out_shape": "q2f_out_dim", "q2g_out_shape_general": "q2f_out_dim_general"}

@@ -1,0 +1,85 @@
+"""The student's own Q2 numbers in their notebook (per-student variants, issue 20).
+
+The variant notebook's first code cell holds ``STUDENT_EMAIL = "..."``; its set-up cell calls
+``my_numbers(STUDENT_EMAIL)``, which shows the student's numbers with each sub-question's
+statement, and defines the symbols they need. ``grader.check`` grades against the variant of
+the ``STUDENT_EMAIL`` in the notebook (``sheet_for``). Standard library only at module level:
+it runs in Colab and Jupyter, with or without torch.
+"""
+
+from __future__ import annotations
+
+from autograder.settings.variants import Variants
+from autograder.worksheet.variants import DEFAULT, IMAGE_NAMES, Variant, normalise, variant_of
+
+NAME = "STUDENT_EMAIL"
+NO_EMAIL = ("These are the worksheet's own numbers; Gradescope grades your own: set "
+            "STUDENT_EMAIL in the first cell to your Gradescope email and run the notebook again "
+            "to see them.")
+
+
+def variant_for(email: str | None) -> Variant:
+    """The variant of ``email`` under the course's salt (the worksheet's numbers without one)."""
+    return variant_of(email, Variants().salt)
+
+
+def sheet_for(env: dict):
+    """The worksheet ``grader.check`` grades with: the variant of the notebook's
+    ``STUDENT_EMAIL``, or None (the worksheet's numbers) when the notebook sets none."""
+    email = env.get(NAME)
+    if not isinstance(email, str) or not normalise(email):
+        return None
+    from autograder.worksheet import variants
+
+    return variants.sheet(variant_for(email))
+
+
+def statements(v: Variant) -> str:
+    """Each Q2 sub-question's statement with the numbers of ``v``, as Markdown."""
+    m, p = v.n_out, v.pad
+    kernel = ", ".join(f"k{j}" for j in range(1, v.k + 1))
+    zeros = "one zero" if p == 1 else f"{p} zeros"
+    image = f"{v.image}×{v.image} {IMAGE_NAMES[v.in_channels]} ({v.in_channels}-channel)"
+    return "\n".join([
+        f"**Your numbers for Question 2:** input x = (x1, …, x{v.n}) of **{v.n}** numbers, "
+        f"kernel k = ({kernel}) of **{v.k}** weights; a **{image}** image, **{v.out_channels}** "
+        f"output channels, **{v.kernel}×{v.kernel}** kernels, stride **{v.stride}**.",
+        "",
+        "- (a) Apply k to x with no padding, stride 1: the output dimension, its first and last "
+        "element.",
+        f"- (b) The same with 'same' padding ({zeros} at each end of x): the output dimension, "
+        f"its first and last element.",
+        f"- (c) The matrix K of (a), with h = K x: {m}×{v.n}.",
+        f"- (d) The matrix K of (b): {v.n}×{v.n}.",
+        f"- (e) Without weight sharing: the {m}×{v.n} matrix with its own {v.k} weights in every "
+        f"row; the number of parameters without padding and with 'same' padding.",
+        "- (f), (g) The general formulas: the same for everyone (symbols W, K, p, s).",
+        f"- (h) The input tensor's shape for one {image} image, and the shape of the tensor "
+        f"holding all the {v.kernel}×{v.kernel} kernels of a layer with {v.out_channels} output "
+        f"channels.",
+        f"- (i) With no padding and stride {v.stride}: the output tensor's shape, the layer's "
+        f"parameters (weights only), and the parameters of a fully connected layer with as many "
+        f"outputs.",
+    ])
+
+
+def my_numbers(email: str | None) -> Variant:
+    """Show the student's numbers (with every Q2 statement) and return their variant."""
+    v = variant_for(email)
+    text = statements(v) + ("\n\n" + NO_EMAIL if not normalise(email) else "")
+    _show(text)
+    return v
+
+
+def _show(markdown: str) -> None:
+    try:
+        from IPython.display import Markdown, display
+
+        display(Markdown(markdown))
+    except ImportError:  # not in a notebook
+        print(markdown)
+
+
+def symbol_names(v: Variant = DEFAULT) -> list[str]:
+    """The names of the symbols the student's Q2 answers use: k1..kk and x1..xn."""
+    return [f"k{j}" for j in range(1, v.k + 1)] + [f"x{i}" for i in range(1, v.n + 1)]

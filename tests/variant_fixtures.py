@@ -1,0 +1,62 @@
+"""Generated classes for the per-student variant tests: notebooks that answer Q2 with one
+variant's right answers, and Gradescope exports of them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from autograder.worksheet import variants
+from autograder.worksheet.variants import Variant
+
+SALT = "test-salt"
+
+
+def right_answers(v: Variant) -> dict[str, object]:
+    """Each Q2 variable's right answer for variant ``v``, as a student could write it."""
+    answers = {}
+    for q in variants.sheet(v).questions:
+        for var in q.variables:
+            if var.kind == "program" or not q.id.startswith("q2"):
+                continue
+            value = var.expected
+            if var.kind == "shape":
+                value = list(value[0])
+            elif var.kind == "free_band_matrix":
+                rows, cols, width = value
+                value = [[f"w{r}_{c}" if 0 <= c - r < width else "0" for c in range(cols)]
+                         for r in range(rows)]
+            elif var.kind == "formula_tuple":
+                value = list(value)
+            answers[var.name] = value
+    return answers
+
+
+def notebook(path: Path, answers: dict[str, object], email: str | None = None) -> Path:
+    """A notebook that assigns ``answers`` (and ``STUDENT_EMAIL`` when given)."""
+    cells = []
+    if email is not None:
+        cells.append(f'STUDENT_EMAIL = "{email}"  # your Gradescope email')
+    cells += [f"{name} = {json.dumps(value)}" for name, value in answers.items()]
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+                     "source": source} for source in cells],
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                      "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def export(root: Path, entries: list[tuple[list[str], dict[str, object], str | None]]) -> Path:
+    """A Gradescope export: one ``submission_<id>`` per entry (submitters' emails, answers, the
+    notebook's STUDENT_EMAIL), with its ``submission_metadata.yml``."""
+    lines = []
+    for number, (emails, answers, written) in enumerate(entries, 1001):
+        folder = f"submission_{number}"
+        notebook(root / folder / "dis05.ipynb", answers, written)
+        lines.append(f"{folder}:\n  :submitters:")
+        lines += [f"  - :name: Student {e.split('@')[0]}\n    :sid: '{number}'\n    :email: {e}"
+                  for e in emails]
+    (root / "submission_metadata.yml").write_text("\n".join(lines) + "\n")
+    return root
