@@ -274,21 +274,7 @@ def check_equivariant(rec: dict, report: dict, outputs: Path, prepared: Prepared
     largest = max(max(abs(dx), abs(dy)) for dx, dy in shifts)
     reach = _int_fact(rec, "reach", 0, size)
     if reach is None or size - 2 * (reach + cfg.equivariance_margin + largest) < 1:
-        larger = str(rec.get("larger_error") or "")[:300]
-        if reach is not None and not larger and not position_mixers(rec):
-            return _result(name, 0, f"EquivariantNet could not be checked: changing one input "
-                           f"pixel changes output pixels {reach} pixels away even on a "
-                           f"{size}x{size} image, the largest the grader tries, so no interior "
-                           "is left to compare. Nothing in it mixes positions that the grader "
-                           "can see; if it is convolution-only, tell course staff (they can "
-                           "raise equivariance_max_size).", mistake="equivariant_too_wide")
-        return _result(name, 0, f"Not equivariant: changing one input pixel changes output "
-                       f"pixels {reach if reach is not None else 'arbitrarily far'} pixels away "
-                       f"on a {size}x{size} image{f' (and {larger})' if larger else ''}, so the "
-                       f"network mixes positions across the whole image and no interior is left "
-                       f"to compare. A stack of convolutions only sees a fixed neighbourhood."
-                       f"{_mixers_sentence(rec) or ' ' + NOT_EQUIVARIANT_HINT}",
-                       mistake="equivariant_global")
+        return _no_interior(rec, reach, size)
     crop = reach + cfg.equivariance_margin
     worst = []
     for setting, o in setting_outs.items():
@@ -306,6 +292,34 @@ def check_equivariant(rec: dict, report: dict, outputs: Path, prepared: Prepared
         return _result(name, 1, f"Equivariant: net(translate(x)) == translate(net(x)) for "
                        f"shifts {list(shifts)} ({where}), with fresh weights and with randomly "
                        "changed weights, so it is the architecture, not the weights.")
+    return _not_equivariant(worst, shifts, rec, where)
+
+
+def _no_interior(rec: dict, reach: int | None, size: int) -> CheckResult:
+    """EquivariantNet's verdict when its reach leaves no interior of the largest image to
+    compare: a network too wide for the grader (tell staff) or one that mixes positions."""
+    name = "EquivariantNet"
+    larger = str(rec.get("larger_error") or "")[:300]
+    if reach is not None and not larger and not position_mixers(rec):
+        return _result(name, 0, f"EquivariantNet could not be checked: changing one input "
+                       f"pixel changes output pixels {reach} pixels away even on a "
+                       f"{size}x{size} image, the largest the grader tries, so no interior "
+                       "is left to compare. Nothing in it mixes positions that the grader "
+                       "can see; if it is convolution-only, tell course staff (they can "
+                       "raise equivariance_max_size).", mistake="equivariant_too_wide")
+    return _result(name, 0, f"Not equivariant: changing one input pixel changes output "
+                   f"pixels {reach if reach is not None else 'arbitrarily far'} pixels away "
+                   f"on a {size}x{size} image{f' (and {larger})' if larger else ''}, so the "
+                   f"network mixes positions across the whole image and no interior is left "
+                   f"to compare. A stack of convolutions only sees a fixed neighbourhood."
+                   f"{_mixers_sentence(rec) or ' ' + NOT_EQUIVARIANT_HINT}",
+                   mistake="equivariant_global")
+
+
+def _not_equivariant(worst: list, shifts, rec: dict, where: str) -> CheckResult:
+    """EquivariantNet's verdict when some shift fails: the first failure, and what the pattern
+    of failures says (a position-dependent parameter, a stride, or a mixing layer)."""
+    name = "EquivariantNet"
     setting, shift, err, s = worst[0]
     if all(st == "perturbed" for st, *_ in worst):
         why = ("It is equivariant at its initial weights only: once every parameter is moved "

@@ -53,7 +53,7 @@ def data_notes(prepared: Prepared) -> tuple[Notice, ...]:
 def probe_seconds(prepared: Prepared) -> float:
     """Seconds the probe may need after the notebook: two trainings at most, plus q1a and
     evaluation; the notebook's overall time limit must leave this much."""
-    return 2 * prepared.budget.train_seconds + 60.0
+    return 2 * prepared.budget.train_seconds + prepared.config.probe_extra_seconds
 
 
 __all__ = ["PROBE_FILE", "Prepared", "Q1Config", "check_q1", "data_notes", "prepare_q1",

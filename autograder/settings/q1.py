@@ -205,6 +205,9 @@ class Q1Config:
     ``Budget.margin``"""
     credit: Credit = Credit()
     """partial credit for q1b"""
+    probe_extra_seconds: float = 60.0
+    """seconds the probe may take after the notebook beyond its two trainings (q1a's checks,
+    building the models, evaluation); the notebook's time limit leaves this much"""
 
     def budget(self, dataset: str, profile: str) -> Budget:
         """The training budget and thresholds for this dataset and profile."""
