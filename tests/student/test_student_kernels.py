@@ -27,6 +27,7 @@ import nbformat
 import pytest
 
 from autograder import worksheet
+from autograder.report.results import result_from_dict
 from autograder.student import package
 from autograder.worksheet import mistakes
 from tests import q1_fixtures as fx
@@ -199,7 +200,8 @@ def grade_like_make_grade(nb, tmp_path: Path) -> dict[str, list[str]]:
     nbformat.write(nb, path)
     run_cli("grade", str(path), "--out", str(tmp_path / "out"), "--no-q1", "--jobs", "1")
     record = json.loads((tmp_path / "out" / "wrong" / "checks.json").read_text())
-    return {q["question"]: [c["message"] for c in q["checks"]] for q in record["result"]["questions"]}
+    result = result_from_dict(record["result"])  # the check's parts, rendered as plain text
+    return {q.question: [c.message for c in q.checks] for q in result.questions}
 
 
 # --- the tests --------------------------------------------------------------------------------
