@@ -36,7 +36,7 @@ from tests.conftest import ROOT  # noqa: E402
 
 Q1A = {"translate", "EquivariantNet", "PixelMLP"}
 #: q1b verdicts that do not depend on the training, and so must be given before it.
-STATIC = {"cnn_failed", "cnn_no_conv", "mlp_failed", "mlp_not_mlp"}
+STATIC = {"cnn_failed", "cnn_no_conv", "cnn_pointwise_conv", "mlp_failed", "mlp_not_mlp"}
 #: q1b verdicts the training decides (None: full marks). Any other verdict of the grader must be
 #: given before training too: a new rule in ``check_training`` fails the slow test until
 #: ``check_before_training`` gives it.
