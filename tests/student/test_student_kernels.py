@@ -358,6 +358,12 @@ def mark(check: dict) -> str:
     return f"{sign} {result.variable} ({result.score:g}/{result.max_score:g}):"
 
 
+def message(check: dict) -> str:
+    """A check of checks.json (its parts) as the plain text the student reads."""
+    return result_from_dict({"submission": "", "status": "ok", "questions": [
+        {"question": "", "title": "", "checks": [check]}]}).questions[0].checks[0].message
+
+
 @pytest.mark.parametrize("kernel", ("colab", "venv"))
 def test_wrong_q1_code_loses_here_the_marks_make_grade_takes(kernel, kernels, download, tmp_path,
                                                              wrong_q1):
@@ -369,11 +375,11 @@ def test_wrong_q1_code_loses_here_the_marks_make_grade_takes(kernel, kernels, do
         said = squeeze(shown["q1a"])
         assert graded[name]["score"] == 0, graded[name]
         assert mark(graded[name]) in said, (name, graded[name], said)
-        assert squeeze(graded[name]["message"]) in said, (name, graded[name]["message"], said)
+        assert squeeze(message(graded[name])) in said, (name, message(graded[name]), said)
     cnn, said = graded["CNN"], squeeze(shown["q1b"])
     assert cnn["mistake"] == "mlp_not_mlp" and cnn["score"] == 1.5, cnn
     assert mark(cnn) in said, (cnn, said)
-    verdict = squeeze(cnn["message"]).split("Your MLP runs ")[1].split(" only.")[0]
+    verdict = squeeze(message(cnn)).split("Your MLP runs ")[1].split(" only.")[0]
     assert f"Your MLP runs {verdict} only." in said, (verdict, said)
     assert "run by the autograder" in said
 
