@@ -55,9 +55,9 @@ class CNN(nn.Module):
     def __init__(self):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
-        self.fc = nn.Linear(64 * 8 * 8, 10)
+            nn.Conv2d(3, 16, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+        self.fc = nn.Linear(32 * 8 * 8, 10)
 
     def forward(self, x):
         return self.fc(self.features(x).flatten(1))
@@ -68,8 +68,8 @@ class MLP(nn.Module):
     def __init__(self):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Flatten(), nn.Linear(3072, 512), nn.ReLU(),
-            nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+            nn.Flatten(), nn.Linear(3072, 256), nn.ReLU(),
+            nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
 
     def forward(self, x):
         return self.net(x)
@@ -276,9 +276,9 @@ class CNN(nn.Module):
     def __init__(self, p=0.3):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(3, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2))
-        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(p), nn.Linear(64 * 8 * 8, 10))
+            nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2))
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(p), nn.Linear(32 * 8 * 8, 10))
 
     def forward(self, x):
         return self.head(self.features(x))

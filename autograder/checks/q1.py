@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from autograder.checks.q1_decision import compare
-from autograder.q1.prepare import Prepared, expected_translate
+from autograder.q1.prepare import NO_DATASET, Prepared, expected_translate
 from autograder.q1.probe import OP_WORDS, REPORT, reference_translate
 from autograder.report.results import CheckResult, Stage, failed_check
 from autograder.settings.q1 import Budget
@@ -467,6 +468,16 @@ def recipe(b: Budget) -> str:
     return f"Adam with {rate}, batch {b.batch_size}, {b.epochs} epochs on {b.n_train:,} images"
 
 
+def tested_on(b: Budget, n: int | None = None) -> str:
+    """The images both models are tested on, e.g. for ``training_context``; ``n`` is how many
+    there were (at most ``b.n_eval``)."""
+    n = b.n_eval if n is None else n
+    if b.n_holdout <= 0 or n <= b.n_test:
+        return f"the same {n:,} other images"
+    return (f"the same {n:,} images neither trained on ({b.n_test:,} test images and "
+            f"{n - b.n_test:,} training images left out of the {b.n_train:,})")
+
+
 def needed(b: Budget, confidence: float) -> str:
     """What q1b's full marks need under the budget ``b``."""
     wins = "beats the MLP" if b.margin <= 0 else f"beats the MLP by more than {b.margin:.0%}"
@@ -481,7 +492,7 @@ def training_context(prepared: Prepared, report: dict, seconds: float) -> str:
     estimate = (" These CIFAR-10 settings are estimates, not yet measured on the grading "
                 "machine." if b.estimate else "")
     return (f"The grader trained your classes itself on {prepared.data_note}: {recipe(b)}, "
-            f"tested on the same {len(labels):,} other images; device "
+            f"tested on {tested_on(b, len(labels))}; device "
             f"{report.get('device', '?')}, {seconds:.1f} s. Needed: "
             f"{needed(b, prepared.config.confidence)}."
             f"{' ' + b.rationale if b.rationale else ''}{estimate}")
@@ -494,10 +505,24 @@ def check_before_training(rec: dict, report: dict, outputs: Path,
     Its score is the most the autograder can give: 0 for a CNN that fails or does not
     convolve, the credit of an MLP that fails or convolves (which the grader gives only when
     the CNN reaches the floor); with nothing wrong, 0 of 0, the comparison being the
-    autograder's."""
+    autograder's. In a class run without real CIFAR-10 (``NO_DATASET``) each verdict but those
+    no accuracy changes is undecided instead: the review policy scores it, staff settle it."""
+    result = _before_training(rec, report, prepared)
+    if prepared.dataset != NO_DATASET or result.mistake in FINAL_BEFORE_TRAINING:
+        return result
+    # a class run without real CIFAR-10: the comparison is staff's to settle (the review queue)
+    return replace(result, score=0.0, max_score=_variable("CNN").points, stage=Stage.UNDECIDED)
+
+
+FINAL_BEFORE_TRAINING = frozenset({"cnn_failed", "cnn_no_conv", "cnn_pointwise_conv"})
+"""verdicts that no accuracy changes: they stand even where the comparison was not run"""
+
+
+def _before_training(rec: dict, report: dict, prepared: Prepared) -> CheckResult:
     credit, points = prepared.config.credit, _variable("CNN").points
     mlp = _record(report, "MLP")
-    context = before_training_context(prepared)
+    context = (waiting_context(prepared) if prepared.dataset == NO_DATASET
+               else before_training_context(prepared))
     if not rec.get("ok"):
         return _result("CNN", 0, f"{CNN_FAILED.format(problem=_error_text(rec))} {context}",
                        mistake="cnn_failed")
@@ -526,13 +551,20 @@ def check_before_training(rec: dict, report: dict, outputs: Path,
                        f"{context}{habits}", stage=Stage.NOT_RUN_HERE)
 
 
+def waiting_context(prepared: Prepared) -> str:
+    """Why q1b's comparison was not run in a class run without real CIFAR-10."""
+    return (f"The CNN-versus-MLP comparison was not run: the autograder trains both classes on "
+            f"real CIFAR-10 ({recipe(prepared.budget)}), and it had {prepared.data_note}. "
+            f"Course staff will grade it once CIFAR-10 is in place; nothing is wrong with your "
+            f"notebook on that account.")
+
+
 def before_training_context(prepared: Prepared) -> str:
     """What the autograder will do with both classes, said before it does (its budget)."""
     b = prepared.budget
     return (f"The CNN-versus-MLP comparison is run by the autograder when you submit, not "
             f"here: it trains fresh copies of both classes itself on {prepared.data_note} "
-            f"({recipe(b)}, tested on "
-            f"{b.n_test:,} other images), which takes up to {b.train_seconds:g} s per model. "
+            f"({recipe(b)}, tested on {tested_on(b)}), which takes up to {b.train_seconds:g} s per model. "
             f"Full marks need {needed(b, prepared.config.confidence)}."
             f"{' ' + b.rationale if b.rationale else ''}")
 

@@ -81,9 +81,10 @@ class Run:
 
 
 def prepare_run(*, limits: Limits = Limits(), grade_q1: bool = True, workdir: Path | None = None,
-                data_dir: Path | None = None) -> Run:
+                data_dir: Path | None = None, fetch_data: bool = False) -> Run:
     """Prepare a run: with ``grade_q1``, write the Q1 probe inputs under ``workdir`` (the caller's
-    folder, kept for the whole run)."""
+    folder, kept for the whole run); with ``fetch_data`` (a class run), first try to download
+    CIFAR-10 when the cache has none."""
     notes, found = run_notices(limits), isolation(limits)
     if not grade_q1:
         return Run(limits, worksheet.Q2_QUESTIONS, None, notices=notes, isolation=found)
@@ -91,6 +92,8 @@ def prepare_run(*, limits: Limits = Limits(), grade_q1: bool = True, workdir: Pa
         raise ValueError("grading Q1 needs a workdir for the probe's inputs")
     from autograder import q1
 
+    if fetch_data:
+        notes += q1.fetch_for_run(data_dir)
     prepared = q1.prepare_q1(Path(workdir) / "q1-inputs", data_dir=data_dir)
     notes += q1.data_notes(prepared)
     return Run(limits, worksheet.QUESTIONS, prepared, probe_seconds=q1.probe_seconds(prepared),

@@ -81,7 +81,8 @@ def grade(request: GradeRequest, events: classroom.Events | None = None) -> Grad
             engine = stack.enter_context(DaskEngine.connect(request.cluster))
             events.engine(request.cluster.scheduler, engine.slots())
         run = pipeline.prepare_run(limits=request.limits, grade_q1=request.grade_q1,
-                                   workdir=Path(work), data_dir=request.data_dir)
+                                   workdir=Path(work), data_dir=request.data_dir,
+                                   fetch_data=True)
         run = _isolated(run, request.cluster, engine)
         for notice in run.notices:
             events.notice(notice)

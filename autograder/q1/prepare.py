@@ -54,14 +54,29 @@ class Prepared:
         return self.translate_inputs[key]
 
 
-def load_dataset(data_dir: str | os.PathLike | None = None) -> tuple[cifar.Dataset, str]:
+NO_DATASET = "none"
+"""``Prepared.dataset`` when q1b's comparison waits for real CIFAR-10 (none cached, and the
+generated set not allowed): the probe then only inspects the CNN and MLP, training nothing"""
+
+
+def real_present(data_dir: str | os.PathLike | None = None) -> bool:
+    """Whether the cache holds real CIFAR-10 (the official archive or an imported copy)."""
+    root = cifar.data_dir(data_dir)
+    return cifar.cifar_present(root) or images.images_present(root)
+
+
+def load_dataset(data_dir: str | os.PathLike | None = None, *,
+                 generated: bool = True) -> tuple[cifar.Dataset | None, str]:
     """Real CIFAR-10 if the cache has it (the official archive, else a copy imported from
-    images), else the generated set; and a sentence saying which."""
+    images), else the generated set when ``generated`` (else None); and a sentence saying
+    which."""
     root = cifar.data_dir(data_dir)
     if cifar.cifar_present(root):
         return cifar.load_cifar(root), f"real CIFAR-10 (the official archive, from {root})"
     if images.images_present(root):
         return images.load_images(root), f"real {images.SOURCE_NAME} (from {root})"
+    if not generated:
+        return None, f"no real CIFAR-10 (none is in the grader's data cache, {root})"
     ds = synthetic.load(synthetic.ensure(root))
     return ds, ("the generated offline dataset (real CIFAR-10 is not in the grader's cache): "
                 "10 classes of small colour patterns at random positions over noise")
@@ -69,6 +84,15 @@ def load_dataset(data_dir: str | os.PathLike | None = None) -> tuple[cifar.Datas
 
 def _subset(n_have: int, n_want: int, rng: np.random.Generator) -> np.ndarray:
     return np.sort(rng.permutation(n_have)[:min(n_want, n_have)])
+
+
+def _holdout(n_have: int, train: np.ndarray, n_want: int, seed: int) -> np.ndarray:
+    """``n_want`` training-split indices outside ``train``, from their own seeded generator (so
+    the training and test subsets are the same whatever ``Budget.n_holdout`` is)."""
+    rest = np.setdiff1d(np.arange(n_have), train)
+    if n_want <= 0 or len(rest) == 0:
+        return rest[:0]
+    return np.sort(rest[_subset(len(rest), n_want, np.random.default_rng([seed, 3]))])
 
 
 def channel_stats(images: np.ndarray, chunk: int = 1000) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +121,7 @@ def translate_cases(seed: int, n_random: int = 6) -> tuple[tuple[str, int, int],
 def prepare_q1(
     inputs: str | os.PathLike,
     *,
-    config: Q1Config = Q1Config(),
+    config: Q1Config | None = None,
     data_dir: str | os.PathLike | None = None,
     dataset: cifar.Dataset | None = None,
     data_note: str = "",
@@ -107,8 +131,10 @@ def prepare_q1(
     """Write the probe's ``inputs`` directory; return what the checks need later.
 
     ``dataset`` (with ``data_note``) overrides the cache lookup and ``budget`` the configured
-    budget, e.g. for tests; ``steps`` selects probe steps (a subset of ``STEPS``).
+    budget, e.g. for tests; ``steps`` selects probe steps (a subset of ``STEPS``). Without real
+    CIFAR-10, and with ``config.generated_data`` off, nothing is trained: see ``NO_DATASET``.
     """
+    config = config or Q1Config()  # read here, not at import: the environment may change
     unknown = set(steps) - set(STEPS)
     if unknown:
         raise ValueError(f"unknown Q1 probe steps {sorted(unknown)}; known: {STEPS}")
@@ -117,25 +143,45 @@ def prepare_q1(
     device = pick_device(config.device).type
     profile = config.profile or ("cpu" if device == "cpu" else "gpu")
     if dataset is None:
-        dataset, data_note = load_dataset(data_dir)
+        dataset, data_note = load_dataset(data_dir, generated=config.generated_data)
+    if dataset is None:
+        return _prepare_without_data(inputs, config, steps, device, profile, data_note)
     budget = budget or config.budget(dataset.name, profile)
 
     rng = np.random.default_rng(config.seed)
     train = _subset(len(dataset.train_y), budget.n_train, rng)
     test = _subset(len(dataset.test_y), budget.n_test, rng)
+    held = _holdout(len(dataset.train_y), train, budget.n_holdout, config.seed)
     train_x = np.ascontiguousarray(dataset.train_x[train])
     np.save(inputs / "train_x.npy", train_x)
     np.save(inputs / "train_y.npy", dataset.train_y[train])
-    np.save(inputs / "test_x.npy", np.ascontiguousarray(dataset.test_x[test]))
+    np.save(inputs / "test_x.npy", np.concatenate([dataset.test_x[test], dataset.train_x[held]]))
+    test_labels = np.concatenate([dataset.test_y[test], dataset.train_y[held]])
     mean, std = channel_stats(train_x)
 
     cases, translate_inputs = write_q1a_inputs(inputs, config)
     write_probe_config(inputs, probe_config(config, budget, steps, device, cases, mean, std))
     return Prepared(inputs=inputs, dataset=dataset.name, data_note=data_note, profile=profile,
                     device=device, budget=budget, config=config,
-                    test_labels=dataset.test_y[test].copy(), translate_cases=cases,
+                    test_labels=test_labels, translate_cases=cases,
                     translate_inputs=translate_inputs, steps=tuple(steps),
                     source=dataset.source or dataset.name)
+
+
+def _prepare_without_data(inputs: Path, config: Q1Config, steps: tuple[str, ...], device: str,
+                          profile: str, data_note: str) -> Prepared:
+    """No real CIFAR-10 and no generated stand-in allowed: q1a as usual, and q1b's models only
+    inspected (the verdicts that need no training); the comparison waits for CIFAR-10. The
+    budget is the one real CIFAR-10 will grade with, for the feedback."""
+    if "train" in steps:
+        steps = tuple(s for s in steps if s != "train") + ("inspect",) * ("inspect" not in steps)
+    budget = config.budget("cifar10", profile)
+    cases, translate_inputs = write_q1a_inputs(inputs, config)
+    write_probe_config(inputs, probe_config(config, budget, steps, device, cases))
+    return Prepared(inputs=inputs, dataset=NO_DATASET, data_note=data_note, profile=profile,
+                    device=device, budget=budget, config=config,
+                    test_labels=np.zeros(0, np.int64), translate_cases=cases,
+                    translate_inputs=translate_inputs, steps=tuple(steps))
 
 
 def write_q1a_inputs(inputs: Path, config: Q1Config):
@@ -185,12 +231,13 @@ def write_probe_config(inputs: Path, config: dict) -> None:
 
 
 def prepare_checks(inputs: str | os.PathLike, *, budget: Budget, dataset: str, data_note: str,
-                   config: Q1Config = Q1Config(),
+                   config: Q1Config | None = None,
                    steps: tuple[str, ...] = (*Q1A_STEPS, "inspect")) -> Prepared:
     """The probe's inputs for the checks that need no data (q1a, and q1b before training): what
     ``grader.check`` runs in the student's kernel. ``budget`` is the one the autograder grades
     with on ``dataset`` (described by ``data_note``): its thread count applies here too, and
     the feedback states its recipe. No dataset is read or written."""
+    config = config or Q1Config()
     if set(steps) - {*Q1A_STEPS, "inspect"}:
         raise ValueError(f"prepare_checks runs no training: steps {steps}")
     inputs = Path(inputs)

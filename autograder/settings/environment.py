@@ -23,6 +23,9 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
     EnvVar("DIS05_DATA_DIR", "where the verified CIFAR-10 copy is cached", "~/.cache/dis05"),
     EnvVar("DIS05_Q1_PROFILE", "the Q1 training profile: cpu, gpu or gradescope",
            "cpu or gpu, from the device"),
+    EnvVar("DIS05_Q1_GENERATED", "1: without real CIFAR-10 in the cache, grade q1b's "
+           "comparison on the generated dataset (tests and demos only: its verdicts differ from "
+           "real CIFAR-10's for some models)", "unset: the comparison waits for CIFAR-10"),
     EnvVar("DASK_SCHEDULER_ADDRESS", "Dask's standard variable: grade the class on this "
            "scheduler", "unset: the local pool"),
     EnvVar("DIS05_GRADING", "set to 1 by the grader in the student's process, so the notebook "

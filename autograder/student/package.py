@@ -77,7 +77,7 @@ cd /autograder/source
 {ENV_PYTHON}/pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu \\
     -r /autograder/source/requirements.txt
 {ENV_PYTHON}/python -m autograder fetch-cifar --data-dir /autograder/data \\
-    || echo "CIFAR-10 could not be fetched: Q1 will grade on the generated dataset"
+    || echo "CIFAR-10 could not be fetched: q1b's CNN-versus-MLP comparison will wait for staff review"
 """
 
 

@@ -319,8 +319,8 @@ def test_the_one_cycle_schedule_warms_up_to_the_budget_rate_then_anneals():
 def test_the_cifar10_budgets_use_the_measured_recipe_and_tell_the_student_why(dataset, tmp_path):
     for profile in ("cpu", "gradescope"):
         b = BUDGETS[("cifar10", profile)]
-        assert (b.n_train, b.n_test, b.epochs, b.batch_size, b.schedule, b.threads) == \
-            (20_000, 10_000, 2, 64, "onecycle", 1)
+        assert (b.n_train, b.n_test, b.n_holdout, b.epochs, b.batch_size, b.schedule,
+                b.threads) == (20_000, 10_000, 30_000, 2, 64, "onecycle", 1)
         assert b.rationale
     budget = replace(BUDGETS[("cifar10", "cpu")], n_train=100, n_test=50)
     prepared = prepare_q1(tmp_path / "in", config=Q1Config(device="cpu"), dataset=dataset,
@@ -329,3 +329,31 @@ def test_the_cifar10_budgets_use_the_measured_recipe_and_tell_the_student_why(da
     _fake_outputs(tmp_path / "out", prepared, 0.9, 0.2)
     message = check_q1(tmp_path / "out", prepared)["CNN"].message
     assert "one-cycle learning rate up to 0.003" in message and budget.rationale in message
+    assert "tested on the same 2,950 images neither trained on (50 test images and 2,900 " \
+        "training images left out of the 100)" in message
+
+
+def test_held_out_training_images_join_the_test_images_and_none_was_trained_on(dataset,
+                                                                                tmp_path):
+    """Budget.n_holdout: the test images are the test split's, then training-split images
+    outside the training subset, with their own labels; the training and test subsets do not
+    change with it."""
+    base = replace(BUDGETS[("synthetic", "cpu")], n_train=500, n_test=200)
+    plain, held = (prepare_q1(tmp_path / name, config=Q1Config(device="cpu"), dataset=dataset,
+                              data_note="test data", steps=TRAIN, budget=budget)
+                   for name, budget in (("plain", base), ("held", replace(base, n_holdout=300))))
+    load = lambda p, f: np.load(p.inputs / f)  # noqa: E731
+    assert np.array_equal(load(plain, "train_x.npy"), load(held, "train_x.npy"))
+    test_x = load(held, "test_x.npy")
+    assert test_x.shape == (500, 3, 32, 32) and held.test_labels.shape == (500,)
+    assert np.array_equal(test_x[:200], load(plain, "test_x.npy"))
+    assert np.array_equal(held.test_labels[:200], plain.test_labels)
+    where = {dataset.train_x[i].tobytes(): i for i in range(len(dataset.train_y))}
+    trained = {x.tobytes() for x in load(held, "train_x.npy")}
+    extra = [x.tobytes() for x in test_x[200:]]
+    assert len(set(extra)) == 300 and not set(extra) & trained
+    assert [int(dataset.train_y[where[x]]) for x in extra] == held.test_labels[200:].tolist()
+    everything = prepare_q1(tmp_path / "all", config=Q1Config(device="cpu"), dataset=dataset,
+                            data_note="test data", steps=TRAIN,
+                            budget=replace(base, n_holdout=10 ** 6))
+    assert len(everything.test_labels) == 200 + len(dataset.train_y) - 500

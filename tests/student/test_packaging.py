@@ -43,7 +43,7 @@ def test_zip_listing_matches_golden(built):
         "the zip's files changed: review, then `make goldens`"
 
 
-SOLUTION_TEXT = ["k1*x1 + k2*x2 + k3*x3", "k1*x7", "torch.zeros_like", "64 * 8 * 8",
+SOLUTION_TEXT = ["k1*x1 + k2*x2 + k3*x3", "k1*x7", "torch.zeros_like", "32 * 8 * 8",
                  "nn.Conv2d(3, channels", "sp.floor((W + 2*p - K) / s)", "(3, 256, 256)",
                  "32 * 3 * 5 * 5", '"architecture"', "SOLUTION"]
 
