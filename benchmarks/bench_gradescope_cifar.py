@@ -49,7 +49,10 @@ CASES = {
     "reference": None,
     "worksheet ThreeLayerConvNet + 3072-100-100-10": fx.ALTERNATIVES["worksheet_cnn"][1]
     + fx.ALTERNATIVES["worksheet_mlp"][1],
-    "BatchNorm+Dropout CNN + reference MLP": fx.ALTERNATIVES["bn_dropout_cnn"][1],
+    "BatchNorm+Dropout CNN (pool, pool, flatten) + reference MLP":
+        fx.ALTERNATIVES["bn_dropout_flat_cnn"][1],
+    "BatchNorm+Dropout CNN, global average pooling + reference MLP":
+        fx.ALTERNATIVES["bn_dropout_cnn"][1],
     "tutorial Net + strong MLP": fx.ALTERNATIVES["tutorial_cnn"][1]
     + fx.ALTERNATIVES["strong_mlp"][1],
     "too slow for the machine": TOO_SLOW,
@@ -85,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
             test = q1b(got["results"])
             train = [line for line in got["log"].splitlines() if "Q1 probe:" in line]
             print(f"{name}: {got['seconds']:.1f} s, q1b {test['score']:g}/{test['max_score']:g}, "
-                  f"box peak {got['peak_mb']:.0f} MB, load {os.getloadavg()[0]:.1f}\n"
+                  f"resident peak {got['resident_peak_mb']:.0f} MB (usage with page cache "
+                  f"{got['peak_mb']:.0f} MB, OOM kills {got['oom_kills']}), "
+                  f"load {os.getloadavg()[0]:.1f}\n"
                   f"  {train[0] if train else 'no probe line'}\n"
                   f"  {test['output'][:400]}", flush=True)
     return 0

@@ -15,6 +15,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -71,7 +72,22 @@ class Box:
                 f'echo $$ > "{self.cpu}/cgroup.procs" && exec bash "$0"', str(script)]
 
     def peak_mb(self) -> float:
+        """The cgroup's peak usage, page cache included (file pages it may reclaim)."""
         return int((self.memory / "memory.max_usage_in_bytes").read_text()) / (1 << 20)
+
+    def resident_mb(self) -> float:
+        """Memory the processes hold now that the kernel cannot reclaim by dropping file pages:
+        anonymous memory (``total_rss``) and shared memory."""
+        stat = dict(line.split() for line in (self.memory / "memory.stat").read_text()
+                    .splitlines())
+        return (int(stat.get("total_rss", 0)) + int(stat.get("total_shmem", 0))) / (1 << 20)
+
+    def oom_kills(self) -> int:
+        """Processes the kernel killed for the cgroup's memory limit (0 where not reported)."""
+        for line in (self.memory / "memory.oom_control").read_text().splitlines():
+            if line.startswith("oom_kill "):
+                return int(line.split()[1])
+        return 0
 
     def remove(self) -> None:
         for group in (self.memory, self.cpu):
@@ -104,17 +120,29 @@ def run_in_box(zip_path: Path, notebook: Path, root: Path, env: dict[str, str]) 
     full_env = {**os.environ, "PATH": venv_bin + os.pathsep + os.environ["PATH"],
                 "DIS05_GRADESCOPE_ROOT": str(root), **env}
     box = Box()
+    resident, done = [0.0], threading.Event()
+
+    def sample() -> None:  # the resident peak, every 0.2 s (the cgroup keeps only usage's)
+        while not done.wait(0.2):
+            resident[0] = max(resident[0], box.resident_mb())
+
+    sampler = threading.Thread(target=sample, daemon=True)
     try:
         start = time.monotonic()
+        sampler.start()
         proc = subprocess.run(box.command(root / "source" / "run_autograder"), env=full_env,
                               capture_output=True, text=True, timeout=MACHINE_SECONDS + 120)
         seconds = time.monotonic() - start
-        peak = box.peak_mb()
+        done.set()
+        sampler.join()
+        peak, oom_kills = box.peak_mb(), box.oom_kills()
     finally:
+        done.set()
         box.remove()
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     return {"results": results, "seconds": seconds, "peak_mb": peak,
+            "resident_peak_mb": resident[0], "oom_kills": oom_kills,
             "log": results["tests"][-1]["output"]}
 
 
