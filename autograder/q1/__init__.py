@@ -78,11 +78,13 @@ def fetch_for_run(data_dir: str | Path | None = None, fetch=None) -> tuple[Notic
 
 
 def probe_seconds(prepared: Prepared) -> float:
-    """Seconds the probe may need after the notebook: two trainings at most (none when the
-    comparison waits for CIFAR-10), plus q1a and evaluation; the notebook's overall time limit
-    must leave this much."""
+    """Wall-clock seconds the probe may need after the notebook: two trainings at most (none
+    when the comparison waits for CIFAR-10), plus q1a and evaluation, at the machine's share of
+    a CPU (the training cap counts CPU seconds); the notebook's overall time limit must leave
+    this much."""
+    b = prepared.budget
     trainings = 2 if "train" in prepared.steps else 0
-    return trainings * prepared.budget.train_seconds + prepared.config.probe_extra_seconds
+    return (trainings * b.train_seconds + prepared.config.probe_extra_seconds) / b.cpu_share
 
 
 __all__ = ["NO_DATASET", "PROBE_FILE", "Prepared", "Q1Config", "check_q1", "data_notes", "fetch_for_run",

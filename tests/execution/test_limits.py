@@ -268,7 +268,7 @@ def test_timeout_60_with_a_signal_ignoring_loop_ends_within_60_s_plus_the_probe(
     from autograder.settings.q1 import Q1Config
     config = Q1Config()
     probe = q1.probe_seconds(type("P", (), {"budget": config.budget("synthetic", "cpu"),
-                                            "config": config})())
+                                            "config": config, "steps": ("train",)})())
     results = json.loads((tmp_path / "out" / "looping" / "results.json").read_text())
     log = results["tests"][-1]["output"]
     assert results["extra_data"]["status"] == "timeout", log

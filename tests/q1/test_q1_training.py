@@ -357,3 +357,23 @@ def test_held_out_training_images_join_the_test_images_and_none_was_trained_on(d
                             data_note="test data", steps=TRAIN,
                             budget=replace(base, n_holdout=10 ** 6))
     assert len(everything.test_labels) == 200 + len(dataset.train_y) - 500
+
+
+@pytest.mark.parametrize(("profile", "share"), [("cpu", 1.0), ("gradescope", 0.5)])
+def test_the_probe_has_the_wall_clock_its_cpu_caps_need_on_the_machine(profile, share):
+    """The training caps count CPU seconds; at half a CPU (Gradescope) they take twice as long
+    on the clock, and without training (no CIFAR-10) only q1a's and the inspection's time is
+    left."""
+    from autograder.q1 import probe_seconds
+
+    config = Q1Config(profile=profile)
+    budget = BUDGETS[("cifar10", profile)]
+    assert budget.cpu_share == share
+
+    def stand_in(steps):
+        return type("P", (), {"budget": budget, "config": config, "steps": steps})()
+
+    extra = config.probe_extra_seconds
+    assert probe_seconds(stand_in(("translate", "train"))) == \
+        pytest.approx((2 * budget.train_seconds + extra) / share)
+    assert probe_seconds(stand_in(("translate", "inspect"))) == pytest.approx(extra / share)
