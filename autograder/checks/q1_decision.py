@@ -112,7 +112,7 @@ class Comparison:
     def describe(self) -> str:
         """One sentence for the feedback: both accuracies, the difference and its interval."""
         return (f"CNN {self.cnn_accuracy:.1%}, MLP {self.mlp_accuracy:.1%} on the same "
-                f"{self.n:,} test images: difference {self.difference * 100:+.1f} points, "
+                f"{self.n:,} held-out images: difference {self.difference * 100:+.1f} points, "
                 f"{self.confidence:.0%} interval [{self.low * 100:+.1f}, {self.high * 100:+.1f}] "
                 f"(paired exact McNemar test; {self.cnn_only} images only the CNN got right, "
                 f"{self.mlp_only} only the MLP; one-sided p "
