@@ -44,6 +44,9 @@ class CNN(nn.Module):
         return self.fc(self.features(x).flatten(1))
 """
 
+#: what student cells commonly import beyond the notebook's own imports (the fixtures use F)
+IMPORTS = "import torch.nn.functional as F\n"
+
 #: case -> the last cell's code (None: the reference notebook as it is)
 CASES = {
     "reference": None,
@@ -83,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             work = tmp / f"case{len(list(tmp.iterdir()))}"
             work.mkdir()
-            notebook = REFERENCE if cell is None else with_last_cell(work, cell)
+            notebook = REFERENCE if cell is None else with_last_cell(work, IMPORTS + cell)
             got = run_in_box(zip_path, notebook, work / "autograder", env)
             test = q1b(got["results"])
             train = [line for line in got["log"].splitlines() if "Q1 probe:" in line]

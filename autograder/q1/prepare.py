@@ -95,6 +95,25 @@ def _holdout(n_have: int, train: np.ndarray, n_want: int, seed: int) -> np.ndarr
     return np.sort(rest[_subset(len(rest), n_want, np.random.default_rng([seed, 3]))])
 
 
+def write_rows(path: Path, *parts: tuple[np.ndarray, np.ndarray], chunk: int = 2000) -> np.ndarray:
+    """Save the rows ``source[indices]`` of each ``(source, indices)`` part, one after another, as
+    one ``.npy`` file, a chunk at a time; return the file, memory-mapped. No copy of the whole
+    selection is held in memory: on Gradescope's 768 MB machine the grading process holds the
+    dataset (184 MB) beside the probe's inputs (up to 40,000 test images, 123 MB)."""
+    first = parts[0][0]
+    total = sum(len(indices) for _, indices in parts)
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=first.dtype,
+                                    shape=(total, *first.shape[1:]))
+    at = 0
+    for source, indices in parts:
+        for k in range(0, len(indices), chunk):
+            rows = source[indices[k:k + chunk]]
+            out[at:at + len(rows)] = rows
+            at += len(rows)
+    out.flush()
+    return out
+
+
 def channel_stats(images: np.ndarray, chunk: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel mean and std of uint8 images (N, 3, H, W) scaled to [0, 1], in chunks."""
     total = np.zeros(3)
@@ -152,10 +171,9 @@ def prepare_q1(
     train = _subset(len(dataset.train_y), budget.n_train, rng)
     test = _subset(len(dataset.test_y), budget.n_test, rng)
     held = _holdout(len(dataset.train_y), train, budget.n_holdout, config.seed)
-    train_x = np.ascontiguousarray(dataset.train_x[train])
-    np.save(inputs / "train_x.npy", train_x)
+    train_x = write_rows(inputs / "train_x.npy", (dataset.train_x, train))
     np.save(inputs / "train_y.npy", dataset.train_y[train])
-    np.save(inputs / "test_x.npy", np.concatenate([dataset.test_x[test], dataset.train_x[held]]))
+    write_rows(inputs / "test_x.npy", (dataset.test_x, test), (dataset.train_x, held))
     test_labels = np.concatenate([dataset.test_y[test], dataset.train_y[held]])
     mean, std = channel_stats(train_x)
 
