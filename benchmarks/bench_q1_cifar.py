@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 #: model id -> (class name in the notebook, fixture variant or None for the reference)
 MODELS = {
     "cnn": ("CNN", None),
-    "mlp": ("MLP", None),
+    "mlp_256_128": ("MLP", "mlp_256_128"),
     "tutorial_cnn": ("CNN", "tutorial_cnn"),
     "strong_mlp": ("MLP", "strong_mlp"),
     "worksheet_mlp": ("MLP", "worksheet_mlp"),
@@ -51,7 +51,10 @@ MODELS = {
     "bn_dropout_cnn": ("CNN", "bn_dropout_cnn"),
 }
 #: Models whose code is another model's, renamed: the twin's record and predictions are used.
-SAME_AS = {"no_conv_cnn": "mlp", "mlp_with_conv": "cnn"}
+SAME_AS = {"mlp": "worksheet_mlp", "no_conv_cnn": "worksheet_mlp", "mlp_with_conv": "cnn"}
+"""the reference MLP is the course's 3072-100-100-10, layer for layer (the same initial weights,
+the same predictions); the "CNN without conv" is the reference MLP renamed, the "MLP with a
+conv" the reference CNN"""
 
 #: submission -> (CNN model id, MLP model id, expected verdict): "pass" (full marks on every
 #: seed), "fail" (never full marks), or "record" (the data's verdict, recorded, not required)
@@ -59,7 +62,8 @@ SUBMISSIONS = {
     "reference": ("cnn", "mlp", "pass"),
     "worksheet ThreeLayerConvNet + 3072-100-100-10": ("worksheet_cnn", "worksheet_mlp", "pass"),
     "tutorial Net + 3072-100-100-10": ("tutorial_cnn", "worksheet_mlp", "pass"),
-    "tutorial Net + reference MLP": ("tutorial_cnn", "mlp", "pass"),
+    "reference CNN + 3072-256-128-10": ("cnn", "mlp_256_128", "pass"),
+    "tutorial Net + 3072-256-128-10": ("tutorial_cnn", "mlp_256_128", "pass"),
     "BatchNorm+Dropout CNN (pool, pool, flatten) + reference MLP":
         ("bn_dropout_flat_cnn", "mlp", "pass"),
     "tutorial Net + strong MLP (BN+Dropout)": ("tutorial_cnn", "strong_mlp", "pass"),

@@ -68,8 +68,8 @@ class MLP(nn.Module):
     def __init__(self):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Flatten(), nn.Linear(3072, 256), nn.ReLU(),
-            nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+            nn.Flatten(), nn.Linear(3072, 100), nn.ReLU(),
+            nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, 10))
 
     def forward(self, x):
         return self.net(x)
@@ -304,6 +304,18 @@ class MLP(nn.Module):
             nn.Flatten(), nn.Linear(3072, 512), nn.BatchNorm1d(512), nn.ReLU(), nn.Dropout(p),
             nn.Linear(512, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Dropout(p),
             nn.Linear(256, 10))
+
+    def forward(self, x):
+        return self.net(x)
+"""),
+    # The reference MLP before the 20-seed sweep on real CIFAR-10 (benchmarks/README.md).
+    "mlp_256_128": ("MLP", """
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Flatten(), nn.Linear(3072, 256), nn.ReLU(),
+            nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
 
     def forward(self, x):
         return self.net(x)
