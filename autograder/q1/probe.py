@@ -155,22 +155,34 @@ TRIM_EVERY = 20
 """training steps (and test batches) between two ``release_memory`` calls"""
 
 
-def _malloc_trim():
+MMAP_THRESHOLD = 4 << 20
+"""allocations of at least this many bytes get their own pages from the system (glibc's
+``M_MMAP_THRESHOLD``), given back when freed"""
+
+
+def _libc(name: str):
     try:
-        return ctypes.CDLL(None).malloc_trim  # glibc; elsewhere a no-op
+        return getattr(ctypes.CDLL(None), name)  # glibc; elsewhere None (a no-op)
     except (OSError, AttributeError):
         return None
 
 
-_TRIM = _malloc_trim()
+_TRIM, _MALLOPT = _libc("malloc_trim"), _libc("mallopt")
+
+
+def bound_heap() -> None:
+    """Keep training's C heap from growing. Training on a CPU frees and reallocates activations
+    of a few MB every step; glibc's adaptive threshold then serves them from its heap, which
+    fragments: over an epoch a BatchNorm CNN's process reserved 1.3 GB (past the RLIMIT_DATA of
+    Gradescope's 768 MB machine) and held 390 MB more. A fixed threshold (``MMAP_THRESHOLD``)
+    gives each large activation its own pages (reserved 415 MB), and ``release_memory`` returns
+    the heap's free pages (benchmarks/README.md)."""
+    if _MALLOPT is not None:
+        _MALLOPT(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
 
 
 def release_memory() -> None:
-    """Give the C heap's free pages back to the system. Training on a CPU frees and reallocates
-    activations of a few MB every step; glibc keeps the freed ones, and over an epoch a
-    BatchNorm CNN's process grew by 390 MB, past the memory cap of Gradescope's 768 MB machine.
-    Trimming every ``TRIM_EVERY`` steps kept the growth near 130 MB at no measurable cost in
-    time (benchmarks/README.md)."""
+    """Give the C heap's free pages back to the system (every ``TRIM_EVERY`` steps)."""
     if _TRIM is not None:
         _TRIM(0)
 
@@ -797,6 +809,7 @@ def probe(namespace: dict, inputs: Path, outputs: Path) -> None:
                 report[name] = _guard(inspect_one, namespace, name, cfg)
                 save()
         if "train" in steps:
+            bound_heap()
             data = _training_data(inputs, cfg)
             report["device"] = data["device"].type
             for name in ("CNN", "MLP"):
