@@ -158,13 +158,14 @@ def test_probe_file_is_self_contained():
     assert "from autograder" not in source and "import autograder" not in source
     imports = {line.split()[1].split(".")[0] for line in source.splitlines()
                if line.startswith(("import ", "from "))}
-    assert imports <= {"__future__", "contextlib", "inspect", "io", "json", "random", "time",
-                       "traceback", "warnings", "pathlib", "typing", "numpy", "torch"}, imports
+    assert imports <= {"__future__", "contextlib", "ctypes", "inspect", "io", "json", "random",
+                       "time", "traceback", "warnings", "pathlib", "typing", "numpy",
+                       "torch"}, imports
 
 
 def test_probe_spec(prepared):
-    """The spec names a function the probe file defines, the prepared inputs, and a time that
-    covers the probe's two trainings."""
+    """The spec names a function the probe file defines, the prepared inputs, and a time for
+    the steps prepared (q1a's only here: no training, test_q1_training has the trainings')."""
     import importlib.util
 
     spec = q1_probe(prepared)
@@ -173,7 +174,9 @@ def test_probe_spec(prepared):
     loader.loader.exec_module(module)
     assert callable(getattr(module, spec.function))
     assert spec.inputs == prepared.inputs and (spec.inputs / "config.json").is_file()
-    assert probe_seconds(prepared) > 2 * prepared.budget.train_seconds
+    assert "train" not in prepared.steps
+    assert probe_seconds(prepared) == pytest.approx(prepared.config.probe_extra_seconds
+                                                    / prepared.budget.cpu_share)
 
 
 def test_unknown_steps_are_refused(tmp_path):
