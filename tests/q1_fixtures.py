@@ -309,17 +309,9 @@ class MLP(nn.Module):
         return self.net(x)
 """),
     # The reference MLP before the 20-seed sweep on real CIFAR-10 (benchmarks/README.md).
-    "mlp_256_128": ("MLP", """
-class MLP(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Flatten(), nn.Linear(3072, 256), nn.ReLU(),
-            nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
-
-    def forward(self, x):
-        return self.net(x)
-"""),
+    "mlp_256_128": ("MLP", MLP.replace("Linear(3072, 100)", "Linear(3072, 256)")
+                    .replace("Linear(100, 100)", "Linear(256, 128)")
+                    .replace("Linear(100, 10)", "Linear(128, 10)")),
     "worksheet_mlp": ("MLP", """
 class MLP(nn.Module):
     def __init__(self, hidden=100):
