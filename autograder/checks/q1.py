@@ -99,8 +99,30 @@ def _error_text(rec: dict) -> str:
     return str(rec.get("error", "failed"))[:600]
 
 
-def check_q1(outputs: str | Path, prepared: Prepared) -> dict[str, CheckResult]:
-    """One verdict per Q1 program variable, from the probe's ``outputs`` directory."""
+STOPPED_WHY = {
+    "memory": "it used more memory than the grading machine allows: make it smaller (fewer "
+              "channels or units, or pool earlier)",
+    "timeout": "it ran past the time the grading machine allows: make it smaller or cheaper",
+}
+"""why the grader's process was killed (the execution's status), for ``not_probed``"""
+
+
+def not_probed(report: dict | None, step: str, stopped: str = "") -> str:
+    """What to tell a student whose Q1 answer the probe never reported: the model that was
+    training when the process was killed (``report["underway"]``) and why (``stopped``: the
+    execution's status, "memory" or "timeout"; "" when unknown)."""
+    underway = report.get("underway") if report is not None and step == "train" else None
+    if underway not in ("CNN", "MLP"):
+        return ("The Q1 checks did not get to this answer: your notebook's process stopped "
+                "(time or memory limit, or a crash) before it was probed.")
+    why = STOPPED_WHY.get(stopped, "the process stopped (time or memory limit, or a crash)")
+    return (f"The grader was training your {underway} when its process was stopped: {why}. "
+            f"Your q1b comparison could not be made.")
+
+
+def check_q1(outputs: str | Path, prepared: Prepared, stopped: str = "") -> dict[str, CheckResult]:
+    """One verdict per Q1 program variable, from the probe's ``outputs`` directory;
+    ``stopped``: why the process was killed, if it was (the execution's status)."""
     outputs = Path(outputs)
     report = _read_report(outputs)
     results = {}
@@ -109,9 +131,8 @@ def check_q1(outputs: str | Path, prepared: Prepared) -> dict[str, CheckResult]:
             continue
         rec = None if report is None else _record(report, name)
         if rec is None:
-            results[name] = _result(name, 0, "The Q1 checks did not get to this answer: your "
-                                    "notebook's process stopped (time or memory limit, or a "
-                                    "crash) before it was probed.", stage=Stage.MISSING)
+            results[name] = _result(name, 0, not_probed(report, step, stopped),
+                                    stage=Stage.MISSING)
         else:
             try:
                 results[name] = check(rec, report, outputs, prepared)
@@ -423,15 +444,28 @@ def _model_problem(rec: dict | None, name: str, budget) -> str | None:
     if not rec.get("ok"):
         return _error_text(rec)
     if rec.get("stopped_early"):
-        projected = _float(rec.get("projected_seconds"))
-        if projected > 0:
-            return (f"training {name} would take about {projected:.0f} s (projected from its "
-                    f"first steps), far beyond the {budget.train_seconds:g} s budget, so it was "
-                    "stopped: make it smaller or cheaper")
-        return (f"training {name} did not finish within the {budget.train_seconds:g} s budget "
-                f"(it got through {rec.get('epochs_done')} of {budget.epochs} epochs); make it "
-                "smaller or cheaper")
+        return too_slow(rec, name, budget)
     return None
+
+
+def too_slow(rec: dict, name: str, budget) -> str:
+    """Why a model the probe stopped early has no verdict: its projected time for training and
+    testing against the limit it would pass (the CPU budget, or the time the grading machine
+    had left for it)."""
+    projected, limit = _float(rec.get("projected_seconds")), _float(rec.get("limit_seconds"))
+    unit = "s"
+    if rec.get("stopped_by") == "deadline":
+        beyond = (f"more than the {limit:.0f} s the grading machine had left for it" if limit > 0
+                  else "more than the grading machine had left for it")
+    else:  # the budget counts CPU seconds on a CPU (``probe._clock``)
+        unit = "CPU-seconds" if rec.get("device") == "cpu" else "s"
+        beyond = f"beyond the {budget.train_seconds:g} {unit} budget per model"
+    done = f"it got through {_float(rec.get('epochs_done')):g} of {budget.epochs} epochs"
+    if projected > 0:
+        return (f"training and testing {name} would take about {projected:.0f} {unit} (projected "
+                f"from the steps it ran; {done}), {beyond}, so it was stopped: make it smaller "
+                "or cheaper")
+    return f"training {name} was stopped ({done}), {beyond}: make it smaller or cheaper"
 
 
 def _not_an_mlp(rec: dict) -> str | None:

@@ -251,7 +251,7 @@ def execute_notebook(notebook: Path, *, variables: list[str], limits: Limits = D
                   "answers": str(paths["runtime"] / "answers.py"),
                   "snapshot": str(paths["state"] / "answers.json"),
                   "cell_timeout": budget.cell_alarm, "timeout": budget.notebook,
-                  "probe": _probe_config(probe, paths)}
+                  "probe": _probe_config(probe, paths, budget.probe)}
         (paths["runtime"] / "config.json").write_text(json.dumps(config))
         outcome = box.run(command(python, paths, env, limits, budget, len(numbered)))
         _check_started(outcome, limits.output_bytes)
@@ -336,11 +336,14 @@ def _world_readable(root: Path) -> None:
         p.chmod(0o755 if p.is_dir() else 0o644)
 
 
-def _probe_config(probe: Probe | None, paths: dict[str, Path]) -> dict | None:
+def _probe_config(probe: Probe | None, paths: dict[str, Path], seconds: float) -> dict | None:
+    """The runner's ``probe`` entry; ``seconds`` is the probe's wall-clock budget, which the
+    supervisor enforces and the probe is told, to stop in time to say why."""
     if probe is None:
         return None
     return {"module": str(paths["runtime"] / "probe.py"), "function": probe.function,
-            "inputs": str(paths["inputs"]), "outputs": str(paths["outputs"])}
+            "inputs": str(paths["inputs"]), "outputs": str(paths["outputs"]),
+            "seconds": seconds}
 
 
 def child_env(python: str, paths: dict[str, Path], extra: dict[str, str] | None) -> dict:

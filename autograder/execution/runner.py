@@ -15,7 +15,8 @@ CONFIG holds::
   cell_timeout  seconds per cell (SIGALRM -> KeyboardInterrupt in the cell; the supervisor kills
                 the process a little later if the cell ignores it)
   timeout       seconds for the cells together (the probe is skipped when none is left)
-  probe         null, or {module, function, inputs, outputs}
+  probe         null, or {module, function, inputs, outputs, seconds}: ``function(ns, inputs,
+                outputs, seconds=...)`` after the cells, seconds being its wall-clock budget
 
 Cells run with IPython's ``InteractiveShell`` in one namespace (``%magics``, ``!shell``); a
 cell that raises (``SystemExit`` included) is logged and the next cell runs. The snapshot is
@@ -155,7 +156,7 @@ class Runner:
         if self.config.get("probe"):
             with TrustedBuiltins():
                 self.report("probe")
-                self.run_probe(self.config["probe"])
+                self.run_probe(self.config["probe"], time.monotonic())
 
     def report(self, phase: str) -> None:
         """Tell the supervisor which phase starts now (its clock for that phase starts)."""
@@ -235,7 +236,9 @@ class Runner:
             self.memory_error |= isinstance(exc, MemoryError)
             self.note(f"could not save answers after cell {self.cells_run}: {exc!r}")
 
-    def run_probe(self, probe: dict) -> None:
+    def run_probe(self, probe: dict, started: float) -> None:
+        """Call the probe; with its budget (``seconds``, counted by the supervisor from the
+        ``probe`` report at ``started``) when it has one, so it can stop in time to say why."""
         if time.monotonic() - self.start >= self.config["timeout"]:
             self.note("no time left for the probe")
             return
@@ -243,8 +246,10 @@ class Runner:
 
         try:
             module = _load(probe["module"], "_grader_probe")
+            budget = {} if probe.get("seconds") is None else {
+                "seconds": probe["seconds"] - (time.monotonic() - started)}
             getattr(module, probe["function"])(self.ns, Path(probe["inputs"]),
-                                               Path(probe["outputs"]))
+                                               Path(probe["outputs"]), **budget)
         except BaseException:  # noqa: BLE001 - logged, the parent decides
             self.note("the probe failed:")
             _print_exception(*sys.exc_info(), file=sys.__stderr__)

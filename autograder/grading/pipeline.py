@@ -273,7 +273,7 @@ def _q1_checks(execution: Execution, run: Run) -> dict[str, CheckResult]:
         return {}
     from autograder.q1 import check_q1
 
-    return check_q1(execution.probe_dir, run.q1)
+    return check_q1(execution.probe_dir, run.q1, stopped=str(execution.status))
 
 
 def _q1_staff_log(execution: Execution, run: Run) -> str:

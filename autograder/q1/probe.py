@@ -659,8 +659,14 @@ def spy_facts(spy: _Spy) -> dict:
             "max_kernel": None if spy.kernel_unknown else spy.max_kernel}
 
 
-def train_one(namespace: dict, name: str, data: dict, outputs: Path, cfg: dict) -> dict:
+def train_one(namespace: dict, name: str, data: dict, outputs: Path, cfg: dict,
+              until: float | None = None) -> dict:
     """Train the student's class ``name`` with the grader's recipe; save test predictions.
+
+    ``until`` (``time.perf_counter``; None: no deadline) is when this model's training and
+    testing must be over: a model that cannot make it stops in time to say so, with its
+    projected time, instead of being killed with the probe (``_train_loop``). A model stopped
+    early is not tested: its verdict is that it is too slow, whatever its accuracy.
 
     Student habits handled here: BatchNorm and Dropout (the grader switches train and eval),
     ``.cuda()`` inside the model when no GPU grades (sent to the grading device, counted),
@@ -668,36 +674,81 @@ def train_one(namespace: dict, name: str, data: dict, outputs: Path, cfg: dict) 
     device = data["device"]
     spy = _Spy(device)
     mean, std = data["mean"].to(device), data["std"].to(device)
-    train_x, test_x = data["train_x"], data["test_x"]
     model, facts, probabilities = build_classifier(
-        namespace, name, _normalise(train_x[:2], mean.cpu(), std.cpu()), cfg, spy)
+        namespace, name, _normalise(data["train_x"][:2], mean.cpu(), std.cpu()), cfg, spy)
     try:
         model.to(device)
     except (Exception, SystemExit) as exc:
         raise StudentError(f"`{name}` could not be moved to {device.type}: {_describe(exc)}") \
             from exc
-    loop = _train_loop(name, model, data, cfg, spy, _loss_function(probabilities))
+    testing = _testing_cost(name, model, data, cfg, spy)
+    loop = _train_loop(model, data, cfg, spy, _loss_function(probabilities), testing, until)
+    tested = {} if loop["stopped_early"] else _test(name, model, data, cfg, spy, outputs, until)
+    return {**facts, **loop, **tested, **spy_facts(spy), "device": device.type,
+            "probabilities": probabilities}
 
+
+def _predict(name: str, model: nn.Module, images: np.ndarray, data: dict,
+             spy: _Spy) -> torch.Tensor:
+    """The classes ``model`` (in eval mode, without gradients) predicts for a chunk of test
+    images."""
+    device = data["device"]
+    chunk = torch.from_numpy(np.array(images))  # a writable copy of the memory-mapped rows
+    xb = _normalise(chunk.to(device), data["mean"].to(device), data["std"].to(device))
+    logits = _forward(name, model, xb, spy)
+    if tuple(logits.shape) != (len(xb), 10):
+        raise StudentError(f"`{name}` returned shape {tuple(logits.shape)} for a batch "
+                           f"of {len(xb)} test images; expected ({len(xb)}, 10)."
+                           f"{_shape_hint(tuple(logits.shape), len(xb))}")
+    return logits.argmax(1).cpu()
+
+
+def _clock(device: torch.device):
+    """The clock of the ``train_seconds`` cap: this process's CPU seconds on a CPU (the thread
+    count is fixed, so a machine loaded by other work fails no one), wall-clock on a GPU."""
+    return time.process_time if device.type == "cpu" else time.perf_counter
+
+
+def _testing_cost(name: str, model: nn.Module, data: dict, cfg: dict,
+                  spy: _Spy) -> tuple[float, float]:
+    """Seconds testing all the test images will take, on the cap's clock and on the wall
+    clock, projected from one batch (after a first batch that warms up): the caps count
+    testing too, since up to 40,000 test images cost a large model minutes."""
+    test_x, bs, device = data["test_x"], cfg["eval_batch"], data["device"]
+    clock, batches = _clock(device), -(-len(test_x) // bs)
+    model.eval()
+    with torch.no_grad():
+        _predict(name, model, test_x[:bs], data, spy)
+        _sync(device)
+        cost, wall = clock(), time.perf_counter()
+        _predict(name, model, test_x[bs:2 * bs] if len(test_x) > bs else test_x[:bs], data, spy)
+        _sync(device)
+        cost, wall = clock() - cost, time.perf_counter() - wall
+    model.train()
+    return cost * batches, wall * batches
+
+
+def _test(name: str, model: nn.Module, data: dict, cfg: dict, spy: _Spy, outputs: Path,
+          until: float | None) -> dict:
+    """Predict every test image and save the predictions (``pred_<name>.npy``); past ``until``
+    stop instead, as too slow, with the time testing was projected to take."""
+    test_x, bs, device = data["test_x"], cfg["eval_batch"], data["device"]
     start = time.perf_counter()
     model.eval()
     preds = []
     with torch.no_grad():
-        for k in range(0, len(test_x), cfg["eval_batch"]):
-            chunk = torch.from_numpy(np.array(test_x[k:k + cfg["eval_batch"]]))  # a writable copy
-            xb = _normalise(chunk.to(device), mean, std)
-            logits = _forward(name, model, xb, spy)
-            if tuple(logits.shape) != (len(xb), 10):
-                raise StudentError(f"`{name}` returned shape {tuple(logits.shape)} for a batch "
-                                   f"of {len(xb)} test images; expected ({len(xb)}, 10)."
-                                   f"{_shape_hint(tuple(logits.shape), len(xb))}")
-            preds.append(logits.argmax(1).cpu())
-            if (k // cfg["eval_batch"]) % TRIM_EVERY == TRIM_EVERY - 1:
+        for k in range(0, len(test_x), bs):
+            if until is not None and time.perf_counter() > until:
+                spent = time.perf_counter() - start
+                return {"stopped_early": True, "stopped_by": "deadline",
+                        "limit_seconds": round(until - start, 1),
+                        "projected_seconds": round(spent / max(k, bs) * len(test_x), 1)}
+            preds.append(_predict(name, model, test_x[k:k + bs], data, spy))
+            if (k // bs) % TRIM_EVERY == TRIM_EVERY - 1:
                 release_memory()
     _sync(device)
     np.save(outputs / f"pred_{name}.npy", torch.cat(preds).numpy().astype(np.int64))
-    return {**facts, **loop, **spy_facts(spy), "device": device.type,
-            "probabilities": probabilities,
-            "eval_seconds": round(time.perf_counter() - start, 3)}
+    return {"eval_seconds": round(time.perf_counter() - start, 3)}
 
 
 def _schedule(optimizer, cfg: dict, total: int):
@@ -712,13 +763,19 @@ def _schedule(optimizer, cfg: dict, total: int):
     raise ValueError(f"unknown learning-rate schedule {name!r}")
 
 
-def _train_loop(name: str, model: nn.Module, data: dict, cfg: dict, spy: _Spy, loss_fn) -> dict:
-    """The grader's training loop (Adam, seeded order, the configured schedule). Stops at the
-    time cap, or at once when the first steps project a time far beyond it. On a CPU the cap counts this process's CPU
-    seconds (the thread count is fixed), so a machine loaded by other work fails no one; on a
-    GPU it counts wall-clock seconds."""
-    clock = time.process_time if data["device"].type == "cpu" else time.perf_counter
+PROJECT_AFTER = 10
+"""training steps after which the projected time is first compared with the limits"""
+
+
+def _train_loop(model: nn.Module, data: dict, cfg: dict, spy: _Spy, loss_fn,
+                testing: tuple[float, float], until: float | None) -> dict:
+    """The grader's training loop (Adam, seeded order, the configured schedule), within two
+    limits on training plus testing (``testing``: ``_testing_cost``): the ``train_seconds`` cap
+    on its clock (``_clock``), and the wall-clock time left before ``until``. After the first
+    steps a model whose projected time exceeds a limit by ``give_up`` stops at once; any model
+    stops when the time spent and its testing would pass a limit. Stopped models report why."""
     device = data["device"]
+    clock = _clock(device)
     mean, std = data["mean"].to(device), data["std"].to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     order = torch.Generator().manual_seed(cfg["seed"])
@@ -727,9 +784,12 @@ def _train_loop(name: str, model: nn.Module, data: dict, cfg: dict, spy: _Spy, l
     steps_per_epoch = -(-n // bs)
     total = steps_per_epoch * cfg["epochs"]
     schedule = _schedule(optimizer, cfg, total)
-    steps, losses, stopped, projected = 0, [], False, None
+    steps, losses, stop = 0, [], None
     _sync(device)
     start, started = time.perf_counter(), clock()
+    limits = [("budget", cfg["train_seconds"], clock, started, testing[0])]
+    if until is not None:
+        limits.append(("deadline", until - start, time.perf_counter, start, testing[1]))
     model.train()
     for _ in range(cfg["epochs"]):
         perm = torch.randperm(n, generator=order).to(device)
@@ -747,24 +807,26 @@ def _train_loop(name: str, model: nn.Module, data: dict, cfg: dict, spy: _Spy, l
                 schedule.step()
             if steps % TRIM_EVERY == 0:
                 release_memory()
-            elapsed = clock() - started
-            if steps == 10 and elapsed / steps * total > cfg["train_seconds"] * cfg["give_up"]:
-                projected, stopped = elapsed / steps * total, True
-                break
             if steps % 20 == 0 or steps == total:
                 losses.append(float(loss.detach()))
-                if elapsed > cfg["train_seconds"]:
-                    stopped = True
+            for kind, limit, tick, zero, test_cost in limits:
+                spent = tick() - zero
+                projected = spent / steps * total + test_cost
+                if ((steps == PROJECT_AFTER and projected > limit * cfg["give_up"])
+                        or (steps < total and spent + test_cost > limit)):
+                    stop = {"stopped_by": kind, "limit_seconds": round(limit, 1),
+                            "projected_seconds": round(projected, 1)}
                     break
-        if stopped:
+            if stop:
+                break
+        if stop:
             break
     _sync(device)
     return {"train_seconds": round(time.perf_counter() - start, 3),
             "train_cpu_seconds": round(clock() - started, 3) if clock is time.process_time
             else None,
-            "epochs_done": round(steps / steps_per_epoch, 3), "stopped_early": stopped,
-            "projected_seconds": None if projected is None else round(projected, 1),
-            "last_loss": losses[-1] if losses else None}
+            "epochs_done": round(steps / steps_per_epoch, 3), "stopped_early": bool(stop),
+            **(stop or {}), "last_loss": losses[-1] if losses else None}
 
 
 def _training_data(inputs: Path, cfg: dict) -> dict:
@@ -784,8 +846,16 @@ def _training_data(inputs: Path, cfg: dict) -> dict:
 # Entry point
 
 
-def probe(namespace: dict, inputs: Path, outputs: Path) -> None:
-    """Run every Q1 probe step named in ``config.json``; write ``report.json`` as it goes."""
+DEADLINE_MARGIN = 5.0
+"""seconds of the probe's time kept back to save the report before the supervisor's deadline"""
+
+
+def probe(namespace: dict, inputs: Path, outputs: Path, seconds: float | None = None) -> None:
+    """Run every Q1 probe step named in ``config.json``; write ``report.json`` as it goes.
+
+    ``seconds``: the wall-clock time the supervisor gives the probe (None, as in a student's
+    kernel: no deadline). The MLP trains first, within half the time then left; the CNN,
+    usually the slower, gets the rest. Each stops in time to report why (``train_one``)."""
     inputs, outputs = Path(inputs), Path(outputs)
     outputs.mkdir(parents=True, exist_ok=True)
     cfg = json.loads((inputs / "config.json").read_text())
@@ -812,8 +882,14 @@ def probe(namespace: dict, inputs: Path, outputs: Path) -> None:
             bound_heap()
             data = _training_data(inputs, cfg)
             report["device"] = data["device"].type
-            for name in ("CNN", "MLP"):
-                report[name] = _guard(train_one, namespace, name, data, outputs, cfg)
+            deadline = None if seconds is None else started + seconds - DEADLINE_MARGIN
+            for name, share in (("MLP", 0.5), ("CNN", 1.0)):
+                now = time.perf_counter()
+                until = None if deadline is None else now + (deadline - now) * share
+                report["underway"] = name  # what was training, should the process be killed
+                save()
+                report[name] = _guard(train_one, namespace, name, data, outputs, cfg, until)
+                del report["underway"]
                 save()
     report["seconds"] = round(time.perf_counter() - started, 3)
     report["done"] = True

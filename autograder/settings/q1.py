@@ -82,14 +82,17 @@ class Budget:
     """torch intra-op threads while training: fixed, so a verdict does not depend on JOBS (1 vs 2
     threads differ in the last bits), and parallel jobs each get a core"""
     train_seconds: float = 150.0
-    """cap on training ONE model; a model still training then fails as too slow. Counted in the
+    """cap on training and testing ONE model (testing projected from a first test batch); a
+    model that would pass it stops and fails as too slow, told its projected time. Counted in the
     probe process's CPU seconds on a CPU (so other work on a shared machine fails no one; with
     ``threads`` > 1 CPU seconds run up to that many times faster than the clock) and in
     wall-clock seconds on a GPU. A safety net far above the reference (about 14 CPU-seconds on
     real CIFAR-10)"""
     give_up_factor: float = 3.0
-    """after the first steps, a model whose projected training time exceeds ``train_seconds``
-    times this stops at once (told why) instead of using up the whole cap"""
+    """after the first steps, a model whose projected time exceeds ``train_seconds`` (or the
+    probe's wall-clock time left for it) times this stops at once, told why, instead of using up
+    the whole cap. Whatever the caps, the probe also stops each model before the supervisor's
+    deadline: the MLP within half the time left, the CNN within the rest (``probe.probe``)"""
     cpu_share: float = 1.0
     """the fraction of one CPU the profile's machine gives the probe (Gradescope's default
     machine: half). The caps above count CPU seconds; the probe's wall-clock budget

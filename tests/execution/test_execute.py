@@ -131,15 +131,16 @@ def test_parallel_runs_do_not_mix(tmp_path):
 
 PROBE = '''
 import json
-def probe(ns, inputs, outputs):
+def probe(ns, inputs, outputs, seconds):
     scale = int((inputs / "scale.txt").read_text())
-    (outputs / "result.json").write_text(json.dumps({"doubled": ns["f"](3) * scale}))
+    (outputs / "result.json").write_text(json.dumps({"doubled": ns["f"](3) * scale,
+                                                     "seconds": seconds}))
     (outputs / "sub").mkdir()
     (outputs / "sub" / "note.txt").write_text("nested")
-def failing(ns, inputs, outputs):
+def failing(ns, inputs, outputs, seconds):
     (outputs / "partial.txt").write_text("before")
     raise RuntimeError("probe trouble")
-def slow(ns, inputs, outputs):
+def slow(ns, inputs, outputs, seconds):
     import time
     time.sleep(1.0)
     (outputs / "done.txt").write_text("yes")
@@ -159,7 +160,10 @@ def test_probe_runs_after_the_cells_and_returns_its_outputs(tmp_path, probe_file
     ex = run(tmp_path, ["def f(x):\n    return 2 * x"], [], probe=probe)
     try:
         assert ex.status == "ok"
-        assert json.loads((ex.probe_dir / "result.json").read_text()) == {"doubled": 12}
+        result = json.loads((ex.probe_dir / "result.json").read_text())
+        # told its wall-clock budget (FAST.timeout, as it has none of its own), less the moment
+        # the runner took to call it, so that it can stop in time to say why
+        assert result["doubled"] == 12 and 0 < result["seconds"] <= FAST.timeout
         assert (ex.probe_dir / "sub" / "note.txt").read_text() == "nested"
     finally:
         import shutil

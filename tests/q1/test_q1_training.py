@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from autograder.q1 import Q1Config, check_q1, prepare_q1, probe, synthetic
 from autograder.settings.q1 import BUDGETS, DATASETS, PROFILES, Credit
@@ -249,18 +250,85 @@ def test_a_missing_mlp_leaves_the_comparison_undone(quick, tmp_path):
     assert r.mistake == "mlp_failed" and "`MLP` is not defined" in r.message
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("give_up, words", [
-    (1e12, "did not finish within the 1e-09 s budget"),  # the cap itself
-    (3.0, "projected from its first steps"),             # given up after the first steps
-])
-def test_the_time_budget_stops_training(dataset, tmp_path, give_up, words):
+def _slow_budget(dataset, tmp_path, **changes):
+    """100 training steps (640 images, batch 32, 5 epochs) on 100 test images."""
     budget = replace(BUDGETS[("synthetic", "cpu")], n_train=640, n_test=100, epochs=5,
-                     train_seconds=1e-9, give_up_factor=give_up)
-    slow = prepare_q1(tmp_path / "in", config=Q1Config(device="cpu"), dataset=dataset,
+                     **changes)
+    return prepare_q1(tmp_path / "in", config=Q1Config(device="cpu"), dataset=dataset,
                       data_note="test data", steps=TRAIN, budget=budget)
+
+
+def _ticks(monkeypatch) -> None:
+    """The cap's clock (``probe._clock``) made to advance one second per reading: a training
+    step then "costs" one second and testing one second per batch, whatever the machine."""
+    now = iter(range(10**6))
+    monkeypatch.setattr(probe, "_clock", lambda device: lambda: float(next(now)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("give_up, epochs_done", [
+    (1.5, 0.5),     # 10 steps project 100+ s, past 1.5 x 50 s: stopped after the first steps
+    (1e12, 2.5),    # never given up: stopped when the time spent plus testing passes 50 s
+])
+def test_the_cpu_budget_stops_training_and_tells_the_projected_time(
+        dataset, tmp_path, monkeypatch, give_up, epochs_done):
+    _ticks(monkeypatch)
+    slow = _slow_budget(dataset, tmp_path, train_seconds=50.0, give_up_factor=give_up)
     r = train(slow, tmp_path / "out")
-    assert r.score == 0 and words in r.message, r.message
+    cnn = json.loads((tmp_path / "out" / "report.json").read_text())["CNN"]
+    assert cnn["stopped_early"] and cnn["stopped_by"] == "budget", cnn
+    assert cnn["epochs_done"] == epochs_done and 100 <= cnn["projected_seconds"] <= 103, cnn
+    assert r.score == 0 and "would take about 10" in r.message
+    assert "beyond the 50 CPU-seconds budget per model" in r.message, r.message
+    assert not (tmp_path / "out" / "pred_CNN.npy").exists()  # a stopped model is not tested
+
+
+@pytest.mark.slow
+def test_the_probe_stops_each_model_before_its_deadline_and_says_so(dataset, tmp_path):
+    """Told it has no time left (``seconds`` = the margin it keeps), the probe stops both
+    models at their first step instead of being killed, and the CNN's message says why."""
+    slow = _slow_budget(dataset, tmp_path)
+    probe.probe(fx.namespace(), slow.inputs, tmp_path / "out", seconds=probe.DEADLINE_MARGIN)
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["done"] and "underway" not in report
+    for name in ("CNN", "MLP"):
+        assert report[name]["stopped_by"] == "deadline" and report[name]["epochs_done"] == 0.05
+    r = check_q1(tmp_path / "out", slow)["CNN"]
+    assert r.score == 0 and "the grading machine had left for it" in r.message, r.message
+
+
+@pytest.mark.slow
+def test_the_report_names_the_model_in_training(quick, tmp_path):
+    """While a model trains, report.json says which (read should the process be killed)."""
+    out, seen = tmp_path / "out", []
+
+    class Watcher(torch.nn.Module):  # an MLP that reads the report while it trains
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(3 * 32 * 32, 10)
+
+        def forward(self, x):
+            if self.training and not seen:
+                seen.append(json.loads((out / "report.json").read_text()).get("underway"))
+            return self.fc(x.flatten(1))
+
+    probe.probe({**fx.namespace(), "MLP": Watcher}, quick.inputs, out)
+    assert seen == ["MLP"]
+    assert "underway" not in json.loads((out / "report.json").read_text())
+
+
+def test_a_model_killed_while_training_is_named_with_the_reason(prepared, tmp_path):
+    """The process was killed (for memory) while the probe trained the CNN: the student is told
+    which model and why, not only that the checks did not get there."""
+    _fake_outputs(tmp_path / "out", prepared, 0.9, 0.2)
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    del report["CNN"]
+    report.update(underway="CNN", done=False)
+    (tmp_path / "out" / "report.json").write_text(json.dumps(report))
+    r = check_q1(tmp_path / "out", prepared, stopped="memory")["CNN"]
+    assert r.score == 0 and "training your CNN" in r.message and "more memory" in r.message
+    r = check_q1(tmp_path / "out", prepared)["CNN"]  # why unknown (a local run)
+    assert "training your CNN" in r.message and "more memory" not in r.message
 
 
 @pytest.mark.slow
