@@ -60,11 +60,9 @@ def _meminfo_total() -> int | None:
 
 
 def data_limit_mb(limits: Limits) -> int:
-    """``RLIMIT_DATA`` of each student process: the cap plus the grader's reserve (at most the
-    machine). It counts address space reserved but never touched (torch reserves a lot), so it
-    sits above the cap; it turns one huge allocation into a ``MemoryError`` the cell can
-    survive, and the supervisor's polling enforces the cap itself."""
-    cap = memory_cap_mb(limits)
-    machine = machine_memory_mb()
-    data = cap + limits.memory_reserve_mb
-    return min(data, machine) if machine else data
+    """``RLIMIT_DATA`` of each student process: ``Limits.address_space_factor`` times the cap
+    plus the grader's reserve. It counts address space reserved but never touched (torch and
+    glibc's heap reserve a lot), so it sits well above the cap, even past the machine's memory;
+    it turns one huge allocation into a ``MemoryError`` the cell can survive, and the
+    supervisor's polling enforces the cap itself."""
+    return round((memory_cap_mb(limits) + limits.memory_reserve_mb) * limits.address_space_factor)

@@ -155,11 +155,6 @@ TRIM_EVERY = 20
 """training steps (and test batches) between two ``release_memory`` calls"""
 
 
-MMAP_THRESHOLD = 4 << 20
-"""allocations of at least this many bytes get their own pages from the system (glibc's
-``M_MMAP_THRESHOLD``), given back when freed"""
-
-
 def _libc(name: str):
     try:
         return getattr(ctypes.CDLL(None), name)  # glibc; elsewhere None (a no-op)
@@ -167,22 +162,15 @@ def _libc(name: str):
         return None
 
 
-_TRIM, _MALLOPT = _libc("malloc_trim"), _libc("mallopt")
-
-
-def bound_heap() -> None:
-    """Keep training's C heap from growing. Training on a CPU frees and reallocates activations
-    of a few MB every step; glibc's adaptive threshold then serves them from its heap, which
-    fragments: over an epoch a BatchNorm CNN's process reserved 1.3 GB (past the RLIMIT_DATA of
-    Gradescope's 768 MB machine) and held 390 MB more. A fixed threshold (``MMAP_THRESHOLD``)
-    gives each large activation its own pages (reserved 415 MB), and ``release_memory`` returns
-    the heap's free pages (benchmarks/README.md)."""
-    if _MALLOPT is not None:
-        _MALLOPT(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
+_TRIM = _libc("malloc_trim")
 
 
 def release_memory() -> None:
-    """Give the C heap's free pages back to the system (every ``TRIM_EVERY`` steps)."""
+    """Give the C heap's free pages back to the system (every ``TRIM_EVERY`` steps): training
+    on a CPU frees and reallocates activations of a few MB every step, and glibc keeps what it
+    freed, so a BatchNorm CNN's process grew by 390 MB over an epoch without this. (A fixed
+    mmap threshold also bounded the address space reserved, but at up to twice the training
+    time from page faults: benchmarks/README.md.)"""
     if _TRIM is not None:
         _TRIM(0)
 
@@ -763,8 +751,10 @@ def _schedule(optimizer, cfg: dict, total: int):
     raise ValueError(f"unknown learning-rate schedule {name!r}")
 
 
-PROJECT_AFTER = 10
-"""training steps after which the projected time is first compared with the limits"""
+WARM_UP, PROJECT_AFTER = 5, 20
+"""the projection's training steps: the rate of steps ``WARM_UP`` + 1 to ``PROJECT_AFTER`` (the
+first steps are up to twice as slow: allocations, kernel selection), first compared with the
+limits at step ``PROJECT_AFTER``"""
 
 
 def _train_loop(model: nn.Module, data: dict, cfg: dict, spy: _Spy, loss_fn,
@@ -790,6 +780,7 @@ def _train_loop(model: nn.Module, data: dict, cfg: dict, spy: _Spy, loss_fn,
     limits = [("budget", cfg["train_seconds"], clock, started, testing[0])]
     if until is not None:
         limits.append(("deadline", until - start, time.perf_counter, start, testing[1]))
+    warm = [0.0] * len(limits)  # each limit's clock at step WARM_UP
     model.train()
     for _ in range(cfg["epochs"]):
         perm = torch.randperm(n, generator=order).to(device)
@@ -809,9 +800,12 @@ def _train_loop(model: nn.Module, data: dict, cfg: dict, spy: _Spy, loss_fn,
                 release_memory()
             if steps % 20 == 0 or steps == total:
                 losses.append(float(loss.detach()))
-            for kind, limit, tick, zero, test_cost in limits:
+            for i, (kind, limit, tick, zero, test_cost) in enumerate(limits):
                 spent = tick() - zero
-                projected = spent / steps * total + test_cost
+                if steps == WARM_UP:
+                    warm[i] = spent
+                rate = (spent - warm[i]) / (steps - WARM_UP) if steps > WARM_UP else spent / steps
+                projected = spent + rate * (total - steps) + test_cost
                 if ((steps == PROJECT_AFTER and projected > limit * cfg["give_up"])
                         or (steps < total and spent + test_cost > limit)):
                     stop = {"stopped_by": kind, "limit_seconds": round(limit, 1),
@@ -879,7 +873,6 @@ def probe(namespace: dict, inputs: Path, outputs: Path, seconds: float | None = 
                 report[name] = _guard(inspect_one, namespace, name, cfg)
                 save()
         if "train" in steps:
-            bound_heap()
             data = _training_data(inputs, cfg)
             report["device"] = data["device"].type
             deadline = None if seconds is None else started + seconds - DEADLINE_MARGIN

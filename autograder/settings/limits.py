@@ -34,13 +34,20 @@ class Limits:
     """at most this many reruns of one submission after early stops"""
     memory_mb: int | None = None
     """memory cap of the student's processes together, in MiB (anonymous resident memory,
-    polled by the supervisor; each process also gets ``RLIMIT_DATA`` a little above it, which
-    turns a single huge allocation into a ``MemoryError``). None: derived from the machine,
+    polled by the supervisor; each process also gets ``RLIMIT_DATA`` above it,
+    ``address_space_factor``, which turns a single huge allocation into a ``MemoryError``).
+    None: derived from the machine,
     see ``machine.py``"""
     memory_reserve_mb: int = 256
     """MiB left to the grader and the supervisor when the cap is derived from the machine"""
     memory_ceiling_mb: int = 4096
     """the derived cap never exceeds this (a large machine grades submissions in parallel)"""
+    address_space_factor: float = 2.0
+    """each student process's ``RLIMIT_DATA`` is this times the cap plus the reserve: it counts
+    address space reserved and never touched (torch's libraries, glibc's heap while a CNN
+    trains: about 1 GB in Gradescope's 768 MB machine, past a limit of 768 MB), so it sits well
+    above the memory that is really used, which the supervisor polls (and the kernel's OOM
+    killer takes the student's processes first)"""
     output_bytes: int = 1_000_000
     """captured stdout+stderr kept per submission; the rest is discarded"""
     file_mb: int = 1024

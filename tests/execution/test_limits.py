@@ -143,7 +143,7 @@ def test_the_memory_cap_is_derived_from_the_machine(monkeypatch):
     monkeypatch.setattr(machine, "machine_memory_mb", lambda: 768)
     limits = Limits()
     assert machine.memory_cap_mb(limits) == 768 - limits.memory_reserve_mb
-    assert machine.data_limit_mb(limits) == 768
+    assert machine.data_limit_mb(limits) == 2 * 768  # address space, not memory used
     monkeypatch.setattr(machine, "machine_memory_mb", lambda: 24_000)
     assert machine.memory_cap_mb(limits) == limits.memory_ceiling_mb
     assert machine.memory_cap_mb(replace(limits, memory_mb=1000)) == 1000
