@@ -70,7 +70,8 @@ def q1b(results: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True, help="cache holding CIFAR-10")
-    parser.add_argument("cases", nargs="*", help=f"some of {list(CASES)} (default: all)")
+    parser.add_argument("cases", nargs="*",
+                        help=f"the cases whose names start so, of {list(CASES)} (default: all)")
     args = parser.parse_args(argv)
     why = cgroup_v1_problem()
     if why:
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         zip_path = package.assign(master=ROOT / "solutions" / "master" / "dis05.ipynb",
                                   root=ROOT, dest=tmp / "assign")["zip"]
         for name, cell in CASES.items():
-            if args.cases and not any(c in name for c in args.cases):
+            if args.cases and not any(name.startswith(c) for c in args.cases):
                 continue
             work = tmp / f"case{len(list(tmp.iterdir()))}"
             work.mkdir()

@@ -87,6 +87,15 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:600]
 
 
+OUT_OF_MEMORY = ("ran out of memory ({error}): it needs more than the grading machine allows, "
+                 "so make it smaller (fewer channels or units, or pool earlier)")
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """An allocation refused: Python's MemoryError, or torch's CPU allocator at RLIMIT_DATA."""
+    return isinstance(exc, MemoryError) or "can't allocate memory" in str(exc)
+
+
 def _guard(step, *args) -> dict:
     """Run one probe step; any exception becomes an error record instead of a crash."""
     try:
@@ -94,8 +103,10 @@ def _guard(step, *args) -> dict:
     except StudentError as exc:
         return {"ok": False, "error": str(exc)}
     except (Exception, SystemExit) as exc:  # student code raised or exited: report, go on
-        return {"ok": False, "error": f"raised {_describe(exc)}",
-                "traceback": traceback.format_exc()[-3000:]}
+        error = f"raised {_describe(exc)}"
+        if _out_of_memory(exc):
+            error = OUT_OF_MEMORY.format(error=error)
+        return {"ok": False, "error": error, "traceback": traceback.format_exc()[-3000:]}
 
 
 @contextlib.contextmanager

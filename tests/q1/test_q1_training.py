@@ -317,6 +317,20 @@ def test_the_report_names_the_model_in_training(quick, tmp_path):
     assert "underway" not in json.loads((out / "report.json").read_text())
 
 
+@pytest.mark.parametrize("exc", [
+    MemoryError(),
+    RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't "
+                 "allocate memory: you tried to allocate 16777216 bytes."),
+])
+def test_an_allocation_refused_is_told_as_running_out_of_memory(exc):
+    def step():
+        raise exc
+    rec = probe._guard(step)
+    assert not rec["ok"] and rec["error"].startswith("ran out of memory (raised ")
+    assert "make it smaller" in rec["error"]
+    assert "out of memory" not in probe._guard(lambda: 1 / 0)["error"]
+
+
 def test_a_model_killed_while_training_is_named_with_the_reason(prepared, tmp_path):
     """The process was killed (for memory) while the probe trained the CNN: the student is told
     which model and why, not only that the checks did not get there."""
