@@ -45,8 +45,8 @@ class Limits:
     address_space_factor: float = 2.0
     """each student process's ``RLIMIT_DATA`` is this times the cap plus the reserve: it counts
     address space reserved and never touched (torch's libraries, glibc's heap while a CNN
-    trains: about 1 GB in Gradescope's 768 MB machine, past a limit of 768 MB), so it sits well
-    above the memory that is really used, which the supervisor polls (and the kernel's OOM
+    trains: at 768 MB, Gradescope's machine, the worksheet's CNN failed at its first step), so
+    it sits well above the memory really used, which the supervisor polls (and the kernel's OOM
     killer takes the student's processes first)"""
     output_bytes: int = 1_000_000
     """captured stdout+stderr kept per submission; the rest is discarded"""
