@@ -39,7 +39,8 @@ class InvalidNotebook(ValueError):
 
 @dataclass(frozen=True)
 class Probe:
-    """Code of ours run in the student's process after all cells: ``function(ns, inputs, outputs)``.
+    """Code of ours run in the student's process after all cells: ``function(ns, inputs, outputs,
+    seconds=...)``, ``seconds`` being the probe's wall-clock budget (so it can stop in time).
 
     ``module_file`` is a self-contained .py file (stdlib/numpy/torch imports only); ``inputs`` a
     directory copied into the sandbox (root-owned, read-only). The probe runs after the
