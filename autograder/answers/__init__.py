@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
 MAX_ITEMS = 100_000  # an answer larger than this is reported, not transported
 MAX_TEXT = 20_000
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Sym(str):
@@ -138,9 +142,9 @@ def decode(data: Any) -> Any:
     if tag == "float":
         return float(data["v"])
     if tag == "str":
-        return str(data["v"])
+        return _valid(str(data["v"]))
     if tag == "sym":
-        return Sym(data["v"])
+        return Sym(_valid(str(data["v"])))
     if tag in ("list", "tuple"):
         items = [decode(x) for x in data["items"]]
         return items if tag == "list" else tuple(items)
@@ -151,6 +155,16 @@ def decode(data: Any) -> Any:
         flat = [decode(x) for x in data["flat"]]
         return Array(shape, _nest(flat, shape), str(data.get("type", "array")))
     return Unsupported(str(data.get("type", "?")), str(data.get("text", "")))
+
+
+def _valid(text: str) -> str:
+    """Text any UTF-8 file can hold: a lone surrogate (``"\\ud800"``, which Python strings and a
+    notebook's JSON allow) becomes U+FFFD, so the answer is read and reported, never a crash."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
 
 
 def _nest(flat: list, shape: tuple[int, ...]) -> Any:

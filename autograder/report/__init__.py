@@ -8,19 +8,39 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from pathlib import Path
 
 from autograder.report.gradescope import to_gradescope
 from autograder.report.results import SubmissionResult, result_from_dict, summary_message
 
 
-def write_json(path: Path, data: dict, *, indent: int | None = 2) -> None:
-    """Write JSON atomically (a reader never sees half a file); ``indent=None`` is compact and
-    several times faster (machine-read records)."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(text: str) -> str:
+    """``text`` as valid UTF-8 can hold it: a lone surrogate (``\\ud800``, which a notebook's
+    JSON may carry and no UTF-8 file can) becomes U+FFFD, the replacement character."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write UTF-8 text atomically (a reader never sees half a file), whatever ``text`` holds
+    (lone surrogates are replaced, ``valid_text``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=indent, ensure_ascii=False))
+    tmp.write_bytes(valid_text(text).encode("utf-8"))
     os.replace(tmp, path)
+
+
+def write_json(path: Path, data: dict, *, indent: int | None = 2) -> None:
+    """Write JSON atomically; ``indent=None`` is compact and several times faster
+    (machine-read records). Always valid UTF-8: text with lone surrogates is replaced."""
+    write_text(path, json.dumps(data, indent=indent, ensure_ascii=False))
 
 
 def feedback_markdown(result: SubmissionResult) -> str:
@@ -38,7 +58,7 @@ def write_submission(out: Path, result: SubmissionResult) -> Path:
     """Write ``out/<submission>/results.json`` and ``feedback.md``; return the folder."""
     folder = out / result.submission
     write_json(folder / "results.json", to_gradescope(result))
-    (folder / "feedback.md").write_text(feedback_markdown(result), encoding="utf-8")
+    write_text(folder / "feedback.md", feedback_markdown(result))
     return folder
 
 
@@ -53,14 +73,34 @@ def csv_row(result: SubmissionResult) -> dict:
             **{q.question: f"{q.score:g}" for q in result.questions}}
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?")
+
+
+def csv_cell(value) -> str:
+    """One cell as a spreadsheet shows it, never runs it: text starting with ``= + - @``, a tab
+    or a carriage return (a formula to Excel, LibreOffice and Google Sheets) gets a leading
+    single quote, as OWASP's CSV-injection advice says; a plain number (``-0.5``) stays a
+    number. Lone surrogates are replaced (``valid_text``)."""
+    text = valid_text("" if value is None else str(value))
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def write_csv(path: Path, columns, rows, *, extra: str = "raise") -> Path:
     """One CSV file (UTF-8, a header row); ``rows`` are dicts keyed by ``columns``
-    (``extra="ignore"`` drops other keys)."""
+    (``extra="ignore"`` drops other keys). Every cell goes through ``csv_cell``: no CSV the
+    grader writes carries a formula."""
+    columns = list(columns)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(columns), extrasaction=extra)
+        writer = csv.DictWriter(f, fieldnames=columns, extrasaction=extra)
         writer.writeheader()
-        writer.writerows(rows)
+        for row in rows:
+            if extra == "raise" and (unknown := set(row) - set(columns)):
+                raise ValueError(f"dict contains fields not in fieldnames: {sorted(unknown)}")
+            writer.writerow({k: csv_cell(row.get(k, "")) for k in columns})
     return path
 
 

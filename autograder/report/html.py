@@ -49,12 +49,11 @@ def write_report(path: Path, records: list[dict], *, questions: Iterable, run_in
                  extras: ReportExtras | None = None, plots: Plots | None = None) -> Path:
     """Write the page for ``records`` (``report.read_records``) and return its path; ``plots``
     (from ``draw_plots``, e.g. drawn in another process meanwhile) saves drawing them here."""
+    from autograder.report import write_text
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render(records, questions=list(questions), run_info=run_info, title=title,
-                          extras=extras, plots=plots), encoding="utf-8")
-    tmp.replace(path)
+    write_text(path, render(records, questions=list(questions), run_info=run_info, title=title,
+                            extras=extras, plots=plots))
     return path
 
 

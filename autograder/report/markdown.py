@@ -4,12 +4,16 @@ Gradescope renders test output as Markdown (``output_format: "md"``), where ``k1
 would turn into italics. So the answer as it was read and the code items of a verdict
 (``results.Text``: "expected X, got Y") become code spans, backtick spans in prose (names such as
 `` `q2a` ``) stay code spans, every other character Markdown gives a meaning to is escaped, and
-a format error's pointer becomes a code block.
+a format error's pointer becomes a code block. Control characters (a carriage return ends a
+line for CommonMark, so ``x\r<script>`` inside a code span would start an HTML block) are shown
+as visible escapes (``\r``, ``\x7f``, ``\u2028``) wherever they come from: no text a student
+wrote can end a span, a block or a paragraph.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from autograder.report.results import CheckResult, Text
 
@@ -17,8 +21,28 @@ _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 _CODE = re.compile(r"(`+)(.+?)\1", re.S)
 
 
+_SHOWN = {"\r": "\\r", "\n": "\\n", "\t": "\\t", "\0": "\\0"}
+
+
+def visible(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` with every control, format, separator, surrogate and unassigned character
+    (Unicode categories Cc, Cf, Zl, Zp, Cs, Cn: CR, DEL, C1, U+2028, U+FFFE, ...) written as a
+    visible escape; ``keep_newlines`` keeps ``\n``."""
+    out = []
+    for ch in text:
+        if keep_newlines and ch == "\n":
+            out.append(ch)
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Cn"):
+            out.append(_SHOWN.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100
+                                          else f"\\u{ord(ch):04x}"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def code_span(text: str) -> str:
-    """``text`` as one Markdown code span, whatever backticks it holds."""
+    """``text`` as one Markdown code span, whatever backticks or control characters it holds."""
+    text = visible(text)
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
@@ -26,13 +50,15 @@ def code_span(text: str) -> str:
 
 
 def code_block(text: str) -> str:
+    """``text`` as a fenced code block longer than any backtick run in it (lines kept)."""
+    text = visible(text, keep_newlines=True)
     fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", text)), default=0))
     return f"{fence}\n{text}\n{fence}"
 
 
 def escape(text: str) -> str:
     """Plain text that Markdown shows as it is."""
-    return _SPECIAL.sub(r"\\\1", text)
+    return _SPECIAL.sub(r"\\\1", visible(text, keep_newlines=True))
 
 
 def inline(text: str) -> str:

@@ -83,11 +83,10 @@ def render(groups: list[AnswerGroup], *, overrides_text: str = "", overrides_pat
 def write_review_page(path: Path, groups: list[AnswerGroup], *, overrides_text: str = "",
                       overrides_path: str = "", copy_flags: tuple = ()) -> Path:
     """``copy_flags``: one line each for the answers that fit another student's numbers."""
+    from autograder.report import write_text
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render(groups, overrides_text=overrides_text, overrides_path=overrides_path,
-                          copy_flags=copy_flags), encoding="utf-8")
-    tmp.replace(path)
+    write_text(path, render(groups, overrides_text=overrides_text, overrides_path=overrides_path,
+                            copy_flags=copy_flags))
     return path
 
