@@ -11,9 +11,14 @@ Q1 is off (its probe outputs cannot be made up; their checks read a few small ar
 Then, with ``python -m autograder grade`` in a fresh process each time, on a copy of the package:
 1. the first grading of the class (checks only: every execution is cached);
 2. a rerun with nothing changed;
-3. the regrade after a catalogue edit (one new entry in ``mistakes.py``): the figure the issue
-   targets, at most 10 s for 200 submissions on 2 cores. It includes starting Python, checking
-   every submission, the regrade diff, answer groups, every output file and report.html.
+3. the regrade after a catalogue edit (one new entry in ``mistakes.py``, ``NEW_ENTRY``): the
+   figure the issue targets (2,000 submissions in at most 10 s on 2 cores). It includes starting
+   Python, checking every submission, the regrade diff, answer groups, every output file and
+   report.html.
+The benchmark proves its premise and stops with an error otherwise (``premise_problems``): the
+edit applied, every submission's resume key changed (the grade fingerprint changed), every
+submission was graded again, and exactly the students who answered ``NEW_ANSWER`` changed score,
+on q2a, because of the new entry.
 Each line gives the wall time and the CPU time of the grading processes (user + system, all
 processes): on a shared machine the CPU time is the steadier figure.
 """
@@ -21,6 +26,7 @@ processes): on a shared machine the CPU time is the steadier figure.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import random
@@ -42,7 +48,11 @@ from autograder.execution.execute import Execution  # noqa: E402
 from autograder.grading import pipeline  # noqa: E402
 from autograder.worksheet import mistakes  # noqa: E402
 
-NEW_ENTRY = ('    Mistake("q2a_out_dim", 105, "bench-new-entry", "Added by bench_regrade.py.", 0.25),\n')
+NEW_ANSWER = 105  # one of the unrecognised answers ``unrecognised`` draws for q2a_out_dim
+NEW_ENTRY = (f'        Mistake("q2a_out_dim", {NEW_ANSWER}, "bench-new-entry", '
+             f'"Added by bench_regrade.py.", 0.25),\n')
+EDIT_AFTER = "        # Q2a, Q2b: output sizes and elements\n"
+"""the line of ``mistakes.py`` the new entry goes after (the first of the catalogue's tuple)"""
 
 
 def reference_forms(variable: worksheet.Variable) -> list:
@@ -148,17 +158,72 @@ def main(argv: list[str] | None = None) -> int:
         for label in ("first grading (cached executions)", "rerun, nothing changed"):
             seconds, cpu, stdout = grade(package_root, folder, out, args.jobs)
             print(f"{label:40s} {seconds:6.2f} s {cpu:6.2f} s   {_summary(stdout)}")
-        catalogue = package_root / "autograder" / "worksheet" / "mistakes.py"
-        text = catalogue.read_text()
-        catalogue.write_text(re.sub(r"(CATALOGUE: tuple\[Mistake, \.\.\.\] = \(\n)",
-                                    lambda m: m.group(1) + NEW_ENTRY, text, count=1))
+        edit_catalogue(package_root)
+        keys = record_keys(out)
         seconds, cpu, stdout = grade(package_root, folder, out, args.jobs)
         print(f"{'regrade after a catalogue edit':40s} {seconds:6.2f} s {cpu:6.2f} s   "
               f"{_summary(stdout)}")
         diff = next((line for line in stdout.splitlines() if line.startswith("regrade diff")), "")
         print(f"  {diff}")
+        if problems := premise_problems(keys, out, stdout, class_answers(args.n)):
+            raise SystemExit("the benchmark's premise does not hold, so its figure measured "
+                             "something else:\n  " + "\n  ".join(problems))
+        print("  premise held: every key changed, every submission re-checked, exactly the "
+              f"{len(holders(class_answers(args.n)))} holders of the new mistake changed")
         print(f"{os.getloadavg()[0]:.2f} load average (1 min) at the end")
     return 0
+
+
+def edit_catalogue(package_root: Path) -> None:
+    """Add ``NEW_ENTRY`` to the copy's catalogue; SystemExit when the edit cannot apply."""
+    catalogue = package_root / "autograder" / "worksheet" / "mistakes.py"
+    text = catalogue.read_text()
+    if text.count(EDIT_AFTER) != 1:
+        raise SystemExit(f"{catalogue}: the line the new entry goes after ({EDIT_AFTER.strip()!r})"
+                         f" is not there once: update bench_regrade.EDIT_AFTER")
+    catalogue.write_text(text.replace(EDIT_AFTER, EDIT_AFTER + NEW_ENTRY))
+
+
+def record_keys(out: Path) -> dict[str, str]:
+    """Each submission's resume key (``checks.json``), by folder name."""
+    return {p.parent.name: json.loads(p.read_text())["key"] for p in out.glob("*/checks.json")}
+
+
+def holders(everyone: dict[str, dict]) -> set[str]:
+    """The students whose q2a_out_dim is the new entry's answer."""
+    return {name for name, plain in everyone.items()
+            if answers.decode(plain.get("q2a_out_dim")) == NEW_ANSWER}
+
+
+def premise_problems(before: dict[str, str], out: Path, stdout: str,
+                     everyone: dict[str, dict]) -> list[str]:
+    """Why the regrade did not measure a catalogue edit (empty when it did)."""
+    problems = []
+    after = record_keys(out)
+    if not before or set(before) != set(after):
+        problems.append(f"{len(before)} records before the edit, {len(after)} after")
+    same = [name for name in before if after.get(name) == before[name]]
+    if same:
+        problems.append(f"{len(same)} resume keys did not change (the grade fingerprint is the "
+                        f"same): {same[:3]}")
+    graded = re.search(r"\((\d+) graded", stdout)
+    if not graded or int(graded.group(1)) != len(everyone):
+        problems.append(f"{graded.group(1) if graded else 'no'} submissions graded again, "
+                        f"not {len(everyone)}")
+    with (out / "changes.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    changed = {r["submission"] for r in rows}
+    wanted = holders(everyone)
+    if not wanted:
+        problems.append(f"no student answered {NEW_ANSWER}: the edit changes nobody")
+    if changed != wanted:
+        problems.append(f"{len(changed)} submissions changed score, expected the "
+                        f"{len(wanted)} holders of the new mistake")
+    if any(r["question"] != "q2a" or "bench-new-entry" not in r["why"] for r in rows):
+        problems.append("a change is not q2a's new entry: "
+                        + next(str(r) for r in rows if r["question"] != "q2a"
+                               or "bench-new-entry" not in r["why"]))
+    return problems
 
 
 def _summary(stdout: str) -> str:
