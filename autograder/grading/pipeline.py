@@ -260,7 +260,10 @@ def _labels(path: Path, execution: Execution) -> list[str]:
 
 
 def _labels_of(path: Path, numbers: list[int]) -> list[str]:
-    """Cells named by number and first line, from one read of the notebook."""
+    """Cells named by number and first line, from one read of the notebook (none read when
+    no cell stopped)."""
+    if not numbers:
+        return []
     try:
         sources = dict(runnable_cells(path))
     except Exception:  # noqa: BLE001 - the notebook was read before; a label is cosmetic

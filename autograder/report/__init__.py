@@ -6,6 +6,7 @@ the class report ``html.py``; the after-grading files ``answer_groups.py``, ``re
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import re
@@ -93,14 +94,14 @@ def write_csv(path: Path, columns, rows, *, extra: str = "raise") -> Path:
     (``extra="ignore"`` drops other keys). Every cell goes through ``csv_cell``: no CSV the
     grader writes carries a formula."""
     columns = list(columns)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=columns, extrasaction=extra)
-        writer.writeheader()
-        for row in rows:
-            if extra == "raise" and (unknown := set(row) - set(columns)):
-                raise ValueError(f"dict contains fields not in fieldnames: {sorted(unknown)}")
-            writer.writerow({k: csv_cell(row.get(k, "")) for k in columns})
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction=extra)
+    writer.writeheader()
+    for row in rows:
+        if extra == "raise" and (unknown := set(row) - set(columns)):
+            raise ValueError(f"dict contains fields not in fieldnames: {sorted(unknown)}")
+        writer.writerow({k: csv_cell(row.get(k, "")) for k in columns})
+    write_text(path, buffer.getvalue())  # replaced whole: the history's hard links stay intact
     return path
 
 

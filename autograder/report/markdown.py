@@ -28,6 +28,8 @@ def visible(text: str, *, keep_newlines: bool = False) -> str:
     """``text`` with every control, format, separator, surrogate and unassigned character
     (Unicode categories Cc, Cf, Zl, Zp, Cs, Cn: CR, DEL, C1, U+2028, U+FFFE, ...) written as a
     visible escape; ``keep_newlines`` keeps ``\n``."""
+    if text.isprintable() or (keep_newlines and text.replace("\n", "").isprintable()):
+        return text  # the common case, decided in C
     out = []
     for ch in text:
         if keep_newlines and ch == "\n":
@@ -75,8 +77,26 @@ def text(parts: Text) -> str:
     return "".join(code_span(p) if i % 2 else inline(p) for i, p in enumerate(parts) if p)
 
 
+_RENDERED: dict = {}
+
+
 def check(c: CheckResult) -> str:
-    """One check's feedback (the Markdown twin of ``CheckResult.message``)."""
+    """One check's feedback (the Markdown twin of ``CheckResult.message``). A class has few
+    distinct checks, so each is rendered once per process."""
+    key = (c.verdict, c.hint, c.reading, c.reading_label, c.notes_text, c.review, c.pointer)
+    try:
+        return _RENDERED[key]
+    except KeyError:
+        pass
+    except TypeError:  # a part that cannot be a key: render it each time
+        return _render(c)
+    if len(_RENDERED) > 50_000:
+        _RENDERED.clear()
+    _RENDERED[key] = _render(c)
+    return _RENDERED[key]
+
+
+def _render(c: CheckResult) -> str:
     body = text(c.verdict) + (" " + inline(c.hint) if c.hint else "")
     if c.reading:
         label = escape(c.reading_label + " ") if c.reading_label else ""
