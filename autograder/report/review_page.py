@@ -48,7 +48,8 @@ def cards(groups: list[AnswerGroup]) -> list[Card]:
         head = (overrides.entry_head(g.variable, g.answer, by_text=g.by_text)
                 if g.entry else "")
         entry = ({"variable": g.variable, "answer": g.answer,
-                  **({"match": overrides.BY_TEXT} if g.by_text else {})} if g.entry else None)
+                  **({"match": overrides.BY_TEXT} if g.by_text else {}),
+                  **({"variant": g.variant} if g.variant else {})} if g.entry else None)
         out.append(Card(f"g{n}", g, f"{g.question} · {g.variable}", head, entry))
     return out
 
