@@ -122,10 +122,12 @@ def test_decisions_first_then_credits_set_on_the_page_regrade_exactly_those_stud
     with page.expect_download() as download:
         page.click("#download")
     assert Path(download.value.path()).read_text(encoding="utf-8") == text
-    assert text == (overrides.entry_text("q2a_first", "k1*x2", 0.5,
-                                         'Half: "k1*x2" is one term of three.') + "\n"
-                    + overrides.entry_text("q2a_first", f"  {LATEX} ", 1,
-                                           "Right; write k1*x1 next time.", by_text=True) + "\n")
+    import yaml
+    assert yaml.safe_load(text) == [
+        {"variable": "q2a_first", "answer": "k1*x2", "credit": 0.5,
+         "message": 'Half: "k1*x2" is one term of three.'},
+        {"variable": "q2a_first", "answer": f"  {LATEX} ", "match": "text", "credit": 1,
+         "message": "Right; write k1*x1 next time."}]
 
     saved = graded.tmp / "overrides.yaml"
     saved.write_text(text, encoding="utf-8")
@@ -138,10 +140,21 @@ def test_decisions_first_then_credits_set_on_the_page_regrade_exactly_those_stud
 
     # the regenerated page shows both groups as decided, and keeps the file's entries
     page.goto((graded.out / review_page.REVIEW_PAGE).as_uri())
+    page.evaluate("localStorage.clear()")
+    page.reload()
     assert page.locator("#decide article").count() == 1
     decided = page.locator("#decided article")
     assert decided.count() == 2 and "overrides.yaml:1" in decided.nth(0).inner_text()
     assert page.input_value("#overrides-out") == text
+
+    # a settled group edited on the page is changed in place, never added a second time
+    decided.nth(0).locator("input.credit").fill("1/4")
+    decided.nth(0).locator("textarea.message-in").fill("A quarter.")
+    edited = yaml.safe_load(page.input_value("#overrides-out"))
+    assert [(e["answer"], e["credit"], e["message"]) for e in edited] == [
+        ("k1*x2", 0.25, "A quarter."), (f"  {LATEX} ", 1, "Right; write k1*x1 next time.")]
+    saved.write_text(page.input_value("#overrides-out"), encoding="utf-8")
+    assert overrides.load(saved).problems == ()
 
 
 def test_members_are_listed_by_name_and_email_when_the_export_gave_them():
