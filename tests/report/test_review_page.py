@@ -294,6 +294,8 @@ def saved_entries(tmp_path: Path, text: str) -> list[tuple]:
 @pytest.mark.parametrize("current, kept", [
     (SHIPPED.read_text(encoding="utf-8"), []),
     (HELD, [("q2a_first", "k1*x2", 0.25, "A quarter.", False)]),
+    # JavaScript writes 1e-7, which YAML 1.1 (PyYAML) reads as text: the page writes 1.0e-7
+    (HELD.replace("0.25", "1.0e-07"), [("q2a_first", "k1*x2", 1e-7, "A quarter.", False)]),
 ])
 def test_the_download_is_one_valid_file_that_make_grade_reads_as_is(page_for, tmp_path,
                                                                     current, kept):
