@@ -34,7 +34,7 @@ GRADE_FLAGS := --out $(OUT) \
 	$(if $(filter 1,$(VARIANTS)),--variants)
 PYTEST_FLAGS := $(if $(filter 0,$(SLOW)),-m "not slow")
 
-.PHONY: help venv grade test assign autograder goldens lint bench clean
+.PHONY: help venv grade review test assign autograder goldens lint bench clean
 
 help:
 	@echo "make grade      grade SUBMISSIONS (default: the bundled examples) into OUT (default grades/)"
@@ -58,6 +58,10 @@ $(STAMP): requirements.txt
 
 grade: $(STAMP)
 	$(PY) -m autograder grade $(SUBMISSIONS) $(GRADE_FLAGS)
+
+review: $(STAMP)
+	$(PY) -m autograder review --out $(OUT) --overrides '$(OVERRIDES)' \
+		$(if $(filter command line environment,$(origin SUBMISSIONS)),$(SUBMISSIONS))
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_FLAGS)

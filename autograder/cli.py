@@ -15,7 +15,7 @@ from autograder import report, settings
 from autograder.grading import classroom, identity, intake, pipeline, session
 from autograder.grading.dask_engine import EngineError
 from autograder.grading.session import problem_lines as _problem_lines
-from autograder.report import regrade_diff, review_page
+from autograder.report import regrade_diff, review_page, review_server
 from autograder.report.gradescope import to_gradescope
 from autograder.report.results import Status, SubmissionResult, grader_failure
 from autograder.report.notices import Topic
@@ -91,6 +91,22 @@ def cmd_grade(args: argparse.Namespace) -> int:
         if terminal.bar:
             terminal.bar.close()
     _summary(graded, out, args.dry_run)
+    if not args.dry_run:
+        review_server.record_run(out, _request(args))  # what `make review` regrades
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """Serve OUT/review.html on 127.0.0.1 with an Apply button (``report/review_server.py``)."""
+    out = Path(args.out)
+    if not (out / review_server.RUN_FILE).is_file() or not (out / review_page.REVIEW_PAGE).is_file():
+        print(f"error: no class run in {out}: run make grade OUT={out} first", file=sys.stderr)
+        return 2
+    if args.submissions:
+        review_server.record_run(out, dataclasses.replace(
+            review_server.last_request(out, args.overrides),
+            paths=tuple(Path(p) for p in args.submissions)))
+    review_server.serve(out, Path(args.overrides), open_browser=not args.no_open)
     return 0
 
 
@@ -219,8 +235,9 @@ def cmd_fetch_cifar(args: argparse.Namespace) -> int:
 def _add_options(parser: argparse.ArgumentParser, command: str) -> None:
     """The command's flags, as declared in ``settings.OPTIONS`` (help, default, type)."""
     for o in settings.OPTIONS[command]:
-        if not o.flag.startswith("-"):
-            parser.add_argument(o.flag, nargs="+", help=o.help_text())
+        if not o.flag.startswith("-"):  # (a default of () makes them optional)
+            parser.add_argument(o.flag, nargs="*" if o.value == () else "+",
+                                help=o.help_text())
         elif o.switch:
             parser.add_argument(o.flag, action="store_true", help=o.help_text())
         else:
@@ -239,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
     gs = sub.add_parser("gradescope", help="Gradescope's entry point (run_autograder)")
     _add_options(gs, "gradescope")
     gs.set_defaults(func=cmd_gradescope)
+
+    review = sub.add_parser("review", help="serve OUT/review.html on this machine; Apply writes "
+                            "the overrides file and regrades from the cache")
+    _add_options(review, "review")
+    review.set_defaults(func=cmd_review)
 
     assign = sub.add_parser("assign", help="otter assign: student notebook, solutions, zip")
     assign.add_argument("--master", default="solutions/master/dis05.ipynb")

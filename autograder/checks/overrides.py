@@ -310,14 +310,38 @@ def as_written(value: Any) -> Any:
     return repr(value)
 
 
+def dump(entries: list[dict], header: str = "") -> str:
+    """The whole overrides file: ``header`` (comment lines, kept as they are) then the entries,
+    written by PyYAML's emitter (anything outside printable ASCII escaped), so that ``load``
+    reads back exactly what was meant; no entries is ``[]``."""
+    import yaml
+
+    body = yaml.safe_dump(list(entries), allow_unicode=False, sort_keys=False,
+                          default_flow_style=None, width=float("inf")) if entries else "[]\n"
+    return (header.rstrip() + "\n" if header.strip() else "") + body
+
+
+def _scalar(value: Any) -> str:
+    """``value`` on one line of YAML: as JSON where YAML reads that back as it is (most
+    answers), else as PyYAML's emitter writes it (control characters, U+FFFE, emoji...)."""
+    import yaml
+
+    written = json.dumps(value, ensure_ascii=False)
+    try:
+        if yaml.safe_load(f"- {written}") == [value]:
+            return written
+    except yaml.YAMLError:
+        pass
+    return yaml.safe_dump(value, default_flow_style=True, allow_unicode=False,
+                          width=float("inf")).removesuffix("\n...\n").rstrip("\n")
+
+
 def entry_head(variable: str, answer: Any, *, by_text: bool = False) -> str:
-    """An entry's first lines: the variable, the answer (as JSON, which YAML reads as it is)
-    and, for an answer matched by its text, ``match: text``. The review page appends the credit
-    and message lines the TA chose, exactly as ``entry_text`` writes them."""
+    """An entry's first lines: the variable, the answer (``_scalar``) and, for an answer
+    matched by its text, ``match: text``, as ``entry_text`` starts an entry."""
     match_line = f"  match: {BY_TEXT}  # its exact text (this answer cannot be read)\n" \
         if by_text else ""
-    return (f"- variable: {variable}\n  answer: {json.dumps(answer, ensure_ascii=False)}\n"
-            f"{match_line}")
+    return f"- variable: {variable}\n  answer: {_scalar(answer)}\n{match_line}"
 
 
 def entry_text(variable: str, answer: Any, credit: float | None = None, message: str | None = None,
@@ -326,7 +350,7 @@ def entry_text(variable: str, answer: Any, credit: float | None = None, message:
     placeholders that ``load`` refuses until the TA replaces them."""
     credit_text = CREDIT_PLACEHOLDER if credit is None else f"{credit:g}"
     return (entry_head(variable, answer, by_text=by_text) + f"  credit: {credit_text}\n"
-            f"  message: {json.dumps(message or MESSAGE_PLACEHOLDER, ensure_ascii=False)}")
+            f"  message: {_scalar(message or MESSAGE_PLACEHOLDER)}")
 
 
 def unmatched(overrides: Overrides, used: set[str]) -> list[Problem]:

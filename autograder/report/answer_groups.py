@@ -52,6 +52,7 @@ class AnswerGroup:
     answer: Any = None  # one member's answer as plain data (for the overrides entry)
     entry: str = ""  # the overrides entry to copy (placeholders for the credit and message)
     by_text: bool = False  # unreadable: its entry matches the exact text (``match: text``)
+    variant: str = ""  # the variant its entry settles ("": every variant)
     people: dict = field(default_factory=dict)  # submission -> "Name <email>" (when known)
     said: str = ""  # the message without the pointer (prose, for pages that set it apart)
     pointer: str = ""  # the answer's text with a caret under the first problem (a format error)
@@ -184,6 +185,7 @@ def _variable_groups(question: str, variable, records: list[dict]) -> list[Answe
             g.reading = f"{g.reading} [{label}]" if label else g.reading
             if g.entry and label:  # offered for this variant's answers only
                 g.entry = g.entry.rstrip("\n") + f'\n  variant: "{label}"'
+                g.variant = label
 
             out.append(g)
     out.sort(key=lambda g: (ORDER.index(g.verdict), -g.size, g.reading))

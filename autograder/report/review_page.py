@@ -4,11 +4,11 @@ One self-contained page (no server, nothing loaded): what needs a decision acros
 (unrecognised wrong, undecided and unreadable groups, largest first; a place for copy flags once
 per-student variants exist), then the groups already decided by an override, then every other
 group per question. Each group shows how its answer was read, its members by name and the message
-they got, and a credit and message for the TA to set. The page's script writes the overrides
-file to save: the current file's text followed by an entry per group the TA set, in the format
-``checks.overrides`` reads (the entry's head from ``overrides.entry_head``, then the credit
-and message lines as ``overrides.entry_text`` writes them). The layout is
-``templates/review.html.j2``.
+they got, and a credit and message for the TA to set. The current overrides file travels in the
+page as data (its entries parsed here, its header comments as text), so the page's script writes
+one whole document: a group already settled is edited in place, a new one appended, and every
+string is double-quoted with escapes for anything outside printable ASCII, so that the file reads
+back (``checks.overrides.load``) as what was meant. The layout is ``templates/review.html.j2``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from autograder.report.answer_groups import NEEDS_DECISION, AnswerGroup
 from autograder.checks import overrides
@@ -32,6 +33,7 @@ class Card:
     group: AnswerGroup
     title: str
     head: str
+    entry: dict | None = None  # what names the group in the file (variable, answer, match)
 
     @property
     def decided_by(self) -> str:
@@ -45,14 +47,54 @@ def cards(groups: list[AnswerGroup]) -> list[Card]:
     for n, g in enumerate(groups):
         head = (overrides.entry_head(g.variable, g.answer, by_text=g.by_text)
                 if g.entry else "")
-        out.append(Card(f"g{n}", g, f"{g.question} · {g.variable}", head))
+        entry = ({"variable": g.variable, "answer": g.answer,
+                  **({"match": overrides.BY_TEXT} if g.by_text else {}),
+                  **({"variant": g.variant} if g.variant else {})} if g.entry else None)
+        out.append(Card(f"g{n}", g, f"{g.question} · {g.variable}", head, entry))
     return out
 
 
+@dataclass(frozen=True)
+class CurrentFile:
+    """The overrides file as the page rewrites it: its header comments and its entries (each
+    with the line it starts on), or why its entries cannot be kept as data."""
+
+    header: str
+    entries: list[Any]
+    lines: list[int]
+    problem: str = ""
+
+
+def current_file(text: str) -> CurrentFile:
+    """The header (the leading comment and blank lines) and the entries of the overrides file."""
+    import yaml
+
+    lead = []
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        lead.append(line)
+    header = "\n".join(lead).rstrip()
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        return CurrentFile(header, [], [], f"not valid YAML: {exc}")
+    if data is None:
+        return CurrentFile(header, [], [])
+    if not isinstance(data, list):
+        return CurrentFile(header, [], [], "the file is not a list of entries")
+    return CurrentFile(header, data, [node.start_mark.line + 1 for node in root.value])
+
+
 def context(groups: list[AnswerGroup], *, overrides_text: str, overrides_path: str,
-            copy_flags: tuple = ()) -> dict:
-    """The template's data: decisions first (largest first), then decided, then the rest."""
+            copy_flags: tuple = (), notices: tuple = (), run_id: str = "") -> dict:
+    """The template's data: decisions first (largest first), then decided, then the rest.
+    ``notices``: lines shown at the top (e.g. contradictions found in the run); ``run_id``
+    names the run for the decisions kept in the browser (the generation time by default)."""
     every = cards(groups)
+    current = current_file(overrides_text)
+    generated = f"{datetime.now():%Y-%m-%d %H:%M}"
     decide = sorted((c for c in every if c.group.needs_decision),
                     key=lambda c: (-c.group.size, NEEDS_DECISION.index(c.group.verdict)))
     decided = [c for c in every if c.group.verdict == "overridden"]
@@ -60,33 +102,45 @@ def context(groups: list[AnswerGroup], *, overrides_text: str, overrides_path: s
     for c in every:
         if not c.group.needs_decision and c.group.verdict != "overridden":
             rest.setdefault(c.group.question, []).append(c)
+    lines = {line: n for n, line in enumerate(current.lines)}
+    settled = {c.key: lines[int(c.decided_by.rpartition(":")[2])] for c in decided
+               if c.decided_by.rpartition(":")[2].isdigit()
+               and int(c.decided_by.rpartition(":")[2]) in lines}
     counts = [(v, sum(c.group.verdict == v for c in decide),
                sum(c.group.size for c in decide if c.group.verdict == v)) for v in NEEDS_DECISION]
     return {"decide": decide, "decided": decided, "rest": list(rest.items()),
-            "counts": counts, "answers": sum(c.group.size for c in decide),
-            "copy_flags": list(copy_flags), "overrides_text": overrides_text,
+            "counts": counts, "settled": settled, "answers": sum(c.group.size for c in decide),
+            "copy_flags": list(copy_flags), "notices": list(notices),
+            "overrides_text": overrides_text,
+            "current": {"header": current.header, "entries": current.entries,
+                        "lines": current.lines, "problem": current.problem},
+            "storage_key": "dis05-review|" + (run_id or generated) + "|"
+                           + (overrides_path or overrides.DEFAULT_FILE),
             "overrides_path": overrides_path or overrides.DEFAULT_FILE,
             "overrides_name": Path(overrides_path or overrides.DEFAULT_FILE).name,
             "credit_placeholder": overrides.CREDIT_PLACEHOLDER,
-            "generated": f"{datetime.now():%Y-%m-%d %H:%M}"}
+            "generated": generated}
 
 
 def render(groups: list[AnswerGroup], *, overrides_text: str = "", overrides_path: str = "",
-           title: str = "dis05 autograder: review", copy_flags: tuple = ()) -> str:
+           title: str = "dis05 autograder: review", copy_flags: tuple = (),
+           notices: tuple = (), run_id: str = "") -> str:
     from autograder.report.html import _template
 
     return _template(TEMPLATE).render(title=title, **context(
         groups, overrides_text=overrides_text, overrides_path=overrides_path,
-        copy_flags=copy_flags))
+        copy_flags=copy_flags, notices=notices, run_id=run_id))
 
 
 def write_review_page(path: Path, groups: list[AnswerGroup], *, overrides_text: str = "",
-                      overrides_path: str = "", copy_flags: tuple = ()) -> Path:
-    """``copy_flags``: one line each for the answers that fit another student's numbers."""
+                      overrides_path: str = "", copy_flags: tuple = (), notices: tuple = (),
+                      run_id: str = "") -> Path:
+    """``copy_flags``: one line each for the answers that fit another student's numbers;
+    ``notices``: other lines the TA should read first."""
     from autograder.report import write_text
 
     path = Path(path)
     write_text(path, render(groups, overrides_text=overrides_text, overrides_path=overrides_path,
-                            copy_flags=copy_flags))
+                            copy_flags=copy_flags, notices=notices, run_id=run_id))
     return path
 

@@ -223,8 +223,19 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
         Option("--timeout", "machine.notebook_seconds"),
         *(o for o in RUN_OPTIONS if o.flag != "--timeout"),
     ),
+    "review": (
+        Option("submissions", help="what to regrade on Apply (default: what the last make grade "
+               "in OUT graded, from OUT/run.json)", shown_default="the last run's", value=(),
+               make="SUBMISSIONS"),
+        Option("--out", help="the class run's folder, whose review.html is served and regraded",
+               shown_default="grades/", value="grades", make="OUT"),
+        Option("--overrides", help="the overrides file Apply writes (a backup kept as .bak)",
+               value=OVERRIDES_FILE, make="OVERRIDES"),
+        Option("--no-open", help="print the page's address instead of opening a browser",
+               shown_default="0", switch="1"),
+    ),
 }
-"""every flag of ``grade`` and ``gradescope``, by command (on Gradescope ``--timeout`` sets
+"""every flag of ``grade``, ``gradescope`` and ``review``, by command (on Gradescope ``--timeout`` sets
 ``Machine.notebook_seconds``, which becomes ``Limits.timeout`` there)"""
 
 

@@ -175,3 +175,30 @@ def test_an_offered_unreadable_entry_says_it_matches_by_text_and_loads_once_fill
     filled = overrides.entry_text("q2a_first", "k_1 x_1", 0.5, "Half.", by_text=True)
     entries, problems = overrides.parse(filled)
     assert problems == () and (entries[0].credit, entries[0].message) == (0.5, "Half.")
+
+
+TRICKY = ["k1*x2\x7f", "k1\x85x2", "k1*x2\ufffe", "k1\tx2 'q' \"dq\"", "k1: x2 # no comment",
+          "- k1*x2", "k1*x2 \U0001F600", "k1\u2028x2", "k1\x1bx2", "k1\r\nx2", "k1*x2"]
+
+
+@pytest.mark.parametrize("answer", TRICKY)
+def test_dump_and_an_offered_entry_read_back_as_what_was_meant(answer):
+    import yaml
+
+    header = "# staff's file\n#   kept as it is\n"
+    entries = [{"variable": "q2a_first", "answer": answer, "match": "text", "credit": 0.5,
+                "message": f"Seen: {answer}"}]
+    text = overrides.dump(entries, header)
+    assert text.startswith(header) and text.isascii()
+    assert yaml.safe_load(text) == entries
+    [entry], problems = overrides.parse(text)
+    assert problems == () and (entry.answer, entry.message) == (answer, f"Seen: {answer}".strip())
+    offered = overrides.entry_text("q2a_first", answer, 1, f"Seen: {answer}", by_text=True)
+    assert yaml.safe_load(offered)[0]["answer"] == answer
+
+
+def test_dump_of_no_entries_is_an_empty_list_after_the_header():
+    import yaml
+
+    assert overrides.dump([], "# only comments") == "# only comments\n[]\n"
+    assert yaml.safe_load(overrides.dump([])) == []

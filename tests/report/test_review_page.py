@@ -122,10 +122,12 @@ def test_decisions_first_then_credits_set_on_the_page_regrade_exactly_those_stud
     with page.expect_download() as download:
         page.click("#download")
     assert Path(download.value.path()).read_text(encoding="utf-8") == text
-    assert text == (overrides.entry_text("q2a_first", "k1*x2", 0.5,
-                                         'Half: "k1*x2" is one term of three.') + "\n"
-                    + overrides.entry_text("q2a_first", f"  {LATEX} ", 1,
-                                           "Right; write k1*x1 next time.", by_text=True) + "\n")
+    import yaml
+    assert yaml.safe_load(text) == [
+        {"variable": "q2a_first", "answer": "k1*x2", "credit": 0.5,
+         "message": 'Half: "k1*x2" is one term of three.'},
+        {"variable": "q2a_first", "answer": f"  {LATEX} ", "match": "text", "credit": 1,
+         "message": "Right; write k1*x1 next time."}]
 
     saved = graded.tmp / "overrides.yaml"
     saved.write_text(text, encoding="utf-8")
@@ -138,10 +140,21 @@ def test_decisions_first_then_credits_set_on_the_page_regrade_exactly_those_stud
 
     # the regenerated page shows both groups as decided, and keeps the file's entries
     page.goto((graded.out / review_page.REVIEW_PAGE).as_uri())
+    page.evaluate("localStorage.clear()")
+    page.reload()
     assert page.locator("#decide article").count() == 1
     decided = page.locator("#decided article")
     assert decided.count() == 2 and "overrides.yaml:1" in decided.nth(0).inner_text()
     assert page.input_value("#overrides-out") == text
+
+    # a settled group edited on the page is changed in place, never added a second time
+    decided.nth(0).locator("input.credit").fill("1/4")
+    decided.nth(0).locator("textarea.message-in").fill("A quarter.")
+    edited = yaml.safe_load(page.input_value("#overrides-out"))
+    assert [(e["answer"], e["credit"], e["message"]) for e in edited] == [
+        ("k1*x2", 0.25, "A quarter."), (f"  {LATEX} ", 1, "Right; write k1*x1 next time.")]
+    saved.write_text(page.input_value("#overrides-out"), encoding="utf-8")
+    assert overrides.load(saved).problems == ()
 
 
 def test_members_are_listed_by_name_and_email_when_the_export_gave_them():
@@ -232,3 +245,136 @@ def test_the_report_names_students_and_links_the_review_page(wide_pages, browser
     link = page.locator("p.review-link a")
     assert link.get_attribute("href") == review_page.REVIEW_PAGE
     assert "4 answer groups need a decision" in page.inner_text("p.review-link")
+
+
+# --- the overrides file the page writes (no class run: groups from checked records) ------------
+
+SHIPPED = Path(__file__).resolve().parents[2] / "overrides.yaml"
+HELD = ('# reviewed by staff\n- variable: q2a_first\n  answer: "k1*x2"  # one term\n'
+        '  credit: 0.25\n  message: "A quarter."\n')
+
+
+@pytest.fixture
+def page_for(tmp_path, browser):
+    """A function: the review page of a small class with the given overrides file's text,
+    opened in Chromium with nothing kept in the browser."""
+    def open_page(class_answers: dict, overrides_text: str):
+        questions = pipeline.prepare_run(grade_q1=False).questions
+        groups = answer_groups.build_groups(records(class_answers), questions)
+        path = review_page.write_review_page(tmp_path / review_page.REVIEW_PAGE, groups,
+                                             overrides_text=overrides_text,
+                                             overrides_path=str(tmp_path / "overrides.yaml"))
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(path.as_uri())
+        page.evaluate("localStorage.clear()")
+        page.reload()
+        return page
+    return open_page
+
+
+def card_for(page, answer_text: str):
+    return page.locator("#decide article", has=page.locator("pre.answer", has_text=answer_text))
+
+
+def downloaded(page) -> str:
+    with page.expect_download() as download:
+        page.click("#download")
+    return Path(download.value.path()).read_text(encoding="utf-8")
+
+
+def saved_entries(tmp_path: Path, text: str) -> list[tuple]:
+    """What ``make grade`` reads from the page's file: no problems, the entries' fields."""
+    file = tmp_path / "overrides.yaml"
+    file.write_text(text, encoding="utf-8")
+    loaded = overrides.load(file)
+    assert loaded.problems == ()
+    return [(o.variable, o.answer, o.credit, o.message, o.by_text) for o in loaded.entries]
+
+
+@pytest.mark.parametrize("current, kept", [
+    (SHIPPED.read_text(encoding="utf-8"), []),
+    (HELD, [("q2a_first", "k1*x2", 0.25, "A quarter.", False)]),
+    # JavaScript writes 1e-7, which YAML 1.1 (PyYAML) reads as text: the page writes 1.0e-7
+    (HELD.replace("0.25", "1.0e-07"), [("q2a_first", "k1*x2", 1e-7, "A quarter.", False)]),
+])
+def test_the_download_is_one_valid_file_that_make_grade_reads_as_is(page_for, tmp_path,
+                                                                    current, kept):
+    page = page_for({"s1": {"q2a_first": "k1*x3"}, "s2": {"q2a_first": "k1*x2"}}, current)
+    assert saved_entries(tmp_path, downloaded(page)) == kept  # nothing decided: the file itself
+    card = card_for(page, "k1*x3")
+    assert card.count() == 1
+    card.locator("input.credit").fill("1/2")
+    card.locator("textarea.message-in").fill("Half.")
+    text = downloaded(page)
+    assert text == page.input_value("#overrides-out")
+    header = [line for line in current.splitlines() if line.startswith("#")]
+    assert header and text.splitlines()[:len(header)] == header  # its comments kept
+    assert "[]" not in text
+    assert saved_entries(tmp_path, text) == kept + [("q2a_first", "k1*x3", 0.5, "Half.", False)]
+
+
+def test_a_group_the_file_already_settles_is_edited_in_place(page_for, tmp_path):
+    page = page_for({"s1": {"q2a_first": "k1*x2"}}, HELD)
+    card = card_for(page, "k1*x2")
+    card.locator("input.credit").fill("50%")
+    card.locator("textarea.message-in").fill("Half, after all.")
+    assert saved_entries(tmp_path, downloaded(page)) == [
+        ("q2a_first", "k1*x2", 0.5, "Half, after all.", False)]
+
+
+@pytest.mark.parametrize("typed, credit", [
+    ("0.5", 0.5), ("1/2", 0.5), ("50%", 0.5), (" 1 ", 1.0), ("0", 0.0), ("2/3", 2 / 3),
+    ("12", None), ("1/0", None), ("-0.5", None), ("150%", None), ("0.5x", None), ("half", None),
+    ("1e-1", None), ("0x1", None),
+])
+def test_credits_are_fractions_percentages_or_decimals_and_anything_else_is_refused(
+        page_for, tmp_path, typed, credit):
+    page = page_for({"s1": {"q2a_first": "k1*x3"}}, "")
+    card = card_for(page, "k1*x3")
+    card.locator("input.credit").fill(typed)
+    card.locator("textarea.message-in").fill("Seen.")
+    entries = saved_entries(tmp_path, page.input_value("#overrides-out"))
+    if credit is None:
+        assert entries == [] and "credit from 0 to 1" in card.locator(".state").inner_text()
+    else:
+        assert entries == [("q2a_first", "k1*x3", pytest.approx(credit), "Seen.", False)]
+
+
+def test_decisions_are_kept_in_the_browser_until_cleared(page_for, tmp_path):
+    page = page_for({"s1": {"q2a_first": "k1*x3"}}, "")
+    assert "kept in this browser" in page.inner_text("#kept")
+    card = card_for(page, "k1*x3")
+    card.locator("input.credit").fill("1/2")
+    card.locator("textarea.message-in").fill("Half.")
+    text = page.input_value("#overrides-out")
+    page.reload()
+    assert card.locator("input.credit").input_value() == "1/2"
+    assert page.input_value("#overrides-out") == text
+    page.click("#clear")
+    page.reload()
+    assert card.locator("input.credit").input_value() == ""
+    assert saved_entries(tmp_path, page.input_value("#overrides-out")) == []
+
+
+TRICKY = [f"{text} + {n}*k3" for n, text in enumerate([  # distinct by the checker too
+    "k1*x2\x7f", "k1\x85x2", "k1*x2\ufffe", "k1\tx2 'q' \"dq\"", "k1: x2 # not a comment",
+    "- k1*x2", "k1*x2 \U0001F600", "k1\u2028x2", "k1\x1bx2", "\\frac{k_1}{2}", "k1\r\nx2"])]
+
+
+def test_answers_and_messages_holding_control_characters_round_trip(page_for, tmp_path):
+    page = page_for({f"s{n}": {"q2a_first": a} for n, a in enumerate(TRICKY)}, HELD)
+    cards = page.locator("#decide article")
+    assert cards.count() == len(TRICKY)
+    message = "- \t'q' \"dq\" k: v # x \x7f\x85\ufffe\U0001F600 end"
+    for n in range(cards.count()):
+        cards.nth(n).locator("input.credit").fill("1")
+        cards.nth(n).locator("textarea.message-in").fill(message)
+    text = page.input_value("#overrides-out")
+    assert text.isascii()
+    entries = saved_entries(tmp_path, text)[1:]
+    assert sorted(e[1] for e in entries) == sorted(TRICKY)
+    assert {e[3] for e in entries} == {message}
+    import yaml
+    assert yaml.safe_load(text)[1:] == [
+        {"variable": "q2a_first", "answer": e[1], **({"match": "text"} if e[4] else {}),
+         "credit": 1, "message": message} for e in entries]
