@@ -93,6 +93,8 @@ def parse(text: str, names: tuple[str, ...] | None):
 
 def _checked(expr, names: tuple[str, ...] | None):
     """``expr`` rebuilt from whitelisted parts only (sums expanded, names normalised)."""
+    if not isinstance(expr, (sympy.Basic, sympy.MatrixBase)):  # Lark's tree of an ambiguity
+        raise ValueError("the LaTeX can be read in more than one way")
     if isinstance(expr, sympy.MatrixBase):
         if expr.rows * expr.cols > 400:
             raise LatexError("the matrix is too large")
