@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import sympy
+from sympy.core.function import AppliedUndef
 
 from autograder.settings.limits import Checking
 from autograder.settings.reading import Reading as ReadingSettings
@@ -83,12 +84,49 @@ def parse(text: str, names: tuple[str, ...] | None):
     from sympy.parsing.latex import parse_latex  # lark is imported only when LaTeX is read
 
     try:
-        expr = parse_latex(text, backend="lark")
+        expr = parse_latex(_prepared(text), backend="lark")
     except ImportError:
         raise
     except Exception as exc:  # Lark's and SymPy's parse errors have no common base
         raise ValueError(str(exc).splitlines()[0] if str(exc) else "unreadable") from None
+    if getattr(expr, "data", None) == "_ambig":  # Lark's tree of the readings it found
+        return _one_reading(expr.children, names)
     return _checked(expr, names)
+
+
+_CLOSERS = ("\\right", "\\rfloor", "\\rceil", "\\end", "\\cdot", "\\times", "\\div")
+
+
+def _prepared(text: str) -> str:
+    """What the Lark grammar lacks: ``\\left``/``\\right`` dropped (it reads ``\\le`` in
+    ``\\left``) and a ``\\cdot`` after a power followed by another factor (``x_{5}^{2} x_{7}``),
+    except after a sum's upper limit."""
+    text = re.sub(r"\\(?:left|right)(?![A-Za-z])\s*(?=[()\[\]|.]|\\[lr](?:floor|ceil))", "",
+                  text).replace("\\left.", "").replace("\\right.", "")
+    out, last = [], 0
+    for match in re.finditer(r"\^\s*(?:\{[^{}]*\}|\d)", text):
+        rest = text[match.end():].lstrip()
+        if (re.search(r"\\sum_\{[^{}]*\}\s*$", text[:match.start()]) or not rest
+                or rest.startswith(_CLOSERS) or not re.match(r"[A-Za-z0-9(\\]", rest)):
+            continue
+        out += [text[last:match.end()], " \\cdot "]
+        last = match.end()
+    return "".join(out) + text[last:]
+
+
+def _one_reading(candidates, names: tuple[str, ...] | None):
+    """The reading of an ambiguous parse when every allowed reading agrees (``k_{2}(s + 1)``:
+    a call of ``k_{2}`` is not allowed, the product is); else it is not read."""
+    readings = []
+    plain = [c for c in candidates if isinstance(c, sympy.Basic) and not c.atoms(AppliedUndef)]
+    for candidate in plain or candidates:
+        try:
+            readings.append(_checked(candidate, names))
+        except ValueError:
+            continue
+    if readings and all(sympy.simplify(r - readings[0]) == 0 for r in readings[1:]):
+        return readings[0]
+    raise ValueError("the LaTeX can be read in more than one way")
 
 
 def _checked(expr, names: tuple[str, ...] | None):
@@ -115,6 +153,9 @@ def _checked(expr, names: tuple[str, ...] | None):
         if not exponent.is_Rational or abs(exponent) > MAX_EXPONENT:
             raise LatexError("exponents must be small numbers")
         return _checked(base, names) ** exponent
+    if isinstance(expr, AppliedUndef) and len(expr.args) == 1:
+        # ``x_{7} (s - 1)``: the worksheet's names are numbers, never functions: a product
+        return _checked(sympy.Symbol(expr.func.__name__), names) * _checked(expr.args[0], names)
     if isinstance(expr, (sympy.floor, sympy.ceiling)):
         return expr.func(_checked(expr.args[0], names))
     raise LatexError(f"{type(expr).__name__} is not allowed in an answer")
