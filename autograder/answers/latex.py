@@ -34,6 +34,14 @@ _KNOWN = ("frac", "times", "beta", "right", "rfloor", "rceil", "nu", "bmatrix", 
 _SUBSCRIPTED = re.compile(r"^([A-Za-z]+)_\{?([A-Za-z0-9]+)\}?$")
 
 
+class Unavailable(Exception):
+    """SymPy's LaTeX parser needs ``lark``, which this Python lacks (the autograder has it)."""
+
+    reason = ("this looks like LaTeX, which the autograder reads with the `lark` package; it is "
+              "not installed here, so this check cannot read it: run `%pip install lark==1.3.1` "
+              "and restart the kernel, or write plain Python (k1*x1, floor((W - K)/s) + 1)")
+
+
 class LatexError(ValueError):
     """LaTeX that is refused (a command or exponent not allowed), with the reason."""
 

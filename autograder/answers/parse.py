@@ -128,9 +128,13 @@ def parse(text: str, *, names: tuple[str, ...] | None = Q2_SYMBOLS,
 
 def _reread(text: str, names: tuple[str, ...] | None, tuples: bool) -> Parsed | None:
     """The answer as ``reading`` reads it (LaTeX, Unicode, ``2,400`` ...), if unambiguous."""
-    from autograder.answers import reading
+    from autograder.answers import latex, reading
 
-    found = reading.reread(text, names, tuples, lambda t: _parse(t, names=names, tuples=tuples))
+    try:
+        found = reading.reread(text, names, tuples,
+                               lambda t: _parse(t, names=names, tuples=tuples))
+    except latex.Unavailable as missing:
+        raise ParseError(missing.reason) from None
     if found is None:
         return None
     value, notes = found

@@ -122,8 +122,8 @@ def reread(text: str, names, tuples: bool, parse: Callable[[str], object]):
 def _latex(text: str, names, notes: tuple[str, ...]):
     try:
         value = latex.parse(text, names)
-    except ImportError:  # no lark (a bare Colab): LaTeX keeps its message, as in make grade
-        return None
+    except ImportError:  # no lark (a bare Colab): say so, never a different silent score
+        raise latex.Unavailable() from None
     except ValueError:
         return None
     return value, ("read as LaTeX", *notes)
