@@ -112,11 +112,48 @@ def parse(text: str, *, names: tuple[str, ...] | None = Q2_SYMBOLS,
     try:
         return _parse(text, names=names, tuples=tuples)
     except ParseError as error:
+        found = _reread(str(text), names, tuples)
+        if found is not None:
+            return found
+        if _number_before_bracket(str(text)):
+            raise ParseError("a number stands next to a bracket, which could be the answer with "
+                             "its working or a product; give the answer alone, e.g. 7 (or "
+                             "7*(...) if you mean a product)", error.position) from None
         if error.syntax or _maths_notation(str(text), error.reason, names):
             better = notation.explain(str(text), lambda t: _reads(t, names, tuples))
             if better:
                 raise ParseError(better, error.position) from None
         raise
+
+
+def _reread(text: str, names: tuple[str, ...] | None, tuples: bool) -> Parsed | None:
+    """The answer as ``reading`` reads it (LaTeX, Unicode, ``2,400`` ...), if unambiguous."""
+    from autograder.answers import latex, reading
+
+    try:
+        found = reading.reread(text, names, tuples,
+                               lambda t: _parse(t, names=names, tuples=tuples))
+    except latex.Unavailable as missing:
+        raise ParseError(missing.reason) from None
+    if found is None:
+        return None
+    value, notes = found
+    if isinstance(value, sympy.MatrixBase):
+        if value.shape == (1, 1):
+            value, notes = value[0, 0], (*notes, "a 1x1 matrix read as its entry")
+        elif tuples and 1 in value.shape:
+            value = tuple(value)
+        else:
+            return None
+    for item in value if isinstance(value, tuple) else (value,):
+        if item.has(sympy.I, sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+            return None
+    return Parsed(value, text, notes)
+
+
+def _number_before_bracket(text: str) -> bool:
+    """``7 (9 - 3 + 1)``: never read as 49."""
+    return re.search(r"(?<![\w.])\d+(?:\.\d+)?\s*\(", text) is not None
 
 
 def _maths_notation(text: str, reason: str, names: tuple[str, ...] | None) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from autograder.answers import Array
 from autograder.answers.parse import ParseError, parse
 from autograder.checks.common import (
@@ -28,7 +30,10 @@ def read_shape(variable: Variable, value) -> Reading:
     """A tuple of numbers from a tuple, list, torch.Size, 1-D array or text "(3, 256, 256)"."""
     if isinstance(value, Array) and len(value.shape) == 1:
         value = value.rows
+    notes = ()
     if isinstance(value, str):
+        if _TIMES_SHAPE.fullmatch(value.strip()):
+            notes = ("x read as the shape's separator",)
         value = _text_tuple(variable, value)
     if not isinstance(value, (list, tuple)):
         raise type_error(variable, value, WANTED)
@@ -41,10 +46,16 @@ def read_shape(variable: Variable, value) -> Reading:
                               where=f"Entry {i + 1} of `{variable.name}`: ")
         numbers.append(number)
     shown = "(" + ", ".join(show(n) for n in numbers) + ("," if len(numbers) == 1 else "") + ")"
-    return Reading(tuple(numbers), shown)
+    return Reading(tuple(numbers), shown, notes)
+
+
+_TIMES_SHAPE = re.compile(r"\(?\s*\d+(?:\s*[x×]\s*\d+)+\s*\)?")
 
 
 def _text_tuple(variable: Variable, text: str):
+    """``3x256x256`` or ``3 × 256 × 256`` is a shape here (never in an expression)."""
+    if _TIMES_SHAPE.fullmatch(text.strip()):
+        return [int(n) for n in re.findall(r"\d+", text)]
     try:
         parsed = parse(text, names=(), tuples=True)
     except ParseError as exc:

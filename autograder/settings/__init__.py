@@ -31,6 +31,7 @@ from autograder.settings.limits import (
     ReviewPolicy,
 )
 from autograder.settings.q1 import BUDGETS, Budget, Credit, Q1Config
+from autograder.settings.reading import Reading
 from autograder.settings.variants import Variants
 
 OVERRIDES_FILE = "overrides.yaml"
@@ -58,10 +59,12 @@ class Settings:
     """how Q1's models are probed, trained and judged"""
     variants: Variants = field(default_factory=Variants)
     """each student their own Q2 numbers: the switch, the salt and the copy policy"""
+    reading: Reading = field(default_factory=Reading)
+    """how answers in LaTeX, Unicode and other notation are read"""
 
 
 GROUPS: tuple[type, ...] = (Settings, Limits, Machine, Cluster, ReviewPolicy, Checking,
-                             ReportLayout, Q1Config, Credit, Budget, Variants)
+                             ReportLayout, Q1Config, Credit, Budget, Variants, Reading)
 """every settings dataclass, for the reference page and its staleness test"""
 
 

@@ -127,6 +127,7 @@ UNREADABLE = {
 
 
 @pytest.mark.parametrize("value, stage, words", UNREADABLE.values(), ids=UNREADABLE.keys())
+@pytest.mark.usefixtures("explain_policy")  # the old policy (issue 31)
 def test_unreadable_matrices(value, stage, words):
     result = check("q2c_K", value)
     assert result.score == 0 and result.stage == stage

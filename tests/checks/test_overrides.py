@@ -151,6 +151,7 @@ BY_TEXT = """\
 """
 
 
+@pytest.mark.usefixtures("explain_policy")  # the old policy (issue 31)
 def test_an_unreadable_answer_is_settled_by_its_exact_text_and_nothing_else():
     entries, problems = overrides.parse(BY_TEXT)
     assert problems == () and entries[0].by_text

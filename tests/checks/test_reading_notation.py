@@ -1,0 +1,103 @@
+"""Answers in the notation students write (issue 31): one table per cause, verdicts from the
+worksheet's solutions (k1x1 + k2x2 + k3x3 first; floor((W + 2p - K)/s) + 1; 3x256x256 input;
+21 parameters; 196,608 x 508,032 weights)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import VARIABLES, check, promised_score
+
+FIRST = "q2a_first"
+GENERAL = "q2f_out_dim_general"
+
+IMPLIED_AND_UNITS = {
+    "glued names": (FIRST, "k1x1+k2x2+k3x3", "factors side by side"),
+    "spaced names": (FIRST, "k1 x1 + k2 x2 + k3 x3", "factors side by side"),
+    "2p": (GENERAL, "floor((W+2p-K)/s)+1", "factors side by side"),
+    "unit word": ("q2e_params", "21 parameters", "unit word"),
+}
+SHAPES = {
+    "x": ("q2h_input_shape", "3x256x256", "separator"),
+    "times": ("q2h_input_shape", "3 × 256 × 256", "separator"),
+}
+LATEX = {
+    "subscripts": (FIRST, "k_1 x_1 + k_2 x_2 + k_3 x_3", "k_1 read as k1"),
+    "floor frac": (GENERAL, r"\lfloor \frac{W+2p-K}{s} \rfloor + 1", "LaTeX"),
+    "left right": (GENERAL, r"\left\lfloor \frac{W+2p-K}{s} \right\rfloor + 1", "LaTeX"),
+    "dollars": ("q2a_last", "$k_1x_7 + k_2x_8 + k_3x_9$", "LaTeX"),
+    "sum": (FIRST, r"\sum_{i=1}^{3} k_i x_i", "LaTeX"),
+    "cdot braces": (FIRST, r"k_{1} \cdot x_{1} + k_{2} \cdot x_{2} + k_{3} \cdot x_{3}", "LaTeX"),
+    "eaten frac": (GENERAL, "\\lfloor \x0crac{W+2p-K}{s} \\rfloor + 1", "raw string"),
+}
+UNICODE = {
+    "subscripts": (FIRST, "k₁x₁ + k₂x₂ + k₃x₃", "Unicode"),
+    "middle dot": (FIRST, "k₁·x₁ + k₂·x₂ + k₃·x₃", "Unicode"),
+    "floor brackets": (GENERAL, "⌊(W + 2p − K)/s⌋ + 1", "factors side by side"),
+}
+CALLS = {
+    "math.floor": (GENERAL, "math.floor((W+2*p-K)/s) + 1", "library calls"),
+    "sp.floor": (GENERAL, "sp.floor((W+2*p-K)/s) + 1", "library calls"),
+    "int": (GENERAL, "int((W+2*p-K)/s)+1", "int(...)"),
+}
+EQUATIONS = {
+    "label": ("q2a_out_dim", "W_out = 7", "right side"),
+    "working": ("q2a_out_dim", "7 = 9 - 3 + 1", "both sides"),
+}
+THOUSANDS = {
+    "2,400": ("q2i_conv_params", "2,400", "thousands"),
+    "product": ("q2i_fc_params", "196,608 × 508,032", "thousands"),
+}
+TABLES = {**{f"implied {k}": v for k, v in IMPLIED_AND_UNITS.items()},
+          **{f"shape {k}": v for k, v in SHAPES.items()},
+          **{f"latex {k}": v for k, v in LATEX.items()},
+          **{f"unicode {k}": v for k, v in UNICODE.items()},
+          **{f"call {k}": v for k, v in CALLS.items()},
+          **{f"equation {k}": v for k, v in EQUATIONS.items()},
+          **{f"thousands {k}": v for k, v in THOUSANDS.items()}}
+
+
+@pytest.mark.parametrize("name, text, note", TABLES.values(), ids=TABLES.keys())
+def test_right_answers_in_every_notation_get_full_credit(name, text, note):
+    result = check(name, text)
+    assert result.score == result.max_score == VARIABLES[name].points, result.message
+    assert result.message.startswith("Read your answer as "), result.message
+    assert note in result.message
+
+
+MISTAKES = {
+    "flipped latex": (FIRST, "k_3 x_1 + k_2 x_2 + k_1 x_3", "flipped-kernel"),
+    "flipped unicode": (FIRST, "k₃x₁ + k₂x₂ + k₁x₃", "flipped-kernel"),
+    "flipped glued": (FIRST, "k3x1+k2x2+k1x3", "flipped-kernel"),
+    "off by one with a label": ("q2a_out_dim", "W_out = 6", "off-by-one"),
+    "fc biases with commas": ("q2i_fc_params", "196,608 × 508,032 + 508,032", "biases-counted"),
+    "shared weights unit": ("q2e_params", "3 weights", "shared-weights"),
+}
+
+
+@pytest.mark.parametrize("name, text, mistake", MISTAKES.values(), ids=MISTAKES.keys())
+def test_catalogue_mistakes_keep_their_credit_in_every_notation(name, text, mistake):
+    result = check(name, text)
+    assert result.mistake == mistake, result.message
+    assert result.score == pytest.approx(promised_score(name, mistake))
+
+
+AMBIGUOUS = {
+    "working beside the answer": ("q2a_out_dim", "7 (9 - 3 + 1)", "next to a bracket"),
+    "unequal equation": ("q2a_out_dim", "7 = 8", ""),
+    "x in an expression": (FIRST, "k1xx1", ""),
+    "three by shape as a number": ("q2i_fc_params", "3x256x256", ""),
+}
+
+
+@pytest.mark.parametrize("name, text, words", AMBIGUOUS.values(), ids=AMBIGUOUS.keys())
+def test_ambiguous_forms_are_not_read(name, text, words):
+    result = check(name, text)
+    assert result.score == 0 and result.stage == "format", result.message
+    assert words in result.message
+
+
+def test_number_before_bracket_is_never_read_as_49():
+    message = check("q2a_out_dim", "7 (9 - 3 + 1)").message
+    assert "49" not in message and "7*(9 - 3 + 1)" not in message
+    assert "answer alone" in message
