@@ -67,6 +67,7 @@ class Run:
     variants: Variants = Variants()  # each student their own Q2 numbers (off: the worksheet's)
     identities: dict[str, Identity] = field(default_factory=dict)  # by submission name
     classmates: tuple[tuple[Variant, str], ...] = ()  # every submission's variant, for copies
+    held: dict[str, str] = field(default_factory=dict)  # for review: why (grading/assignment.py)
 
     def identity(self, name: str, path: Path | None) -> Identity | None:
         """Whose numbers submission ``name`` is graded with (None with variants off): what the
@@ -155,6 +156,9 @@ def check_execution(name: str, execution: Execution, run: Run, *,
     result.log += logged.text() + _q1_staff_log(execution, run)
     if who is not None:
         record_identity(result, who, flags)
+    if held := run.held.get(name):  # the assignment record contradicts the run: for review
+        result.details["assignment_problem"] = held
+        result.log += f"\n[grader] held for review: {held}\n"
     return result
 
 
