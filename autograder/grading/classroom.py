@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from autograder import report
 from autograder.fingerprint import Scope, fingerprint
 from autograder.execution.cache import ExecutionCache, execution_fingerprint
-from autograder.grading import assignment, identity, intake, pipeline
+from autograder.grading import assignment, copies, identity, intake, pipeline
 from autograder.grading.intake import Submission
 from autograder.report import answer_groups, regrade_diff, review, review_page
 from autograder.report import html as html_report  # (the module, not the standard library)
@@ -270,6 +270,7 @@ def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[s
     done.changes = regrade_diff.diff(earlier, [r for r in done.results
                                                if r.submission in set(done.graded)])
     done.records = _merged_records(earlier, done, students)
+    _copy_flags_over_the_class(out, run, done)
     if done.dry_run:
         _summarise(done, run)
         return
@@ -300,6 +301,27 @@ def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[s
                                       overrides_text=run.overrides.text,
                                       overrides_path=run.overrides.path,
                                       copy_flags=review.copy_lines(done.review))
+
+
+def _copy_flags_over_the_class(out: Path, run: pipeline.Run, done: ClassRun) -> None:
+    """Copy flags against every submission in OUT, on every run (``copies.class_flags``): a
+    submission whose flags changed gets its new flags, scores (``Variants.copy_policy``), staff
+    log and files, and keeps its resume key."""
+    changed = copies.class_flags(done.records, lambda r, mates: pipeline.recheck_copies(
+        r, run, mates))
+    for record in done.records:
+        result = record["result"]
+        if (flags := changed.get(result.submission)) is None:
+            continue
+        result.details["copies"] = [f.as_dict() for f in flags]
+        result.log += "\n[grader] copy flags over the whole class, now: " + (
+            "".join(f"\n  {f.text}" for f in flags) or "none") + "\n"
+        written = report.read_record(out / result.submission / report.RECORD_FILE) or {}
+        if not done.dry_run and written.get("key"):
+            report.write_submission(out, result)
+            report.write_record(out / result.submission, result, key=written["key"],
+                                student=record.get("student"), source=written.get("source", ""),
+                                graded_at=written.get("graded_at", ""))
 
 
 def _plots(future) -> html_report.Plots | None:

@@ -328,6 +328,22 @@ def check_answers(plain: dict, run: Run, program_checks: dict[str, CheckResult],
     return results
 
 
+def recheck_copies(result: SubmissionResult, run: Run,
+                   classmates: tuple[tuple[Variant, str], ...]) -> list[copies.CopyFlag]:
+    """Check ``result``'s cached answers again against the class's ``classmates`` (copies over
+    the whole class, ``copies.class_flags``): its questions are replaced (the copy policy may
+    change scores) and its flags returned."""
+    who = identity.from_dict(result.details["identity"])
+    program = {v.name for q in run.questions for v in q.variables if v.kind == "program"}
+    kept = {c.variable: c for q in result.questions for c in q.checks if c.variable in program}
+    flags: list[copies.CopyFlag] = []
+    with capture_log():
+        result.questions = check_answers(result.details.get("answers") or {},
+                                         replace(run, classmates=classmates), kept, who=who,
+                                         name=result.submission, flags=flags)
+    return flags
+
+
 def apply_review_policy(check: CheckResult, policy: ReviewPolicy) -> CheckResult:
     """An undecided verdict (or a failed check) keeps ``policy.undecided_credit`` of the points
     and says it waits for review."""
