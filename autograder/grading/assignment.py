@@ -101,8 +101,9 @@ def decide(records: dict[str, Record], chosen: Variants) -> Decision:
         held |= {n: "a notebook of the plain assignment in a class of variant notebooks: graded "
                     "against the worksheet's numbers" for n in plain}
         notices.append(Notice(Topic.VARIANTS, f"{len(marked)} notebook(s) are of the variant "
-                                              f"assignment and {len(plain)} of the plain one: the "
-                                              f"plain ones are listed for review", tuple(plain)))
+                                              f"assignment and {len(plain)} of the plain "
+                                              f"assignment: these are listed for review",
+                              tuple(plain)))
     if chosen.enabled and plain:
         notices.append(Notice(Topic.VARIANTS, "--variants/VARIANTS=1 grades these notebooks per "
                                               "student although their assignment did not",
