@@ -186,14 +186,20 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
 
 
 def _gradescope_identity(args: argparse.Namespace, root: Path, notebook: Path | None) -> dict:
-    """With variants on: the submitter's identity from Gradescope's submission_metadata.json."""
-    chosen = Variants(enabled=args.variants)
+    """Per student when the zip's assignment.json or the notebook's record says so (or
+    ``--variants``): the submitter's identity from Gradescope's submission_metadata.json."""
+    from autograder.grading import assignment
+
+    record = assignment.of_notebook(notebook)
+    chosen = Variants(enabled=args.variants or record.variants or assignment.of_zip_file(
+        root / "source" / assignment.ZIP_FILE))
     if not chosen.enabled:
         return {}
     who = identity.resolve(identity.gradescope_submitters(root / "submission_metadata.json"),
                            identity.notebook_email(notebook), salt=chosen.salt,
                            source="gradescope")
-    return {"variants": chosen, "identities": {"submission": who}}
+    held = assignment.decide({"submission": record}, chosen).held  # an edited record, a salt
+    return {"variants": chosen, "identities": {"submission": who}, "held": held}
 
 
 def cmd_assign(args: argparse.Namespace) -> int:

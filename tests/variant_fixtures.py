@@ -32,8 +32,10 @@ def right_answers(v: Variant) -> dict[str, object]:
     return answers
 
 
-def notebook(path: Path, answers: dict[str, object], email: str | None = None) -> Path:
-    """A notebook that assigns ``answers`` (and ``STUDENT_EMAIL`` when given)."""
+def notebook(path: Path, answers: dict[str, object], email: str | None = None,
+             record: dict | None = None) -> Path:
+    """A notebook that assigns ``answers`` (and ``STUDENT_EMAIL`` when given), with the
+    assignment ``record`` in its metadata when given (``grading/assignment.py``)."""
     cells = []
     if email is not None:
         cells.append(f'STUDENT_EMAIL = "{email}"  # your Gradescope email')
@@ -43,18 +45,23 @@ def notebook(path: Path, answers: dict[str, object], email: str | None = None) -
           "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                       "language": "python"}},
           "nbformat": 4, "nbformat_minor": 5}
+    if record is not None:
+        nb["metadata"]["dis05"] = record
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(nb))
     return path
 
 
-def export(root: Path, entries: list[tuple[list[str], dict[str, object], str | None]]) -> Path:
+def export(root: Path, entries: list[tuple[list[str], dict[str, object], str | None]],
+           records: list[dict | None] | None = None) -> Path:
     """A Gradescope export: one ``submission_<id>`` per entry (submitters' emails, answers, the
-    notebook's STUDENT_EMAIL), with its ``submission_metadata.yml``."""
+    notebook's STUDENT_EMAIL; ``records``: each notebook's assignment record), with its
+    ``submission_metadata.yml``."""
     lines = []
-    for number, (emails, answers, written) in enumerate(entries, 1001):
+    records = records or [None] * len(entries)
+    for number, ((emails, answers, written), record) in enumerate(zip(entries, records), 1001):
         folder = f"submission_{number}"
-        notebook(root / folder / "dis05.ipynb", answers, written)
+        notebook(root / folder / "dis05.ipynb", answers, written, record)
         lines.append(f"{folder}:\n  :submitters:")
         lines += [f"  - :name: Student {e.split('@')[0]}\n    :sid: '{number}'\n    :email: {e}"
                   for e in emails]

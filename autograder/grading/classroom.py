@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from autograder import report
 from autograder.fingerprint import Scope, fingerprint
 from autograder.execution.cache import ExecutionCache, execution_fingerprint
-from autograder.grading import identity, intake, pipeline
+from autograder.grading import assignment, copies, identity, intake, pipeline
 from autograder.grading.intake import Submission
 from autograder.report import answer_groups, regrade_diff, review, review_page
 from autograder.report import html as html_report  # (the module, not the standard library)
@@ -82,8 +82,13 @@ def grader_version(run: pipeline.Run) -> str:
 
 
 def with_identities(run: pipeline.Run, submissions: list[Submission]) -> pipeline.Run:
-    """With variants on: whose numbers each submission is graded with (the export's submitters,
-    else the notebook's ``STUDENT_EMAIL``), and every submission's variant (for copies)."""
+    """Per student when the notebooks' assignment records say so (or ``--variants``): whose
+    numbers each submission is graded with (the export's submitters, else the notebook's
+    ``STUDENT_EMAIL``), every submission's variant (for copies), and the contradictions."""
+    decision = assignment.decide({s.name: assignment.of_notebook(s.notebook)
+                                  for s in submissions if s.notebook is not None}, run.variants)
+    run = replace(run, variants=replace(run.variants, enabled=decision.enabled),
+                  held=decision.held, notices=(*run.notices, *decision.notices))
     if not run.variants.enabled:
         return run
     found = {}
@@ -97,8 +102,9 @@ def with_identities(run: pipeline.Run, submissions: list[Submission]) -> pipelin
 
 def _graded_as(run: pipeline.Run, name: str) -> str:
     """What the resume key adds for a submission graded with its own numbers."""
-    who = run.identities.get(name)
-    return f"\0{who.email}\0{who.notice}" if who is not None else ""
+    who, held = run.identities.get(name), run.held.get(name, "")
+    return (f"\0{who.email}\0{who.notice}" if who is not None else "") + \
+        (f"\0held\0{held}" if held else "")
 
 
 def submission_key(submission: Submission, version: str) -> str:
@@ -191,13 +197,17 @@ def grade_class(job: ClassJob, events: Events | None = None) -> ClassRun:
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dis05-intake-") as tmp:
         submissions = intake.collect(job.paths, assignment=job.assignment, extract_to=Path(tmp))
+        before = len(job.run.notices)  # the assignment's notices are this run's, told at its end
         job = replace(job, run=with_identities(job.run, submissions))
+        told, job = job.run.notices[before:], replace(job, run=replace(
+            job.run, notices=job.run.notices[:before]))
         version = grader_version(job.run)
         keys = {s.name: submission_key(s, version + _graded_as(job.run, s.name))
                 for s in submissions}
         jobs = job.engine.slots() if job.engine else max(1, min(job.jobs or os.cpu_count() or 1,
                                                                  len(submissions) or 1))
         done = ClassRun([], jobs=jobs, dry_run=job.dry_run)
+        done.notices += told
         earlier = {r["result"].submission: r for r in report.read_records(job.out)}
         history = History(job.out)
         cache = ExecutionCache(job.out / CACHE_FOLDER, execution_fingerprint(job.run),
@@ -260,6 +270,7 @@ def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[s
     done.changes = regrade_diff.diff(earlier, [r for r in done.results
                                                if r.submission in set(done.graded)])
     done.records = _merged_records(earlier, done, students)
+    _copy_flags_over_the_class(out, run, done)
     if done.dry_run:
         _summarise(done, run)
         return
@@ -290,6 +301,27 @@ def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[s
                                       overrides_text=run.overrides.text,
                                       overrides_path=run.overrides.path,
                                       copy_flags=review.copy_lines(done.review))
+
+
+def _copy_flags_over_the_class(out: Path, run: pipeline.Run, done: ClassRun) -> None:
+    """Copy flags against every submission in OUT, on every run (``copies.class_flags``): a
+    submission whose flags changed gets its new flags, scores (``Variants.copy_policy``), staff
+    log and files, and keeps its resume key."""
+    changed = copies.class_flags(done.records, lambda r, mates: pipeline.recheck_copies(
+        r, run, mates))
+    for record in done.records:
+        result = record["result"]
+        if (flags := changed.get(result.submission)) is None:
+            continue
+        result.details["copies"] = [f.as_dict() for f in flags]
+        result.log += "\n[grader] copy flags over the whole class, now: " + (
+            "".join(f"\n  {f.text}" for f in flags) or "none") + "\n"
+        written = report.read_record(out / result.submission / report.RECORD_FILE) or {}
+        if not done.dry_run and written.get("key"):
+            report.write_submission(out, result)
+            report.write_record(out / result.submission, result, key=written["key"],
+                                student=record.get("student"), source=written.get("source", ""),
+                                graded_at=written.get("graded_at", ""))
 
 
 def _plots(future) -> html_report.Plots | None:

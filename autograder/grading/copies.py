@@ -102,3 +102,31 @@ def with_policy(check: CheckResult, policy: str, review: ReviewPolicy) -> CheckR
         return replace(check, score=score, review=f"Scored {score:g} of {check.max_score:g} "
                                                   f"until course staff review it.")
     return check
+
+
+def classmates_of(records: list[dict]) -> tuple[tuple[Variant, str], ...]:
+    """Every submission in ``records`` graded with a student's own numbers, with its variant."""
+    found = []
+    for record in records:
+        who = record["result"].details.get("identity") or {}
+        if who.get("email"):
+            found.append((Variant.parse(who["variant_label"]), record["result"].submission))
+    return tuple(sorted(found, key=lambda pair: pair[1]))
+
+
+def class_flags(records: list[dict], flags_of: Callable[[object, tuple], list[CopyFlag]]
+                ) -> dict[str, list[CopyFlag]]:
+    """The copy flags of every submission graded per student, against the whole class in
+    ``records`` (all of OUT, not only this run's), so the order of grading never matters:
+    ``{submission: flags}`` for those whose flags changed. ``flags_of(result, classmates)``
+    checks one result's cached answers again (no notebook runs)."""
+    classmates = classmates_of(records)
+    changed = {}
+    for record in records:
+        result = record["result"]
+        if not (result.details.get("identity") or {}).get("email"):
+            continue
+        flags = flags_of(result, classmates)
+        if [f.as_dict() for f in flags] != (result.details.get("copies") or []):
+            changed[result.submission] = flags
+    return changed

@@ -34,6 +34,12 @@ class Identity:
                 "variant_label": self.variant.label, "notice": self.notice}
 
 
+def from_dict(data: dict) -> Identity:
+    """The identity ``Identity.as_dict`` wrote (checks.json)."""
+    return Identity(data["email"], data["source"], Variant.parse(data["variant_label"]),
+                    data.get("notice", ""))
+
+
 def notebook_email(path: Path | None) -> str:
     """The string the notebook assigns to ``STUDENT_EMAIL`` (the last such assignment), read from
     its source without running it; "" when there is none or the notebook cannot be read."""

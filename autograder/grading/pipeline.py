@@ -67,6 +67,7 @@ class Run:
     variants: Variants = Variants()  # each student their own Q2 numbers (off: the worksheet's)
     identities: dict[str, Identity] = field(default_factory=dict)  # by submission name
     classmates: tuple[tuple[Variant, str], ...] = ()  # every submission's variant, for copies
+    held: dict[str, str] = field(default_factory=dict)  # for review: why (grading/assignment.py)
 
     def identity(self, name: str, path: Path | None) -> Identity | None:
         """Whose numbers submission ``name`` is graded with (None with variants off): what the
@@ -155,6 +156,9 @@ def check_execution(name: str, execution: Execution, run: Run, *,
     result.log += logged.text() + _q1_staff_log(execution, run)
     if who is not None:
         record_identity(result, who, flags)
+    if held := run.held.get(name):  # the assignment record contradicts the run: for review
+        result.details["assignment_problem"] = held
+        result.log += f"\n[grader] held for review: {held}\n"
     return result
 
 
@@ -325,6 +329,22 @@ def check_answers(plain: dict, run: Run, program_checks: dict[str, CheckResult],
             qr.checks.append(apply_review_policy(check, run.review))
         results.append(qr)
     return results
+
+
+def recheck_copies(result: SubmissionResult, run: Run,
+                   classmates: tuple[tuple[Variant, str], ...]) -> list[copies.CopyFlag]:
+    """Check ``result``'s cached answers again against the class's ``classmates`` (copies over
+    the whole class, ``copies.class_flags``): its questions are replaced (the copy policy may
+    change scores) and its flags returned."""
+    who = identity.from_dict(result.details["identity"])
+    program = {v.name for q in run.questions for v in q.variables if v.kind == "program"}
+    kept = {c.variable: c for q in result.questions for c in q.checks if c.variable in program}
+    flags: list[copies.CopyFlag] = []
+    with capture_log():
+        result.questions = check_answers(result.details.get("answers") or {},
+                                         replace(run, classmates=classmates), kept, who=who,
+                                         name=result.submission, flags=flags)
+    return flags
 
 
 def apply_review_policy(check: CheckResult, policy: ReviewPolicy) -> CheckResult:

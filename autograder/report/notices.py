@@ -19,6 +19,7 @@ class Topic(str, Enum):
     NETWORK = "network"  # the student's code had network access
     WORKER_LOST = "worker lost"  # a Dask worker died while grading; its submissions restarted
     DATASET = "dataset"  # q1b was graded on a stand-in for real CIFAR-10
+    VARIANTS = "variants"  # the notebooks, the salt or --variants disagree on per-student Q2
 
 
 @dataclass(frozen=True)

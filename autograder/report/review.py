@@ -58,7 +58,15 @@ def queue(records: list[dict], policy: ReviewPolicy = ReviewPolicy()) -> list[Re
                                             c.shown + c.notes_text if c.reading else "", c.stage,
                                             c.score, c.max_score, policy_text(policy), c.message))
         items += copy_items(result, student)
+        if held := result.details.get("assignment_problem"):  # grading/assignment.py
+            items.append(ReviewItem(result.submission, student, "", "", "", ASSIGNMENT_STAGE,
+                                    result.score, result.max_score, "held: the assignment's "
+                                    "record contradicts this run (variants)", held))
     return items
+
+
+ASSIGNMENT_STAGE = "assignment"
+"""the review queue's stage of a submission whose assignment record contradicts the run"""
 
 
 COPY_STAGE = "copy"
@@ -92,8 +100,9 @@ def copy_items(result, student: str) -> list[ReviewItem]:
 
 def copy_lines(items: list[ReviewItem]) -> tuple[str, ...]:
     """One line per copy flag of the queue, for the review page."""
-    return tuple(f"{i.submission}{f' ({i.student})' if i.student else ''}, {i.variable}: "
-                 f"{i.message}" for i in items if i.stage == COPY_STAGE)
+    return tuple(f"{i.submission}{f' ({i.student})' if i.student else ''}"
+                 f"{f', {i.variable}' if i.variable else ''}: "
+                 f"{i.message}" for i in items if i.stage in (COPY_STAGE, ASSIGNMENT_STAGE))
 
 
 def write_review_csv(path: Path, items: list[ReviewItem]) -> Path:

@@ -190,8 +190,10 @@ RUN_OPTIONS: tuple[Option, ...] = (
            shown_default=f"$DIS05_DATA_DIR, else {_DATA_DIR.default}"),
     Option("--overrides", help="course staff's overrides file (docs/grading-a-class.md; none if "
            "absent, '' ignores it)", value=OVERRIDES_FILE, make="OVERRIDES"),
-    Option("--variants", help="grade each student's Q2 against their own numbers (per-student "
-           "variants; settings: Variants)", shown_default="0", make="VARIANTS", switch="1"),
+    Option("--variants", help="not needed: a notebook of `make assign VARIANTS=1` says so "
+           "itself and is graded with its student's own Q2 numbers; this forces per-student "
+           "grading (an override: the run names notebooks it contradicts; settings: Variants)",
+           shown_default="0", make="VARIANTS", switch="1"),
 )
 """the flags of both ways to grade: how one submission runs"""
 

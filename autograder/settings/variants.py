@@ -12,8 +12,9 @@ class Variants:
     """Each student their own Q2 numbers, derived from their Gradescope email."""
 
     enabled: bool = False
-    """grade Q2 against each student's own variant (make assign/grade VARIANTS=1); off: every
-    student has the worksheet's numbers, exactly as without variants"""
+    """build the variant assignment (make assign VARIANTS=1), whose notebooks and zip record it
+    so grading needs no switch; when grading, an override forcing per-student Q2 (off: each
+    notebook's record decides; without one, the worksheet's numbers as before variants)"""
     salt: str = "eecs182-dis05"
     """the course's secret mixed into every student's variant: change it each term, so last
     term's numbers are not this term's (python -m autograder variant EMAIL shows a student's)"""

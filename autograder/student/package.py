@@ -21,8 +21,10 @@ from pathlib import Path
 import yaml
 
 from autograder import settings, source_files, worksheet
+from autograder.grading import assignment
 from autograder.settings import shown
 from autograder.settings.limits import Limits, Machine
+from autograder.settings.variants import Variants
 from autograder.worksheet import NOTEBOOK
 
 ZIP_NAME = "dis05-autograder.zip"
@@ -109,7 +111,8 @@ def package_entries(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in package_files(root)}
 
 
-def build_zip(otter_zip: Path, root: Path, target: Path, *, variants: bool = False) -> Path:
+def build_zip(otter_zip: Path, root: Path, target: Path, *, variants: bool = False,
+              salt: str = Variants().salt) -> Path:
     """Our Gradescope zip: otter's tests, our set-up, entry point, package and runtime pins
     (``variants``: the entry point grades each student's own numbers)."""
     entries: dict[str, bytes] = {}
@@ -118,9 +121,9 @@ def build_zip(otter_zip: Path, root: Path, target: Path, *, variants: bool = Fal
             if name.startswith("tests/"):  # (otter's set-up files install what we do not use)
                 entries[name] = z.read(name)
     entries["setup.sh"] = SETUP.encode()
-    entries["run_autograder"] = (RUN_AUTOGRADER.replace(
-        'gradescope --root "$ROOT"', 'gradescope --root "$ROOT" --variants')
-        if variants else RUN_AUTOGRADER).encode()
+    entries["run_autograder"] = RUN_AUTOGRADER.encode()
+    if variants:  # read by `autograder gradescope`: the zip grades each student's own numbers
+        entries[assignment.ZIP_FILE] = json.dumps(assignment.record(salt), indent=1).encode()
     entries["requirements.txt"] = (root / RUNTIME_REQUIREMENTS).read_bytes()
     if (root / "overrides.yaml").is_file():  # course staff's overrides: graded as in make grade
         entries["overrides.yaml"] = (root / "overrides.yaml").read_bytes()
@@ -193,13 +196,14 @@ def master_problems(master: Path) -> list[str]:
 
 
 def assign(*, master: Path, root: Path, dest: Path | None = None,
-           variants: bool = False) -> dict[str, Path]:
+           variants: bool = False, salt: str = Variants().salt) -> dict[str, Path]:
     """Regenerate the student notebook, the solutions notebook and the Gradescope zip.
 
     They are written under ``dest`` (default: the repository ``root``) at the same relative
     paths: ``assignment/dis05.ipynb``, ``solutions/dis05.ipynb``, ``autograder/dist/<zip>``.
     With ``variants``, the variant assignment: the student notebook asks for ``STUDENT_EMAIL``
-    and shows the student's own numbers, and the zip grades with ``--variants``.
+    and shows the student's own numbers; both it and the zip record so (with ``salt``'s
+    fingerprint), and grading reads that record (``grading/assignment.py``): no flag.
     """
     if problems := master_problems(master):
         raise ValueError(f"{master} disagrees with worksheet/__init__.py:\n  " + "\n  ".join(problems))
@@ -215,10 +219,10 @@ def assign(*, master: Path, root: Path, dest: Path | None = None,
         if variants:
             from autograder.student.variant_build import make_variant_notebook
 
-            make_variant_notebook(student)
+            make_variant_notebook(student, salt)
         otter_zip = next((out / "autograder").glob("*.zip"))
         dist = dest / "autograder" / "dist"
-        zip_path = build_zip(otter_zip, root, dist / ZIP_NAME, variants=variants)
+        zip_path = build_zip(otter_zip, root, dist / ZIP_NAME, variants=variants, salt=salt)
         student_zip = build_student_zip(student, root, dist / STUDENT_ZIP_NAME)
     return {"student": student, "solutions": solutions, "zip": zip_path, "student_zip": student_zip}
 

@@ -1,6 +1,6 @@
 """``make assign VARIANTS=1``: the student notebook of the variant assignment (issue 20).
 
-It is the plain student notebook with three changes: the first code cell gets
+It is the plain student notebook with three changes, and its metadata's assignment record: the first code cell gets
 ``STUDENT_EMAIL = ""``; the set-up cell defines the symbols of the student's own numbers
 (``k1..kk``, ``x1..xn``; every symbol any variant uses when the course package cannot be imported,
 as in the autograder's own run of the notebook); and a cell at the start of Question 2 shows the
@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from autograder.grading import assignment
+from autograder.settings.variants import Variants
 from autograder.worksheet.variants import K_CHOICES, N_RANGE
 
 EMAIL_LINES = ('# Your Gradescope email: Question 2 uses your own numbers, derived from it.\n'
@@ -49,10 +51,12 @@ def _code_cell(source: str, cell_id: str) -> dict:
             "outputs": [], "source": source.splitlines(keepends=True)}
 
 
-def make_variant_notebook(path: Path) -> Path:
+def make_variant_notebook(path: Path, salt: str = Variants().salt) -> Path:
     """Rewrite the student notebook at ``path`` (written by ``package.normalise_notebook``) as
-    the variant assignment's."""
+    the variant assignment's, recording so (with ``salt``'s fingerprint) in its metadata, where
+    grading reads it (``grading/assignment.py``)."""
     nb = json.loads(path.read_text())
+    nb.setdefault("metadata", {})[assignment.METADATA_KEY] = assignment.record(salt)
     cells = nb["cells"]
     code = [c for c in cells if c["cell_type"] == "code"]
     first = "".join(code[0]["source"])

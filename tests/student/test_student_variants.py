@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.grading import assignment
 from autograder.student import package, variant
 from autograder.student.variant_build import make_variant_notebook
 from autograder.worksheet.variants import DEFAULT
@@ -92,7 +93,9 @@ def test_make_assign_variants_builds_the_variant_assignment(tmp_path):
     sources = ["".join(c["source"]) for c in student["cells"]]
     assert any("my_numbers(STUDENT_EMAIL)" in s for s in sources)
     with zipfile.ZipFile(built["zip"]) as z:
-        assert '--root "$ROOT" --variants' in z.read("run_autograder").decode()
+        assert "--variants" not in z.read("run_autograder").decode()  # the record says it
+        assert assignment.parse(json.loads(z.read(assignment.ZIP_FILE))).variants
+    assert assignment.parse(student["metadata"]["dis05"]).variants
     with zipfile.ZipFile(built["student_zip"]) as z:
         cells = json.loads(z.read("dis05.ipynb"))["cells"]
         assert any('STUDENT_EMAIL = ""' in "".join(c["source"]) for c in cells)
