@@ -63,12 +63,12 @@ def test_code_span_holds_any_backticks(text):
 
 
 def test_parser_pointer_becomes_a_code_block():
-    check = check_variable(worksheet.variable("q2a_first"), "k1 x1")
-    assert check.stage == "format" and check.pointer == "k1 x1\n   ^"
+    check = check_variable(worksheet.variable("q2a_first"), "k1 x1 +")
+    assert check.stage == "format" and check.pointer == "k1 x1 +\n   ^"
     md = markdown.check(check)
-    assert md.endswith("```\nk1 x1\n   ^\n```")
+    assert md.endswith("```\nk1 x1 +\n   ^\n```")
     assert "write products with \\*" in md
-    assert check.message.endswith("\n    k1 x1\n       ^")  # the plain text indents it
+    assert check.message.endswith("\n    k1 x1 +\n       ^")  # the plain text indents it
 
 
 def test_results_json_fields_gradescope_reads():

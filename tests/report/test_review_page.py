@@ -18,7 +18,7 @@ from autograder.checks import overrides
 from tests.after_grading_fixtures import cached_class, records
 from tests.conftest import read_csv
 
-LATEX = "k_1 x_1 + k_2 x_2 + k_3 x_3"
+LATEX = "k_1 x_1 + k_2 x_2 + k_3 x_3 +"  # LaTeX the grader cannot read (a dangling +)
 CLASS = {
     "ada": {"q2a_first": "k1*x1 + k2*x2 + k3*x3", "q2a_last": "k1*x7 + k2*x8 + k3*x9"},
     "bob": {"q2a_first": "k1*x2", "q2a_last": "k1*x7 + k2*x8 + k3*x9"},
@@ -182,7 +182,7 @@ LONG = "$k_1x_7+k_2x_8+k_3x_9$" * 4  # unbroken, as a student pasted it
 WIDE_CLASS = {
     "s1": {"q2a_first": LONG, "q2a_last": "k1*x7 + k2*x8 + k3*x9",
            "q2c_K": [[1, 2, 3, 4, 5, 6, 7, 8, 9]] * 7},
-    "s2": {"q2a_first": "\\frac{k_1}{2} x_1 + k_2 x_2", "q2a_last": "k1*x7*" + "k2*" * 40 + "x8"},
+    "s2": {"q2a_first": "\\frac{k_1}{2} x_1 + k_2 x_2 +", "q2a_last": "k1*x7*" + "k2*" * 40 + "x8"},
     "s3": {"q2a_first": "k1*x1 + k2*x2 + k3*x3", "q2a_last": ...},
 }
 
@@ -223,7 +223,7 @@ def test_latex_is_shown_as_written_and_carets_stay_on_their_own_line(wide_pages,
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto((wide_pages / review_page.REVIEW_PAGE).as_uri())
     shown = page.locator("#decide pre.answer").all_inner_texts()
-    assert "\\frac{k_1}{2} x_1 + k_2 x_2" in shown  # one backslash, no quotes
+    assert "\\frac{k_1}{2} x_1 + k_2 x_2 +" in shown  # one backslash, no quotes
     card = page.locator("#decide article", has_text="Could not read `\\frac")
     assert "Could not read `\\frac" in card.locator("p.message").inner_text()
     answer_line, caret_line = card.locator("pre.pointer").inner_text().splitlines()
@@ -232,7 +232,7 @@ def test_latex_is_shown_as_written_and_carets_stay_on_their_own_line(wide_pages,
     row = page.locator("#groups tr", has_text="Could not read `\\frac")
     answer_line, caret_line = row.locator("pre.pointer").inner_text().splitlines()
     assert answer_line.startswith("\\frac") and set(caret_line.strip()) == {"^"}
-    assert "\\frac{k_1}{2} x_1 + k_2 x_2" in page.inner_text("#groups")
+    assert "\\frac{k_1}{2} x_1 + k_2 x_2 +" in page.inner_text("#groups")
     assert "\\\\frac" not in page.inner_text("#groups")
 
 
