@@ -22,6 +22,7 @@ from typing import Any
 
 from autograder.settings import environment
 from autograder.settings.environment import ENVIRONMENT, env  # noqa: F401 (part of the tree)
+from autograder.settings.intake import Intake
 from autograder.settings.limits import (
     Checking,
     Cluster,
@@ -58,10 +59,12 @@ class Settings:
     """how Q1's models are probed, trained and judged"""
     variants: Variants = field(default_factory=Variants)
     """each student their own Q2 numbers: the switch, the salt and the copy policy"""
+    intake: Intake = field(default_factory=Intake)
+    """how much intake unpacks and copies before it refuses a file"""
 
 
 GROUPS: tuple[type, ...] = (Settings, Limits, Machine, Cluster, ReviewPolicy, Checking,
-                             ReportLayout, Q1Config, Credit, Budget, Variants)
+                             ReportLayout, Q1Config, Credit, Budget, Variants, Intake)
 """every settings dataclass, for the reference page and its staleness test"""
 
 
