@@ -190,3 +190,28 @@ def test_a_zip_whose_headers_lie_about_sizes_is_still_capped(tmp_path):
     problems = [s.problem for s in subs]
     assert any(p and p.startswith("refused:") for p in problems), problems
     assert not any(p.stat().st_size > 1 << 20 for p in (tmp_path / "work").rglob("*") if p.is_file())
+
+
+@pytest.mark.slow
+def test_a_hostile_class_is_graded_whole_and_nothing_outside_is_read(hostile):
+    from tests.conftest import read_csv, run_cli
+
+    folder, tmp_path = hostile
+    out, tmp = tmp_path / "out", tmp_path / "tmp"
+    tmp.mkdir()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    proc = run_cli("grade", str(folder), "--out", str(out), "--no-q1", "--jobs", "2", env=env)
+    rows = {r["submission"]: r for r in read_csv(out / "grades.csv")}
+    assert len(rows) == len(FOLDER_CASES) + len(HONEST)
+    for name in HONEST:  # Q2 only: the reference scores every mark
+        assert rows[name]["status"] == "ok" and rows[name]["total"] == rows[name]["max_total"]
+    for name, _, problem in FOLDER_CASES:
+        assert rows[Path(name).stem]["status"].startswith(problem), rows[Path(name).stem]
+    refused = sum(p.startswith("refused") for _, _, p in FOLDER_CASES)
+    assert f"{refused} refused: " in proc.stdout
+    assert "id='refused'" in (out / "report.html").read_text()
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert written and not any(CANARY in p.read_text(errors="replace") for p in written)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, "out"])
+    assert (tmp_path / "outside" / "secret.ipynb").read_text().count(CANARY) == 1
