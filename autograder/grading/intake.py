@@ -214,7 +214,7 @@ class _Taker:
             data = f.read((max_mb << 20) + 1)
         if len(data) > max_mb << 20:
             return None, f"refused: larger than {max_mb} MB"
-        problem = _unreadable(data) if path.suffix.lower() == ".ipynb" else None
+        problem = _unreadable(data)  # any name: a file not named .ipynb is still run
         if problem:
             return None, problem
         copy = self.folder / str(next(self.count)) / _safe(path.name)
