@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import zipfile
@@ -114,13 +115,13 @@ def test_a_link_in_a_submission_folder_is_refused_not_followed(hostile):
     assert carol.problem == "refused: symbolic link"
 
 
-def _export(path: Path, members: dict[str, bytes], symlinks: dict[str, str] = {}) -> Path:
+def _export(path: Path, members: dict[str, bytes], symlinks: tuple = ()) -> Path:
     meta = "".join(f"submission_{i}:\n  :submitters:\n  - :name: S{i}\n" for i in (1, 2))
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("submission_metadata.yml", meta)
         for name, data in members.items():
             z.writestr(name, data)
-        for name, target in symlinks.items():
+        for name, target in symlinks:
             info = zipfile.ZipInfo(name)
             info.external_attr = (0o120777 << 16)
             z.writestr(info, target)
@@ -143,7 +144,7 @@ def test_a_bad_member_is_refused_alone_and_the_export_is_graded(tmp_path):
                "submission_2/inner.zip": _nested_zip()}
     members.update({name: b"{}" for name, _ in ARCHIVE_CASES})
     export = _export(tmp_path / "export.zip", members,
-                     {"submission_3/dis05.ipynb": "/etc/passwd"})
+                     [("submission_3/dis05.ipynb", "/etc/passwd")])
     subs = collect([export], assignment="dis05.ipynb", extract_to=tmp_path / "work")
     problems = [s.problem for s in subs if s.problem]
     assert ARCHIVE_CASES
@@ -157,7 +158,6 @@ def test_a_bad_member_is_refused_alone_and_the_export_is_graded(tmp_path):
 
 
 def _nested_zip() -> bytes:
-    import io
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("submission_1/dis05.ipynb", b'{"cells": []}')
