@@ -79,16 +79,32 @@ def collect(paths: Iterable[Path], *, assignment: str, extract_to: Path,
     for i, path in enumerate(map(Path, paths)):
         if not path.exists():
             raise IntakeError(f"no such submission file or folder: {path}")
+        refused: list[Submission] = []
         if path.is_file() and zipfile.is_zipfile(path) and path.suffix.lower() == ".zip":
             path, refused = _extract(path, extract_to / f"{i}-{_safe(path.stem)}", limits)
-            found += refused
         if path.is_dir():
             export = find_export_root(path)
-            found += (_from_export(export, assignment, taker) if export
-                      else _from_folder(path, assignment, taker))
+            found += _with_refused(_from_export(export, assignment, taker) if export
+                                   else _from_folder(path, assignment, taker), refused)
         else:
             found.append(taker.submission(_safe(path.stem), path, {}, str(path)))
     return _unique_names(found)
+
+
+def _with_refused(subs: list[Submission], refused: list[Submission]) -> list[Submission]:
+    """A refused member inside a submission with no notebook is why it has none; any other
+    refused member is a row of its own."""
+    subs, rest = list(subs), []
+    for r in refused:
+        member = Path(r.source.split("\0", 1)[1])
+        at = next((i for i, s in enumerate(subs) if s.notebook is None
+                   and Path(s.source) in member.parents), None)
+        if at is None:
+            rest.append(Submission(r.name, None, r.problem, {}, r.source.replace("\0", ":")))
+        else:
+            s = subs[at]
+            subs[at] = Submission(s.name, None, r.problem, s.student, s.source)
+    return subs + rest
 
 
 def find_export_root(folder: Path) -> Path | None:
@@ -298,7 +314,7 @@ def _extract(archive: Path, target: Path, limits: Intake) -> tuple[Path, list[Su
                         why = f"refused: unreadable archive member ({exc})"
                 if why:
                     refused.append(Submission(_safe(f"{archive.stem}-{m.filename}"), None, why,
-                                              {}, f"{archive}:{m.filename}"))
+                                              {}, f"{archive}\0{target / m.filename}"))
     except zipfile.BadZipFile as exc:
         raise IntakeError(f"{archive}: not a readable zip file: {exc}") from exc
     return target, refused
