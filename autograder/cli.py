@@ -8,6 +8,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,10 @@ def _summary(graded: session.Graded, out: Path, dry_run: bool) -> None:
     print(f"{len(done.results)} submissions ({len(done.graded)} graded, of which "
           f"{len(done.checked_only)} from cached runs; {len(done.reused)} unchanged) in "
           f"{done.seconds:.1f} s with {done.jobs} job{'s' * (done.jobs != 1)}; {failed} not ok")
+    refused = Counter(r.reason for r in done.results if r.status is Status.REFUSED)
+    if refused:  # each still has its row; the run's exit status stays 0
+        print(f"{sum(refused.values())} refused: " + "; ".join(
+            f"{n} {why}" for why, n in refused.most_common()))
     regrade_diff.print_changes(done.changes)
     for line in _problem_lines(graded.overrides, done.override_problems):
         print(f"warning: {line}")

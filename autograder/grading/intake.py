@@ -16,7 +16,11 @@ row.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import json
+import os
 import re
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +29,14 @@ from typing import Iterable
 import yaml
 
 from autograder.report.history import HISTORY_FOLDER
+from autograder.settings.intake import Intake
 from autograder.settings.limits import Limits
 
 METADATA_FILE = "submission_metadata.yml"
 IDENTITY_FIELDS = ("name", "email", "sid", "submission_id")
-MAX_EXTRACT_BYTES = Limits().export_gb << 30
-"""an export zip that would unpack to more than this is refused (a zip bomb, not a class)"""
+TAKEN_FOLDER = "taken"
+"""under ``extract_to``: the private copy of every notebook intake accepted, the only file read
+later (hashing, running, checking), so what is graded is what intake checked"""
 
 
 @dataclass(frozen=True)
@@ -59,25 +65,51 @@ class IntakeError(ValueError):
     """The input itself cannot be used (a missing path, a broken zip): the run cannot start."""
 
 
-def collect(paths: Iterable[Path], *, assignment: str, extract_to: Path) -> list[Submission]:
-    """All submissions under ``paths``; zips are unpacked under ``extract_to``."""
+def collect(paths: Iterable[Path], *, assignment: str, extract_to: Path,
+            limits: Intake = Intake()) -> list[Submission]:
+    """All submissions under ``paths``; zips are unpacked under ``extract_to``.
+
+    A file intake will not read (a link, a FIFO, a refused archive member, a notebook too large)
+    is a submission whose ``problem`` starts with ``refused:``; every accepted notebook is copied
+    into ``extract_to`` first (``_take``), never followed through a link.
+    """
+    extract_to.mkdir(parents=True, exist_ok=True)
+    taker = _Taker(extract_to / TAKEN_FOLDER, limits)
     found: list[Submission] = []
     for i, path in enumerate(map(Path, paths)):
         if not path.exists():
             raise IntakeError(f"no such submission file or folder: {path}")
+        refused: list[Submission] = []
         if path.is_file() and zipfile.is_zipfile(path) and path.suffix.lower() == ".zip":
-            path = _extract(path, extract_to / f"{i}-{_safe(path.stem)}")
+            path, refused = _extract(path, extract_to / f"{i}-{_safe(path.stem)}", limits)
         if path.is_dir():
             export = find_export_root(path)
-            found += (_from_export(export, assignment) if export else _from_folder(path, assignment))
+            found += _with_refused(_from_export(export, assignment, taker) if export
+                                   else _from_folder(path, assignment, taker), refused)
         else:
-            found.append(_from_file(path))
+            found.append(taker.submission(_safe(path.stem), path, {}, str(path)))
     return _unique_names(found)
+
+
+def _with_refused(subs: list[Submission], refused: list[Submission]) -> list[Submission]:
+    """A refused member inside a submission with no notebook is why it has none; any other
+    refused member is a row of its own."""
+    subs, rest = list(subs), []
+    for r in refused:
+        member = Path(r.source.split("\0", 1)[1])
+        at = next((i for i, s in enumerate(subs) if s.notebook is None
+                   and Path(s.source) in member.parents), None)
+        if at is None:
+            rest.append(Submission(r.name, None, r.problem, {}, r.source.replace("\0", ":")))
+        else:
+            s = subs[at]
+            subs[at] = Submission(s.name, None, r.problem, s.student, s.source)
+    return subs + rest
 
 
 def find_export_root(folder: Path) -> Path | None:
     """The folder holding ``submission_metadata.yml``: ``folder`` itself or one level down."""
-    if (folder / METADATA_FILE).is_file():
+    if (folder / METADATA_FILE).is_file() and not (folder / METADATA_FILE).is_symlink():
         return folder
     inside = [p.parent for p in folder.glob(f"*/{METADATA_FILE}") if not _hidden(p.parent.name)]
     return inside[0] if len(inside) == 1 else None
@@ -91,6 +123,7 @@ def choose_notebook(folder: Path, assignment: str) -> tuple[Path | None, str | N
     """
     files = _visible_files(folder)
     notebooks = [p for p in files if p.suffix.lower() == ".ipynb"]
+    # A link named like a notebook is still chosen, so that its row says it was refused.
     named = sorted((p for p in notebooks if p.name == assignment),
                    key=lambda p: (len(p.relative_to(folder).parts), str(p)))
     if named:
@@ -138,37 +171,93 @@ def identity(folder_name: str, meta: dict) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _from_export(root: Path, assignment: str) -> list[Submission]:
+def _from_export(root: Path, assignment: str, taker: _Taker) -> list[Submission]:
     metadata = read_metadata(root / METADATA_FILE)
-    folders = {p.name: p for p in root.iterdir() if p.is_dir() and not _hidden(p.name)}
+    entries = {p.name: p for p in root.iterdir() if not _hidden(p.name) and p.name != METADATA_FILE}
     subs = []
-    for key in sorted(set(metadata) | set(folders)):
-        folder = folders.get(key)
-        if folder is None:
-            notebook, problem = None, "no files submitted (folder missing from the export)"
+    for key in sorted(set(metadata) | set(entries)):
+        entry = entries.get(key)
+        who = identity(key, metadata.get(key, {}))
+        if entry is None:
+            subs.append(Submission(_safe(key), None, "no files submitted (folder missing from "
+                                   "the export)", who, str(root / key)))
         else:
-            notebook, problem = choose_notebook(folder, assignment)
-        subs.append(Submission(_safe(key), notebook, problem, identity(key, metadata.get(key, {})),
-                               str(folder or root / key)))
+            subs.append(taker.entry(_safe(key), entry, assignment, who))
     return subs
 
 
-def _from_folder(folder: Path, assignment: str) -> list[Submission]:
-    subs = []
-    for entry in sorted(folder.iterdir()):
-        if _hidden(entry.name):
-            continue
-        if entry.is_dir():
+def _from_folder(folder: Path, assignment: str, taker: _Taker) -> list[Submission]:
+    stem = lambda p: p.name if p.is_dir() and not p.is_symlink() else p.stem  # noqa: E731
+    return [taker.entry(_safe(stem(entry)), entry, assignment, {})
+            for entry in sorted(folder.iterdir()) if not _hidden(entry.name)]
+
+
+class _Taker:
+    """Copies each accepted notebook once into a private folder; refuses what it will not read."""
+
+    def __init__(self, folder: Path, limits: Intake) -> None:
+        self.folder, self.limits, self.count = folder, limits, itertools.count()
+
+    def entry(self, name: str, entry: Path, assignment: str, who: dict) -> Submission:
+        """One top-level entry: a folder (its notebook chosen) or a file."""
+        mode = os.lstat(entry).st_mode
+        if stat.S_ISDIR(mode):
             notebook, problem = choose_notebook(entry, assignment)
-            subs.append(Submission(_safe(entry.name), notebook, problem, {}, str(entry)))
-        elif entry.is_file():
-            subs.append(_from_file(entry))
-    return subs
+            if notebook is None:
+                return Submission(name, None, problem, who, str(entry))
+            return self.submission(name, notebook, who, str(entry))
+        return self.submission(name, entry, who, str(entry))
+
+    def submission(self, name: str, path: Path, who: dict, source: str) -> Submission:
+        copy, problem = self.take(path)
+        return Submission(name, copy, problem, who, source)
+
+    def take(self, path: Path) -> tuple[Path | None, str | None]:
+        """``(private copy, None)`` or ``(None, why)``: never follows a link, reads once."""
+        max_mb = Limits().notebook_mb
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError as exc:
+            if os.path.islink(path):
+                return None, "refused: symbolic link"
+            return None, f"refused: cannot be read ({exc.strerror})"
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return None, "refused: not a regular file"
+            if info.st_nlink > 1:
+                return None, "refused: hard link"
+            data = f.read((max_mb << 20) + 1)
+        if len(data) > max_mb << 20:
+            return None, f"refused: larger than {max_mb} MB"
+        problem = _unreadable(data)  # any name: a file not named .ipynb is still run
+        if problem:
+            return None, problem
+        copy = self.folder / str(next(self.count)) / _safe(path.name)
+        copy.parent.mkdir(parents=True)
+        copy.write_bytes(data)
+        return copy, None
 
 
-def _from_file(path: Path) -> Submission:
-    # Not a notebook by name: still graded (execute reports it as an invalid notebook).
-    return Submission(_safe(path.stem), path, None, {}, str(path))
+def _unreadable(data: bytes) -> str | None:
+    """Why a notebook's bytes cannot be text every later step can encode, or None."""
+    if not data:
+        return "invalid notebook: empty file"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"invalid notebook: not UTF-8 text (byte {exc.start})"
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):
+        return None  # execution reports a notebook that is not JSON, as before
+    try:
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "invalid notebook: holds a lone surrogate (\\ud800-\\udfff), not Unicode text"
+    except (ValueError, RecursionError):
+        return "invalid notebook: nested too deep"
+    return None
 
 
 def _unique_names(subs: list[Submission]) -> list[Submission]:
@@ -191,27 +280,84 @@ def _unique_names(subs: list[Submission]) -> list[Submission]:
     return unique
 
 
-def _extract(archive: Path, target: Path) -> Path:
-    """Unpack a zip under ``target``, refusing members that would land outside it."""
+def _extract(archive: Path, target: Path, limits: Intake) -> tuple[Path, list[Submission]]:
+    """Unpack a zip under ``target``; a member it will not write becomes a refused row.
+
+    Sizes are counted as bytes are written (headers may lie); a member past ``member_mb``,
+    past ``unpacked_mb`` in all, deeper than ``depth``, past ``files``, not a plain relative
+    path (``../x``, ``/x``, ``C:``, a backslash), a link or a repeated name is refused alone.
+    """
+    refused: list[Submission] = []
+    target.mkdir(parents=True, exist_ok=True)
+    total, written, budget = 0, set(), limits.unpacked_mb << 20
     try:
         with zipfile.ZipFile(archive) as z:
-            members = [m for m in z.infolist() if not m.is_dir()]
-            if sum(m.file_size for m in members) > MAX_EXTRACT_BYTES:
-                raise IntakeError(f"{archive}: unpacks to more than {MAX_EXTRACT_BYTES >> 30} GiB")
-            root = target.resolve()
-            for m in members:
-                dest = (target / m.filename).resolve()
-                if root not in dest.parents:
-                    raise IntakeError(f"{archive}: member {m.filename!r} points outside the archive")
-                if (m.external_attr >> 16) & 0o170000 == 0o120000:  # a symlink: skip it
+            for m in z.infolist():
+                if m.is_dir():
                     continue
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                with z.open(m) as src, dest.open("wb") as dst:
-                    for block in iter(lambda: src.read(1 << 20), b""):
-                        dst.write(block)
+                why = _member_problem(m, written, limits)
+                if why is None and total > budget:
+                    why = f"refused: unpacks past {limits.unpacked_mb} MB"
+                if why is None:
+                    member_cap = limits.member_mb << 20
+                    allowed = min(member_cap, budget - total)
+                    try:
+                        total += _write_member(z, m, target, allowed)
+                        written.add(m.filename)
+                    except _TooLarge:
+                        if allowed < member_cap:
+                            total = budget + 1  # the archive's budget is spent
+                        why = (f"refused: unpacks past "
+                               f"{limits.member_mb if allowed == member_cap else limits.unpacked_mb} MB")
+                    except (zipfile.BadZipFile, OSError, EOFError, ValueError,
+                            NotImplementedError) as exc:
+                        why = f"refused: unreadable archive member ({exc})"
+                if why:
+                    refused.append(Submission(_safe(f"{archive.stem}-{m.filename}"), None, why,
+                                              {}, f"{archive}\0{target / m.filename}"))
     except zipfile.BadZipFile as exc:
         raise IntakeError(f"{archive}: not a readable zip file: {exc}") from exc
-    return target
+    return target, refused
+
+
+class _TooLarge(Exception):
+    """A member wrote more bytes than it was allowed."""
+
+
+def _member_problem(m: zipfile.ZipInfo, written: set[str], limits: Intake) -> str | None:
+    name = m.filename
+    parts = name.split("/")
+    if (name.startswith("/") or "\\" in name or ":" in parts[0] or "\0" in name
+            or any(p in ("", ".", "..") for p in parts)):
+        return f"refused: member {name!r} is not a plain path inside the archive"
+    if (m.external_attr >> 16) & 0o170000 == 0o120000:
+        return "refused: symbolic link"
+    if len(parts) > limits.depth:
+        return f"refused: deeper than {limits.depth} folders"
+    if name in written or name.lower() in {w.lower() for w in written}:
+        return f"refused: member {name!r} appears twice"
+    if len(written) >= limits.files:
+        return f"refused: more than {limits.files} files"
+    return None
+
+
+def _write_member(z: zipfile.ZipFile, m: zipfile.ZipInfo, target: Path, allowed: int) -> int:
+    """Bytes written for one member, counted as they are written; past ``allowed``: none."""
+    dest = target.joinpath(*m.filename.split("/"))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    size = 0
+    try:
+        with z.open(m) as src, os.fdopen(fd, "wb") as dst:
+            for block in iter(lambda: src.read(1 << 20), b""):
+                size += len(block)
+                if size > allowed:
+                    raise _TooLarge
+                dst.write(block)
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    return size
 
 
 def _strip_colons(value):
@@ -223,8 +369,12 @@ def _strip_colons(value):
 
 
 def _visible_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file()
-                  and not any(_hidden(part) for part in p.relative_to(folder).parts))
+    """Every non-folder entry (links, FIFOs too, so they get a row), never through a link."""
+    found = []
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if not _hidden(d) and not os.path.islink(os.path.join(top, d))]
+        found += [Path(top, f) for f in files if not _hidden(f)]
+    return sorted(found)
 
 
 def _hidden(name: str) -> bool:

@@ -395,7 +395,8 @@ def _not_run(variable: worksheet.Variable) -> CheckResult:
 def nothing_to_run(name: str, reason: str, run: Run) -> SubmissionResult:
     """The result of a submission with no notebook to run: an invalid notebook, ``reason`` why,
     every answer missing."""
-    result = SubmissionResult(name, Status.INVALID, reason=reason)
+    status = Status.REFUSED if reason.startswith("refused: ") else Status.INVALID
+    result = SubmissionResult(name, status, reason=reason.removeprefix(f"{status.value}: "))
     who = run.identity(name, None)
     result.questions = check_answers({}, run, {}, who=who, name=name)
     if who is not None:

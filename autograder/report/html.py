@@ -70,6 +70,8 @@ def render(records: list[dict], *, questions: list, run_info: RunInfo, title: st
         "generated": f"{datetime.now():%Y-%m-%d %H:%M}",
         "count": len(results),
         "notices": run_info.notices,
+        "refused": [(r.submission, students.get(r.submission, ""), r.reason)
+                    for r in results if r.status is Status.REFUSED],
         "cards": _summary(results),
         "distribution": _distribution(results, questions, plots),
         "mistakes": _mistakes(results, questions),
@@ -148,7 +150,7 @@ def _distribution(results: list[SubmissionResult], questions: list, plots: Plots
 def _mistakes(results: list[SubmissionResult], questions: list) -> list[dict]:
     """Per question: the catalogue mistakes seen, most common first, with their messages."""
     graded = [r for r in results
-              if r.status not in (Status.GRADER_ERROR, Status.INVALID)]
+              if r.status not in (Status.GRADER_ERROR, Status.INVALID, Status.REFUSED)]
     sections = []
     for q in questions:
         counts: Counter = Counter()

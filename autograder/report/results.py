@@ -25,6 +25,8 @@ class Status(StrEnum):
     CRASHED = "crashed"
     INVALID = "invalid notebook"
     GRADER_ERROR = "grader error"
+    REFUSED = "refused"
+    """intake would not read the file (a link, a FIFO, a refused archive member, too large)"""
 
     def text(self, reason: str = "") -> str:
         """The status as written in CSVs, records and logs: ``invalid notebook: <reason>``."""
@@ -262,6 +264,8 @@ STATUS_MESSAGES = {
                     "defined before that point were graded.",
     Status.INVALID: "Your submission could not be read as a notebook ({text}). Resubmit a .ipynb "
                     "file.",
+    Status.REFUSED: "Your submission was not graded ({text}). Resubmit the notebook itself as "
+                    "a plain .ipynb file.",
     Status.GRADER_ERROR: "The autograder itself failed on your submission. This is not your "
                          "fault: please tell course staff (they have the details).",
 }

@@ -22,6 +22,7 @@ from typing import Any
 
 from autograder.settings import environment
 from autograder.settings.environment import ENVIRONMENT, env  # noqa: F401 (part of the tree)
+from autograder.settings.intake import Intake
 from autograder.settings.limits import (
     Checking,
     Cluster,
@@ -61,10 +62,12 @@ class Settings:
     """each student their own Q2 numbers: the switch, the salt and the copy policy"""
     reading: Reading = field(default_factory=Reading)
     """how answers in LaTeX, Unicode and other notation are read"""
+    intake: Intake = field(default_factory=Intake)
+    """how much intake unpacks and copies before it refuses a file"""
 
 
 GROUPS: tuple[type, ...] = (Settings, Limits, Machine, Cluster, ReviewPolicy, Checking,
-                             ReportLayout, Q1Config, Credit, Budget, Variants, Reading)
+                             ReportLayout, Q1Config, Credit, Budget, Variants, Reading, Intake)
 """every settings dataclass, for the reference page and its staleness test"""
 
 

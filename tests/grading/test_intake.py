@@ -173,14 +173,15 @@ def test_a_submission_never_takes_the_output_folders_own_names(tmp_path):
     assert names == ["history-2"]
 
 
-def test_missing_input_and_broken_zip_are_errors(tmp_path):
+def test_a_missing_input_is_an_error_and_a_member_outside_the_archive_a_refused_row(tmp_path):
     with pytest.raises(IntakeError, match="no such submission"):
         collect([tmp_path / "nope"], assignment="dis05.ipynb", extract_to=tmp_path)
     bad = tmp_path / "export.zip"
     with zipfile.ZipFile(bad, "w") as z:
         z.writestr("../evil.ipynb", "{}")
-    with pytest.raises(IntakeError, match="outside the archive"):
-        collect([bad], assignment="dis05.ipynb", extract_to=tmp_path / "x")
+    subs = collect([bad], assignment="dis05.ipynb", extract_to=tmp_path / "x")
+    assert [s.problem for s in subs] == ["refused: member '../evil.ipynb' is not a plain path "
+                                         "inside the archive"]
     assert not (tmp_path / "evil.ipynb").exists()
 
 

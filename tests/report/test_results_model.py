@@ -46,7 +46,7 @@ def test_an_unknown_status_is_refused():
 def test_every_status_has_a_sentence_for_the_student(status):
     message = status_message(status, "the file is empty")
     assert message.endswith(".") and message != status.value
-    assert ("the file is empty" in message) == (status is Status.INVALID)
+    assert ("the file is empty" in message) == (status in (Status.INVALID, Status.REFUSED))
 
 
 def test_a_record_round_trips_with_typed_status_and_stages():
