@@ -62,7 +62,7 @@ MISTAKES = {
     "bob-forgot-padding": {
         "CNN": "cnn_no_conv",
         "q2b_out_dim": "padding-forgotten", "q2b_first": "padding-forgotten",
-        "q2b_last": None,  # k_1: a format error
+        "q2b_last": None,  # K1: a format error (K is the kernel size)
         "q2d_K": "padding-forgotten", "q2e_params_same": "padding-weights-counted",
         "q2i_output_shape": "rounded-up", "q2i_conv_params": "biases-counted"},
 }
@@ -135,7 +135,7 @@ def test_results_record_which_stage_decided_each_verdict(graded_examples):
 
 def test_unknown_name_is_a_format_error_pointing_at_it(graded_examples):
     feedback = graded_examples["bob-forgot-padding"]["feedback"]
-    assert "unknown name `k_1` (did you mean k1?)" in feedback
+    assert "unknown name `K1` (did you mean k1?)" in feedback
 
 
 def test_a_crash_keeps_the_answers_defined_before_it(graded_examples):
