@@ -21,7 +21,7 @@ from autograder.report.gradescope import to_gradescope
 from autograder.report.results import Status, SubmissionResult, grader_failure
 from autograder.report.notices import Topic
 from autograder.report.staff_log import configure_console
-from autograder.settings.limits import Cluster, Limits, Machine
+from autograder.settings.limits import Checking, Cluster, Limits, Machine
 from autograder.settings.variants import Variants
 from autograder.checks import overrides
 from autograder.worksheet import NOTEBOOK, QUESTIONS
@@ -70,6 +70,7 @@ def _request(args: argparse.Namespace) -> session.GradeRequest:
     return session.GradeRequest(
         tuple(Path(p) for p in args.submissions), Path(args.out),
         limits=_set(args, "limits", Limits()), cluster=_set(args, "cluster", Cluster()),
+        checking=_set(args, "checking", Checking()),
         overrides_file=args.overrides, grade_q1=not args.no_q1, data_dir=args.data_dir,
         jobs=args.jobs, force=args.force, rerun=args.rerun, dry_run=args.dry_run,
         variants=Variants(enabled=args.variants))
@@ -171,6 +172,7 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
             run = dataclasses.replace(run, limits=dataclasses.replace(run.limits, total=total))
             found = overrides.load(args.overrides)  # invalid entries are left out (staff log)
             run = dataclasses.replace(run, overrides=found,
+                                      checking=_set(args, "checking", Checking()),
                                       **_gradescope_identity(args, root, notebook))
             if notebook is None:
                 result = pipeline.nothing_to_run("submission", problem, run)

@@ -27,6 +27,8 @@ MAX_LENGTH = _LIMITS.answer_characters
 MAX_EXPONENT = _LIMITS.exponent
 MAX_BITS = _LIMITS.number_bits
 MAX_DEPTH = _LIMITS.expression_depth
+MAX_DEGREE = _LIMITS.degree
+MAX_TERMS = _LIMITS.expanded_terms
 
 #: Functions a student may call, by the names they may use.
 FUNCTIONS = {
@@ -148,6 +150,7 @@ def _reread(text: str, names: tuple[str, ...] | None, tuples: bool) -> Parsed | 
     for item in value if isinstance(value, tuple) else (value,):
         if item.has(sympy.I, sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
             return None
+        refuse_if_costly(item)
     return Parsed(value, text, notes)
 
 
@@ -197,7 +200,64 @@ def _parse(text: str, *, names: tuple[str, ...] | None, tuples: bool) -> Parsed:
     for item in value if isinstance(value, tuple) else (value,):
         if item.has(sympy.I, sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
             raise ParseError("the value is not a finite real number")
+        refuse_if_costly(item)
     return Parsed(value, text, notes)
+
+
+def refuse_if_costly(expr) -> None:
+    """Raise ParseError for an expression whose shape alone makes it costly to compare: a total
+    degree over ``Checking.degree`` or more than ``Checking.expanded_terms`` terms once expanded.
+    Both are counted on the tree as built, before SymPy expands anything."""
+    degree, terms = _size(expr, {})
+    if degree > MAX_DEGREE:
+        raise ParseError(f"the expression's degree is over {MAX_DEGREE}, too large to check")
+    if terms > MAX_TERMS:
+        raise ParseError(f"the expression would have over {MAX_TERMS} terms once multiplied "
+                         f"out, too large to check")
+
+
+def _size(expr, seen: dict) -> tuple[int, int]:
+    """(total degree, most terms once expanded) of a SymPy expression; numbers above the limits
+    are capped, so nothing here grows large."""
+    key = id(expr)
+    if key in seen:
+        return seen[key]
+    if expr.is_Symbol:
+        size = (1, 1)
+    elif not expr.args:
+        size = (0, 1)
+    elif expr.is_Pow and expr.exp.is_Rational:
+        degree, terms = _size(expr.base, seen)
+        power = abs(expr.exp.p) if expr.exp.is_Integer else -(-abs(expr.exp.p) // expr.exp.q)
+        # a sum of t terms to the n-th power has at most C(n + t - 1, t - 1) terms
+        size = (degree * power, _capped_comb(power + terms - 1, terms - 1))
+    else:
+        parts = [_size(arg, seen) for arg in expr.args]
+        if expr.is_Mul:
+            size = (sum(d for d, _ in parts), _capped_product(t for _, t in parts))
+        else:  # a sum, or a function (floor, Max, ...) whose arguments expand inside it
+            size = (max(d for d, _ in parts), sum(t for _, t in parts))
+    size = (min(size[0], MAX_DEGREE + 1), min(size[1], MAX_TERMS + 1))
+    seen[key] = size
+    return size
+
+
+def _capped_product(numbers) -> int:
+    total = 1
+    for n in numbers:
+        total = min(total * n, MAX_TERMS + 1)
+    return total
+
+
+def _capped_comb(n: int, k: int) -> int:
+    """C(n, k), or MAX_TERMS + 1 once it passes MAX_TERMS (without computing it whole)."""
+    k = min(k, n - k)
+    total = 1
+    for i in range(k):
+        total = total * (n - i) // (i + 1)
+        if total > MAX_TERMS:
+            return MAX_TERMS + 1
+    return total
 
 
 def _syntax_reason(text: str, msg: str) -> str:

@@ -15,7 +15,7 @@ import logging
 from autograder.answers import MISSING
 from autograder.checks.common import Unreadable, to_plain
 from autograder.checks.kinds import REGISTERED, kind_of
-from autograder.report.results import CheckResult, Stage, failed_check
+from autograder.report.results import CheckResult, Stage, failed_check, too_costly
 from autograder.worksheet import Variable, mistakes, variants
 from autograder.worksheet.variants import DEFAULT, Variant
 
@@ -32,6 +32,8 @@ def check_variable(variable: Variable, value, entries: tuple[mistakes.Mistake, .
         entries = mistakes.for_variable(variable.name)
     try:
         return _check(kind, variable, value, entries)
+    except MemoryError:  # an answer this machine cannot afford to decide is not our bug
+        return too_costly(variable, "deciding it needed more memory than checking may use")
     except Exception:
         log.exception("grader error while checking %s", variable.name)
         return failed_check(variable)

@@ -31,7 +31,10 @@ def run(fn, *args, timeout: float = CAS_TIMEOUT):
             box["error"] = exc
 
     thread = threading.Thread(target=target, daemon=True, name="cas")
-    thread.start()
+    try:
+        thread.start()
+    except RuntimeError:  # no memory left for its stack (the checker's cap, checks/bounded.py)
+        raise MemoryError("no memory for another CAS call") from None
     thread.join(timeout)
     if thread.is_alive():
         raise CasTimeout(f"{getattr(fn, '__name__', 'CAS call')} took over {timeout:g} s")

@@ -41,6 +41,7 @@ from autograder.report import html as html_report  # (the module, not the standa
 from autograder.report.history import History
 from autograder.report.results import SubmissionResult, grader_failure
 from autograder.checks import overrides
+from autograder.settings.limits import Checking
 from autograder.worksheet import NOTEBOOK
 
 if TYPE_CHECKING:
@@ -76,9 +77,10 @@ def grader_version(run: pipeline.Run) -> str:
                                       q1.test_labels.tobytes())
     isolation = run.isolation and run.isolation.level  # isolation gained: grade again
     chosen = (run.variants,) if run.variants.enabled else ()  # off: keys as before variants
+    costs = (run.checking,) if run.checking != Checking() else ()  # the default: keys as before
     return fingerprint(Scope.GRADE, run.limits, isolation,
                        [(q.id, q.points) for q in run.questions],
-                       (run.overrides.text, run.review), *q1_parts, *chosen)
+                       (run.overrides.text, run.review), *q1_parts, *chosen, *costs)
 
 
 def with_identities(run: pipeline.Run, submissions: list[Submission]) -> pipeline.Run:

@@ -9,6 +9,7 @@ Everything the student sees comes from ``results.SubmissionResult``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import time
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograder import answers, worksheet
-from autograder.checks import check_variable, overrides
+from autograder.checks import bounded, check_variable, overrides
 from autograder.grading import copies, identity
 from autograder.grading.identity import Identity
 from autograder.execution.budget import SubmissionClock
@@ -39,9 +40,10 @@ from autograder.report.results import (
     Status,
     SubmissionResult,
     grader_failure,
+    too_costly,
 )
 from autograder.report.staff_log import capture_log
-from autograder.settings.limits import Limits, ReviewPolicy
+from autograder.settings.limits import Checking, Limits, ReviewPolicy
 from autograder.settings.variants import Variants
 from autograder.worksheet import variants
 from autograder.worksheet.variants import Variant
@@ -68,6 +70,7 @@ class Run:
     identities: dict[str, Identity] = field(default_factory=dict)  # by submission name
     classmates: tuple[tuple[Variant, str], ...] = ()  # every submission's variant, for copies
     held: dict[str, str] = field(default_factory=dict)  # for review: why (grading/assignment.py)
+    checking: Checking = Checking()  # what checking may cost (checks/bounded.py)
 
     def identity(self, name: str, path: Path | None) -> Identity | None:
         """Whose numbers submission ``name`` is graded with (None with variants off): what the
@@ -303,6 +306,7 @@ def check_answers(plain: dict, run: Run, program_checks: dict[str, CheckResult],
     sheet = variants.sheet(who.variant) if who is not None else None
     questions = sheet.graded(run.questions) if sheet is not None else run.questions
     tried = copies.candidates(who.variant, run.classmates, name) if who is not None else {}
+    budget = bounded.Budget(run.checking)
     results = []
     for q in questions:
         qr = QuestionResult(q.id, q.title)
@@ -314,14 +318,14 @@ def check_answers(plain: dict, run: Run, program_checks: dict[str, CheckResult],
                 raw = plain.get(variable.name)
                 value = answers.decode(raw)
                 entries = sheet.entries(variable.name) if sheet is not None else None
-                check = _check_memo(variable, raw, value, entries)
+                check = _check_memo(variable, raw, value, entries, budget)
                 if run.overrides.entries and value is not answers.MISSING:
                     check = overrides.apply(variable, value, check, run.overrides,
                                             who.variant.label if who is not None else "")
                 if tried:
                     flag = copies.find(variable, check, tried,
-                                       lambda v, e, raw=raw, value=value: _check_memo(v, raw,
-                                                                                     value, e))
+                                       lambda v, e, raw=raw, value=value: _check_memo(
+                                           v, raw, value, e, budget))
                     if flag is not None:
                         check = copies.with_policy(check, run.variants.copy_policy, run.review)
             if flag is not None and flags is not None:
@@ -363,9 +367,11 @@ MEMO_SIZE = 50_000
 
 
 def _check_memo(variable: worksheet.Variable, raw: Any, value: Any,
-                entries: tuple | None = None) -> CheckResult:
+                entries: tuple | None = None, budget: bounded.Budget | None = None
+                ) -> CheckResult:
     """The check of one answer against ``variable`` and its catalogue ``entries`` (by default
-    the worksheet's), once per distinct answer in this process."""
+    the worksheet's), once per distinct answer in this process; with a ``budget`` (its
+    submission's), in the checker process (``checks/bounded.py``) within its deadlines."""
     from autograder.worksheet import mistakes
 
     if entries is None:
@@ -373,17 +379,36 @@ def _check_memo(variable: worksheet.Variable, raw: Any, value: Any,
     try:
         text = json.dumps(raw, sort_keys=True)
     except (TypeError, ValueError):
-        return check_variable(variable, value, entries)
+        text = None
     # what decides the verdict: the variable as graded, its catalogue entries and the answer
-    key = (repr(variable), repr(entries), text)
-    if key in _MEMO:
+    graded = (repr(variable), repr(entries))
+    key = (*graded, text)
+    if text is not None and key in _MEMO:
         return replace(_MEMO[key])
     if len(_MEMO) >= MEMO_SIZE:
         _MEMO.clear()
-    result = check_variable(variable, value, entries)
-    if result.stage is not Stage.GRADER_ERROR:  # a failure is retried, and logged each time
-        _MEMO[key] = result
+    result, reached = _bounded_check(variable, value, entries, budget, graded)
+    if text is not None and reached and result.stage is not Stage.GRADER_ERROR:
+        _MEMO[key] = result  # a failure is retried (and logged each time), as is a cut-off check
     return replace(result)
+
+
+def _bounded_check(variable: worksheet.Variable, value: Any, entries: tuple,
+                   budget: bounded.Budget | None, graded: tuple[str, str]
+                   ) -> tuple[CheckResult, bool]:
+    """The verdict, and whether it was reached within the answer's own deadline (a verdict cut
+    by the submission's spent time depends on its other answers: it is not memoised)."""
+    if budget is None or not budget.settings.isolated or value is answers.MISSING:
+        return check_variable(variable, value, entries), True
+    seconds = budget.next_deadline()
+    if seconds <= 0:
+        return too_costly(variable, budget.spent()), False
+    checker = bounded.checker_for(budget.settings)
+    result, reached, spent = checker.check(
+        variable, value, entries, seconds,
+        memo_key=hashlib.sha256("\0".join(graded).encode()).hexdigest())
+    budget.used += spent
+    return result, reached or not budget.cut_short(seconds)
 
 
 def _not_run(variable: worksheet.Variable) -> CheckResult:

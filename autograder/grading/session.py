@@ -12,7 +12,7 @@ from pathlib import Path
 
 from autograder.grading import classroom, pipeline
 from autograder.grading.dask_engine import DaskEngine
-from autograder.settings.limits import Cluster, Limits
+from autograder.settings.limits import Checking, Cluster, Limits
 from autograder.settings.variants import Variants
 from autograder.checks import overrides
 
@@ -45,6 +45,7 @@ class GradeRequest:
     paths: tuple[Path, ...]
     out: Path
     limits: Limits = Limits()
+    checking: Checking = Checking()
     cluster: Cluster = Cluster()
     overrides_file: str | None = None
     grade_q1: bool = True
@@ -86,7 +87,7 @@ def grade(request: GradeRequest, events: classroom.Events | None = None) -> Grad
         run = _isolated(run, request.cluster, engine)
         for notice in run.notices:
             events.notice(notice)
-        run = replace(run, overrides=found, variants=request.variants)
+        run = replace(run, overrides=found, variants=request.variants, checking=request.checking)
         job = classroom.ClassJob(request.paths, request.out, run,
                                  jobs=request.jobs, force=request.force, rerun=request.rerun,
                                  dry_run=request.dry_run, engine=engine)

@@ -239,6 +239,15 @@ def failed_check(variable) -> CheckResult:
                        stage=Stage.GRADER_ERROR, hidden=variable.hidden)
 
 
+def too_costly(variable, why: str) -> CheckResult:
+    """One answer (a worksheet ``Variable``) that cost more to decide than checking may spend
+    (``Checking``): no verdict, ``UNDECIDED``, in the review queue; ``why`` says which limit
+    ("deciding it took over 10 s")."""
+    return CheckResult(variable.name, 0.0, variable.points,
+                       f"Too costly to decide: {why}. Course staff will look at it.",
+                       stage=Stage.UNDECIDED, hidden=variable.hidden)
+
+
 def grader_failure(name: str, questions, trace: str) -> SubmissionResult:
     """A submission the grader failed on as a whole: every answer ``failed_check``, the
     traceback (or what is known) in the staff log. ``questions`` are the worksheet's."""

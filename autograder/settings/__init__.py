@@ -187,6 +187,8 @@ RUN_OPTIONS: tuple[Option, ...] = (
     Option("--timeout", "limits.timeout", make="TIMEOUT"),
     Option("--cell-timeout", "limits.cell_timeout"),
     Option("--memory-mb", "limits.memory_mb", make="MEMORY_MB"),
+    Option("--answer-seconds", "checking.answer_seconds"),
+    Option("--check-memory-mb", "checking.memory_mb"),
     Option("--no-q1", help="skip Q1: no training of the students' models (Q2 only, about 2 s a "
            "notebook)", shown_default="1", make="Q1", switch="0"),
     Option("--data-dir", help=_DATA_DIR.description,

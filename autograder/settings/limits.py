@@ -139,7 +139,7 @@ class Cluster:
 
 @dataclass(frozen=True)
 class Checking:
-    """How far the checks go with one answer, in the grading process."""
+    """How far the checks go with one answer, and what checking may cost (``checks/bounded.py``)."""
 
     cas_seconds: float = 2.0
     """seconds for one SymPy call (expand, simplify, solve); a slower comparison is undecided
@@ -148,6 +148,12 @@ class Checking:
     """longest answer text, after normalisation; a longer one is a format error"""
     exponent: int = 32
     """largest power of a non-numeric base in an answer (keeps expansion cheap)"""
+    degree: int = 64
+    """largest total degree of an answer, nested powers and products multiplied out
+    (``((k1 + x1)**32)**32`` has degree 1024)"""
+    expanded_terms: int = 10_000
+    """most terms an answer could have once expanded, counted from its shape before SymPy
+    expands anything (``(k1 + k2 + x1 + x2)**32`` would have 6545)"""
     number_bits: int = 10_000
     """largest number, in bits, an answer may hold or a power of numbers in it may produce"""
     expression_depth: int = 60
@@ -157,6 +163,18 @@ class Checking:
     enumeration_bound: int = 2**30
     """a floor formula with larger numerators or denominators on its domain is not enumerated
     (the CAS decides)"""
+    isolated: bool = True
+    """check a class's answers in a separate checker process, capped by ``memory_mb`` and the
+    deadlines below (off: in the grading process itself, as a student's own check does)"""
+    answer_seconds: float = 10.0
+    """wall-clock seconds one answer may take to check, every comparison together; past it the
+    checker process is killed and replaced and the answer is undecided ("too costly to decide")"""
+    submission_seconds: float = 60.0
+    """wall-clock seconds all the answers of one submission may take to check together; the
+    answers left when it runs out are undecided"""
+    memory_mb: int = 512
+    """address space of the checker process, in MiB (it starts at about 190): an answer needing
+    more is undecided and the process is replaced"""
 
 
 @dataclass(frozen=True)
