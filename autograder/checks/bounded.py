@@ -237,8 +237,7 @@ def serve(memory_mb: int) -> None:
         variable, entries = held[key]
         forward.records = []
         result = check_variable(variable, value, entries)
-        costly = result.message.startswith("Too costly")
-        recycle = costly or threading.active_count() > 1  # an abandoned SymPy call still runs
+        recycle = bool(result.costly) or threading.active_count() > 1  # an abandoned SymPy call still runs
         _send(outbox, pickle.dumps((result, recycle, forward.records),
                                    protocol=pickle.HIGHEST_PROTOCOL))
 

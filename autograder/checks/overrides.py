@@ -214,10 +214,12 @@ def _credit_and_message_problem(credit: Any, message: Any) -> str:
 _READINGS: dict = {}
 
 
-def match(variable: Variable, value: Any, overrides: Overrides, variant: str = ""):
+def match(variable: Variable, value: Any, overrides: Overrides, variant: str = "", *,
+          by_text_only: bool = False):
     """The first entry (for answers of ``variant``, a label) whose answer is equivalent to
     ``value`` (or, with ``match: text``, written the same), and the value's ``Reading`` (None
-    for a match by text); None when none is."""
+    for a match by text); None when none is. ``by_text_only``: entries with ``match: text``
+    only (reading the value again would cost what checking it was refused)."""
 
     entries = overrides.for_variable(variable.name, variant)
     if not entries:
@@ -227,7 +229,7 @@ def match(variable: Variable, value: Any, overrides: Overrides, variant: str = "
         if entry.by_text and text_key(entry.answer) == written:
             return entry, None
     entries = [e for e in entries if not e.by_text]
-    if not entries:
+    if not entries or by_text_only:
         return None
     try:
         reading = read(variable, value)
@@ -256,8 +258,8 @@ def match(variable: Variable, value: Any, overrides: Overrides, variant: str = "
 def apply(variable: Variable, value: Any, result: CheckResult, overrides: Overrides,
           variant: str = "") -> CheckResult:
     """``result``, or the override's verdict when an entry (for answers of ``variant``, a label)
-    matches the answer."""
-    found = match(variable, value, overrides, variant)
+    matches the answer (only by its text when the answer was too costly to read and decide)."""
+    found = match(variable, value, overrides, variant, by_text_only=bool(result.costly))
     if found is None:
         return result
     entry, reading = found

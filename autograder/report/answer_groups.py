@@ -219,6 +219,9 @@ def _groups_of(question: str, variable, members: list, people: dict) -> list[Ans
         if unanswered(answers.decode(raw)):
             merged.setdefault("unanswered", []).append((None, members))
             continue
+        if members[0][1].costly:  # too costly to decide: grouped by its text, never read again
+            merged.setdefault("text:" + text, []).append((None, members))
+            continue
         try:
             reading = read(variable, answers.decode(raw))
         except Unreadable:

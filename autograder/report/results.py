@@ -118,6 +118,9 @@ class CheckResult:
     hint: str = ""
     pointer: str = ""
     review: str = ""
+    costly: str = ""
+    """the checking limit this answer passed, undecided (``too_costly``): answer groups and
+    overrides then go by its text, never by reading it again"""
 
     def __post_init__(self) -> None:
         self.stage = Stage(self.stage)  # plain text (a record, a test) becomes the typed stage
@@ -245,7 +248,7 @@ def too_costly(variable, why: str) -> CheckResult:
     ("deciding it took over 10 s")."""
     return CheckResult(variable.name, 0.0, variable.points,
                        f"Too costly to decide: {why}. Course staff will look at it.",
-                       stage=Stage.UNDECIDED, hidden=variable.hidden)
+                       stage=Stage.UNDECIDED, hidden=variable.hidden, costly=why)
 
 
 def grader_failure(name: str, questions, trace: str) -> SubmissionResult:
