@@ -153,14 +153,16 @@ class Checker:
                 pass
 
 
-_CHECKERS: dict[Checking, Checker] = {}
+_CHECKERS: dict[tuple[Checking, int], Checker] = {}
 
 
 def checker_for(settings: Checking) -> Checker:
-    """This process's checker for ``settings`` (a forked process starts its own)."""
-    found = _CHECKERS.get(settings)
+    """This thread's checker for ``settings``: one child per thread (a Dask worker checks
+    several submissions at once, in threads), and a forked process starts its own."""
+    key = (settings, threading.get_ident())
+    found = _CHECKERS.get(key)
     if found is None or found.owner != os.getpid():
-        found = _CHECKERS[settings] = Checker(settings)
+        found = _CHECKERS[key] = Checker(settings)
     return found
 
 
@@ -237,7 +239,8 @@ def serve(memory_mb: int) -> None:
         variable, entries = held[key]
         forward.records = []
         result = check_variable(variable, value, entries)
-        recycle = bool(result.costly) or threading.active_count() > 1  # an abandoned SymPy call still runs
+        # replaced after an answer too costly, or one that left a SymPy call running (cas.py)
+        recycle = bool(result.costly) or threading.active_count() > 1
         _send(outbox, pickle.dumps((result, recycle, forward.records),
                                    protocol=pickle.HIGHEST_PROTOCOL))
 
