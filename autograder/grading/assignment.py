@@ -98,8 +98,8 @@ def decide(records: dict[str, Record], chosen: Variants) -> Decision:
              for n in marked if records[n].fingerprint != mine}
     notices = []
     if marked and plain and not chosen.enabled:
-        held |= {n: "a notebook of the plain assignment in a class of variant notebooks: graded "
-                    "against the worksheet's numbers" for n in plain}
+        held |= {n: "a notebook of the plain assignment in a class of variant notebooks: whose "
+                    "numbers it answers is for course staff to say" for n in plain}
         notices.append(Notice(Topic.VARIANTS, f"{len(marked)} notebook(s) are of the variant "
                                               f"assignment and {len(plain)} of the plain "
                                               f"assignment: these are listed for review",

@@ -161,8 +161,25 @@ def check_execution(name: str, execution: Execution, run: Run, *,
         record_identity(result, who, flags)
     if held := run.held.get(name):  # the assignment record contradicts the run: for review
         result.details["assignment_problem"] = held
+        result.questions = [hold(q, held, run.review) for q in result.questions]
         result.log += f"\n[grader] held for review: {held}\n"
     return result
+
+
+def hold(question: QuestionResult, why: str, policy: ReviewPolicy) -> QuestionResult:
+    """A question of a submission held for review (``grading/assignment.py``): its Q2 answers
+    were checked against numbers its assignment does not vouch for, so each keeps only
+    ``policy.undecided_credit`` of its points until course staff decide; the verdict stays, for
+    them. Q1's programs do not depend on the numbers: they keep their scores."""
+    checks = []
+    for check in question.checks:
+        if worksheet.variable(check.variable).kind != "program":
+            score = round(policy.undecided_credit * check.max_score, 6)
+            check = replace(check, score=score, review=f"Held for review (scored {score:g} of "
+                                                       f"{check.max_score:g} until course staff "
+                                                       f"decide): {why}.")
+        checks.append(check)
+    return QuestionResult(question.question, question.title, checks)
 
 
 def record_identity(result: SubmissionResult, who: Identity,
@@ -348,6 +365,8 @@ def recheck_copies(result: SubmissionResult, run: Run,
         result.questions = check_answers(result.details.get("answers") or {},
                                          replace(run, classmates=classmates), kept, who=who,
                                          name=result.submission, flags=flags)
+    if held := run.held.get(result.submission):
+        result.questions = [hold(q, held, run.review) for q in result.questions]
     return flags
 
 

@@ -111,6 +111,13 @@ def test_a_mixed_class_and_a_foreign_salt_are_told_and_held_for_review(tmp_path,
         assert name in printed and name in page
     assert "another salt" in printed and "plain assignment" in printed
     assert "another salt" in (out / "review.html").read_text()
+    # held, not scored against numbers their assignment does not vouch for
+    grades = {r["submission"]: r for r in read_csv(out / "grades.csv")}
+    for name in (plain, other):
+        assert float(grades[name]["total"]) == 0.0, grades[name]
+        assert "Held for review (scored 0 of" in (out / name / "feedback.md").read_text()
+    for name in ("submission_1001", "submission_1002"):
+        assert grades[name]["total"] == grades[name]["max_total"], grades[name]
 
 
 @pytest.mark.slow
