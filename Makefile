@@ -40,6 +40,8 @@ help:
 	@echo "make grade      grade SUBMISSIONS (default: the bundled examples) into OUT (default grades/)"
 	@echo "                its knobs (TIMEOUT=s JOBS=n FORCE=1 RERUN=1 DRY_RUN=1 ...) are described once,"
 	@echo "                in the settings tree: README's table, or $(PY) -m autograder grade --help"
+	@echo "make review     serve OUT/review.html on 127.0.0.1: decide answer groups, Apply writes"
+	@echo "                OVERRIDES (default overrides.yaml, a .bak kept) and regrades from the cache"
 	@echo "make test       run the test suite (SLOW=0 skips notebook/training/otter tests)"
 	@echo "make assign     regenerate assignment/ and solutions/ notebooks and the Gradescope zip"
 	@echo "make autograder build autograder/dist/dis05-autograder.zip"

@@ -33,6 +33,8 @@ def record_run(out: Path, request) -> Path:
             "overrides_file": request.overrides_file, "grade_q1": request.grade_q1,
             "data_dir": request.data_dir, "jobs": request.jobs,
             "limits": dataclasses.asdict(request.limits),
+            "checking": dataclasses.asdict(request.checking),
+            "cluster": dataclasses.asdict(request.cluster),
             "variants": dataclasses.asdict(request.variants)}
     path = Path(out) / RUN_FILE
     path.write_text(json.dumps(data, indent=1), encoding="utf-8")
@@ -43,12 +45,13 @@ def last_request(out: Path, overrides_file: str):
     """The ``GradeRequest`` of the last run recorded in OUT, reading ``overrides_file``; cached
     executions are reused (a checks-only regrade)."""
     from autograder.grading import session
-    from autograder.settings.limits import Limits
+    from autograder.settings.limits import Checking, Cluster, Limits
     from autograder.settings.variants import Variants
 
     data = json.loads((Path(out) / RUN_FILE).read_text(encoding="utf-8"))
     return session.GradeRequest(
         tuple(Path(p) for p in data["paths"]), Path(out), limits=Limits(**data["limits"]),
+        checking=Checking(**data.get("checking", {})), cluster=Cluster(**data.get("cluster", {})),
         overrides_file=overrides_file, grade_q1=data["grade_q1"], data_dir=data["data_dir"],
         jobs=data["jobs"], variants=Variants(**data["variants"]))
 

@@ -102,3 +102,20 @@ def test_a_file_with_problems_is_refused_with_its_lines_and_nothing_is_written(s
                      body="- variable: q2a_first\n  answer: k1*x2\n  credit: 12\n  message: x\n")
     assert status == 400 and file.read_text(encoding="utf-8") == before
     assert not file.with_name("overrides.yaml.bak").exists()
+
+
+def test_run_json_gives_back_the_request_it_recorded(tmp_path):
+    from autograder.settings.limits import Checking, Limits
+    from autograder.settings.variants import Variants
+
+    asked = session.GradeRequest(
+        (tmp_path / "class",), tmp_path, limits=Limits(timeout=12.0),
+        checking=Checking(answer_seconds=3.0, memory_mb=300),
+        cluster=Cluster(scheduler="tcp://127.0.0.1:8786", retries=1),
+        overrides_file="o.yaml", grade_q1=False, data_dir=None, jobs=2,
+        variants=Variants(enabled=True))
+    review_server.record_run(tmp_path, asked)
+    again = review_server.last_request(tmp_path, "o.yaml")
+    assert again.paths == tuple(p.resolve() for p in asked.paths)
+    for name in ("limits", "checking", "cluster", "variants", "grade_q1", "jobs", "overrides_file"):
+        assert getattr(again, name) == getattr(asked, name), name
