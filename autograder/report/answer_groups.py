@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,7 @@ class AnswerGroup:
     people: dict = field(default_factory=dict)  # submission -> "Name <email>" (when known)
     said: str = ""  # the message without the pointer (prose, for pages that set it apart)
     pointer: str = ""  # the answer's text with a caret under the first problem (a format error)
+    typeset: str = ""  # the reading as MathML (SymPy's presentation printer), when it is maths
 
     @property
     def labels(self) -> list[str]:
@@ -298,11 +300,36 @@ def _group(question: str, variable, reading, members: list, people: dict) -> Ans
                         people={n: people[n] for n in names if people.get(n)},
                         said=dataclasses.replace(check, pointer="").message,
                         pointer=check.pointer)
+    if reading is not None:
+        group.typeset = typeset(reading.value)
     if not unanswered(value):
         group.answer = answer_as_written(value)
         group.by_text = reading is None
         group.entry = overrides.entry_text(variable.name, group.answer, by_text=group.by_text)
     return group
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def typeset(value: Any) -> str:
+    """A reading's SymPy value as a MathML ``<math>`` element ("" for anything else): read by the
+    browser itself, no script. Only expressions and matrices over plain ASCII names are typeset,
+    so the markup holds nothing but SymPy's own tags."""
+    import sympy
+
+    if isinstance(value, tuple):
+        value = sympy.Matrix([list(value)]) if value and all(
+            isinstance(v, sympy.Basic) for v in value) else None
+    if not isinstance(value, (sympy.Expr, sympy.MatrixBase)):
+        return ""
+    if not all(_PLAIN_NAME.fullmatch(str(s)) for s in value.free_symbols):
+        return ""
+    try:
+        body = sympy.mathml(value, printer="presentation")
+    except Exception:  # a value the printer does not know: no typesetting
+        return ""
+    return f"<math xmlns='http://www.w3.org/1998/Math/MathML' display='block'>{body}</math>"
 
 
 def _as_text(value: Any) -> str:

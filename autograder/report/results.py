@@ -67,6 +67,23 @@ class Stage(StrEnum):
     """the student's own check of a program answer (only the autograder runs it)"""
 
 
+STAGE_MEANINGS: dict[Stage, str] = {
+    Stage.MISSING: "not answered",
+    Stage.FORMAT: "its text could not be read as an answer",
+    Stage.TYPE: "the wrong kind of value for this question",
+    Stage.EXACT: "compared with the reference exactly",
+    Stage.CAS: "compared with the reference by algebra (SymPy)",
+    Stage.ENUMERATION: "compared with the reference on every valid whole-number input",
+    Stage.CATALOGUE: "a known mistake, from the catalogue",
+    Stage.RUN: "measured by running the student's code",
+    Stage.UNDECIDED: "the algebra could not decide, or it was too costly to try",
+    Stage.GRADER_ERROR: "the grader itself failed on it",
+    Stage.OVERRIDE: "decided by an entry of the overrides file",
+    Stage.NOT_RUN_HERE: "a program only the autograder runs",
+}
+"""what each stage word means, in plain words (the review page explains them with these)"""
+
+
 def typed_status(status: Status | str, reason: str = "") -> tuple[Status, str]:
     """``(status, reason)`` typed: plain text from a record or a test ("invalid notebook: why")
     is parsed, a reason given beside it wins."""

@@ -13,12 +13,15 @@ back (``checks.overrides.load``) as what was meant. The layout is ``templates/re
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from autograder import worksheet
 from autograder.report.answer_groups import NEEDS_DECISION, AnswerGroup
+from autograder.report.results import STAGE_MEANINGS, Stage
 from autograder.checks import overrides
 
 REVIEW_PAGE = "review.html"
@@ -35,6 +38,44 @@ class Card:
     head: str
     entry: dict | None = None  # what names the group in the file (variable, answer, match)
 
+    points: float = 0.0  # the variable's points (each member's at stake)
+
+    @property
+    def at_stake(self) -> float:
+        """The group's points together: what a decision on it moves at most."""
+        return self.points * self.group.size
+
+    @property
+    def stake_text(self) -> str:
+        """"1 point each, 3 at stake": what the card's decision is worth."""
+        each = "point" if self.points == 1 else "points"
+        return f"{self.points:g} {each} each, {self.at_stake:g} at stake"
+
+    @property
+    def stage_meaning(self) -> str:
+        """The stage word in plain words ("" for a stage the page does not know)."""
+        stage = self.group.stage
+        return STAGE_MEANINGS.get(Stage(stage), "") if stage in _STAGES else ""
+
+    @property
+    def said_parts(self) -> list[tuple[str, bool]]:
+        """The message as (text, is code) parts: what it writes between backticks is code."""
+        parts = self.group.said.split("`")
+        if len(parts) % 2 == 0:  # an unpaired backtick: the text as it is
+            return [(self.group.said, False)]
+        return [(part, n % 2 == 1) for n, part in enumerate(parts) if part]
+
+    @property
+    def table(self) -> list[list[str]]:
+        """A matrix or tuple answer as rows of cells (empty for anything else)."""
+        answer = self.group.answer
+        if not isinstance(answer, (list, tuple)) or not answer:
+            return []
+        rows = answer if all(isinstance(r, (list, tuple)) for r in answer) else [answer]
+        if len(rows) > MAX_TABLE or any(len(r) > MAX_TABLE for r in rows):
+            return []
+        return [[_cell(x) for x in row] for row in rows]
+
     @property
     def decided_by(self) -> str:
         """The override that decided the group ("overrides.yaml:12"), if one did."""
@@ -50,8 +91,25 @@ def cards(groups: list[AnswerGroup]) -> list[Card]:
         entry = ({"variable": g.variable, "answer": g.answer,
                   **({"match": overrides.BY_TEXT} if g.by_text else {}),
                   **({"variant": g.variant} if g.variant else {})} if g.entry else None)
-        out.append(Card(f"g{n}", g, f"{g.question} · {g.variable}", head, entry))
+        out.append(Card(f"g{n}", g, f"{g.question} · {g.variable}", head, entry,
+                        points=_points(g.variable)))
     return out
+
+
+MAX_TABLE = 20
+"""largest matrix shown as a table, rows and columns (the checker reads at most 400 entries)"""
+_STAGES = {s.value for s in Stage}
+
+
+def _points(variable: str) -> float:
+    try:
+        return float(worksheet.variable(variable).points)
+    except KeyError:
+        return 0.0
+
+
+def _cell(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
 
 
 @dataclass(frozen=True)

@@ -224,8 +224,10 @@ def test_latex_is_shown_as_written_and_carets_stay_on_their_own_line(wide_pages,
     page.goto((wide_pages / review_page.REVIEW_PAGE).as_uri())
     shown = page.locator("#decide pre.answer").all_inner_texts()
     assert "\\frac{k_1}{2} x_1 + k_2 x_2 +" in shown  # one backslash, no quotes
-    card = page.locator("#decide article", has_text="Could not read `\\frac")
-    assert "Could not read `\\frac" in card.locator("p.message").inner_text()
+    card = page.locator("#decide article", has_text="Could not read \\frac")
+    message = card.locator("p.message")
+    assert "Could not read \\frac" in message.inner_text()  # the backticks typeset as code
+    assert message.locator("code").first.inner_text().startswith("\\frac")
     answer_line, caret_line = card.locator("pre.pointer").inner_text().splitlines()
     assert answer_line.strip().startswith("\\frac") and set(caret_line.strip()) == {"^"}
     page.goto((wide_pages / "report.html").as_uri())
@@ -378,3 +380,48 @@ def test_answers_and_messages_holding_control_characters_round_trip(page_for, tm
     assert yaml.safe_load(text)[1:] == [
         {"variable": "q2a_first", "answer": e[1], **({"match": "text"} if e[4] else {}),
          "credit": 1, "message": message} for e in entries]
+
+
+def test_cards_show_points_at_stake_tables_typeset_readings_and_plain_stage_words(tmp_path,
+                                                                                 browser):
+    import sympy
+
+    from autograder.report.answer_groups import AnswerGroup, typeset
+
+    k1, x1 = sympy.symbols("k1 x1")
+    matrix = AnswerGroup("q2c", "q2c_K", "a 3x3 matrix with first row [k1, 0, 0]", "unrecognised wrong",
+                         0.0, "cas", None, "Not correct: expected `k1*x1`.", ["a", "b", "c"],
+                         answer=[["k1", "0", "0"], ["k2", "k1", "0"], ["k3", "k2", "k1"]],
+                         said="Not correct: expected `k1*x1`.",
+                         typeset=typeset(sympy.Matrix([[k1, 0], [0, x1]])))
+    unreadable = AnswerGroup("q2a", "q2a_first", "k1 x1 ++", "unreadable", 0.0, "format", None,
+                             "Could not read `k1 x1 ++`.", ["d"], answer="k1 x1 ++",
+                             by_text=True, said="Could not read `k1 x1 ++`.")
+    page_file = review_page.write_review_page(tmp_path / "review.html", [matrix, unreadable])
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(page_file.as_uri())
+    card = page.locator("#decide article", has_text="q2c_K")
+    points = review_page._points("q2c_K")
+    assert f"{points:g} point" in card.inner_text() and f"{3 * points:g} at stake" in \
+        card.inner_text()
+    assert "(compared with the reference by algebra (SymPy))" in card.inner_text()
+    cells = [[td.inner_text() for td in tr.locator("td").all()]
+             for tr in card.locator("table.written tr").all()]
+    assert cells == [["k1", "0", "0"], ["k2", "k1", "0"], ["k3", "k2", "k1"]]
+    assert card.locator("p.message code").inner_text() == "k1*x1"
+    assert "`" not in card.locator("p.message").inner_text()
+    assert card.locator(".typeset math mtable").count() == 1  # MathML, no script
+    other = page.locator("#decide article", has_text="q2a_first")
+    assert "(its text could not be read as an answer)" in other.inner_text()
+    assert other.locator(".typeset").count() == 0 and other.locator("table.written").count() == 0
+
+
+def test_typesetting_leaves_out_names_that_are_not_plain():
+    import sympy
+
+    from autograder.report.answer_groups import typeset
+
+    assert typeset(sympy.Symbol("k1") + 1).startswith("<math")
+    assert typeset(sympy.Symbol("<script>") + 1) == ""
+    assert typeset("k1 + 1") == "" and typeset((3, 256, 256)) == ""  # text, a shape: as written
+    assert typeset((sympy.Symbol("W") - 2, sympy.Integer(7))).startswith("<math")
