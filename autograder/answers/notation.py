@@ -76,6 +76,14 @@ def rewrite(text: str) -> str:
     return re.sub(r"\s+", " ", joined).replace("( ", "(").strip()
 
 
+def suggestion(text: str, reads: Callable[[str], bool]) -> str:
+    """``text`` rewritten as plain Python (``rewrite``) when that reads and differs, else ''."""
+    if not (looks_like_latex(text) or has_implied_product(text)):
+        return ""
+    candidate = rewrite(text)
+    return candidate if candidate != text and reads(candidate) else ""
+
+
 def explain(text: str, reads: Callable[[str], bool]) -> str | None:
     """A reason in plain words if ``text`` is LaTeX or has implied products, else None.
 

@@ -75,11 +75,13 @@ _NODE_NAMES = {
 class ParseError(ValueError):
     """Why a text could not be read, and where (0-based index into the normalised text)."""
 
-    def __init__(self, reason: str, position: int | None = None, *, syntax: bool = False):
+    def __init__(self, reason: str, position: int | None = None, *, syntax: bool = False,
+                 suggestion: str = ""):
         super().__init__(reason)
         self.reason = reason
         self.position = position
         self.syntax = syntax  # Python could not even tokenise or parse it
+        self.suggestion = suggestion  # the whole answer rewritten as the grader would read it
 
 
 @dataclass(frozen=True)
@@ -121,10 +123,14 @@ def parse(text: str, *, names: tuple[str, ...] | None = Q2_SYMBOLS,
             raise ParseError("a number stands next to a bracket, which could be the answer with "
                              "its working or a product; give the answer alone, e.g. 7 (or "
                              "7*(...) if you mean a product)", error.position) from None
+        reads = lambda t: _reads(t, names, tuples)  # noqa: E731
         if error.syntax or _maths_notation(str(text), error.reason, names):
-            better = notation.explain(str(text), lambda t: _reads(t, names, tuples))
+            better = notation.explain(str(text), reads)
             if better:
-                raise ParseError(better, error.position) from None
+                raise ParseError(better, error.position,
+                                 suggestion=notation.suggestion(str(text), reads)) from None
+        if error.suggestion and not reads(error.suggestion):
+            error.suggestion = ""
         raise
 
 
@@ -281,18 +287,28 @@ def error_parts(text: str, error: ParseError) -> tuple[str, str]:
 
 def name_hint(name: str, allowed: tuple[str, ...]) -> str:
     """' (did you mean k1?)' for a near miss of an allowed name, else ''."""
+    candidate = name_candidate(name, allowed)
+    if not candidate:
+        return ""
+    if "*" in candidate:
+        return f" (did you mean {candidate}? Write products with *)"
+    return f" (did you mean {candidate}?)"
+
+
+def name_candidate(name: str, allowed: tuple[str, ...]) -> str:
+    """The allowed name (or product of names, ``k1*x1``) that ``name`` nearly is, else ''."""
     key = name.lower().replace("_", "")
     for candidate in allowed:
         if candidate.lower() == key:
-            return f" (did you mean {candidate}?)"
+            return candidate
     head = name.split("_")[0]
     if head != name and head in allowed:
-        return f" (did you mean {head}?)"
+        return head
     split = _split_names(name, allowed)
     if split:
-        return f" (did you mean {'*'.join(split)}? Write products with *)"
+        return "*".join(split)
     close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]}?)" if close else ""
+    return close[0] if close else ""
 
 
 def _split_names(name: str, allowed: tuple[str, ...]) -> list[str] | None:
@@ -375,7 +391,17 @@ class _Builder:
         reason = f"unknown name `{name}`{name_hint(name, self.names)}"
         if not name_hint(name, self.names):
             reason += f"; the names you may use are {allowed}"
-        self.fail(reason, node)
+        raise ParseError(reason, self.position(node), suggestion=self.replaced(node, name))
+
+    def replaced(self, node: ast.Name, name: str) -> str:
+        """The whole text with the unknown ``name`` at ``node`` replaced by its near miss (""
+        when there is none); ``parse`` keeps it only when it reads."""
+        candidate = name_candidate(name, self.names or ())
+        start, end = self.position(node), getattr(node, "end_col_offset", None)
+        if not candidate or start is None or end is None:
+            return ""
+        end = len(self._encoded[:end].decode(errors="ignore"))
+        return self.text[:start] + candidate + self.text[end:]
 
     def indexed_symbol(self, node: ast.Subscript):
         index = node.slice

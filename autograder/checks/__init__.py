@@ -48,7 +48,7 @@ def _check(kind, variable: Variable, value, entries) -> CheckResult:
         reading = kind.read(variable, to_plain(value))
     except Unreadable as problem:
         return _result(variable, 0.0, problem.stage, problem.reason, pointer=problem.pointer,
-                       reading=problem.reading)
+                       reading=problem.reading, suggestion=problem.suggestion)
     verdict = kind.grade(variable, reading, entries)
     return _result(variable, verdict.fraction, verdict.stage, verdict.message,
                    mistake=verdict.mistake, hint=verdict.hint, reading=reading.code,

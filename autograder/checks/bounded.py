@@ -27,10 +27,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from autograder.report.results import CheckResult, too_costly
+from autograder.report.results import CheckResult, failed_check, too_costly
 from autograder.settings.limits import Checking
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("autograder.checks.bounded")  # also when run as __main__
 
 _HEADER = struct.Struct("!Q")
 _START_SECONDS = 60.0
@@ -238,7 +238,11 @@ def serve(memory_mb: int) -> None:
             held[key] = (variable, entries)
         variable, entries = held[key]
         forward.records = []
-        result = check_variable(variable, value, entries)
+        try:
+            result = check_variable(variable, value, entries)
+        except Exception:  # a kind it cannot check: our bug, told to staff like any other
+            log.exception("grader error while checking %s", variable.name)
+            result = failed_check(variable)
         # replaced after an answer too costly, or one that left a SymPy call running (cas.py)
         recycle = bool(result.costly) or threading.active_count() > 1
         _send(outbox, pickle.dumps((result, recycle, forward.records),

@@ -28,8 +28,9 @@ class Unreadable(Exception):
     far it was read, when that helps ("W - K + 1", which is a formula, not a number)."""
 
     def __init__(self, reason: str, stage: Stage = Stage.FORMAT, *, pointer: str = "",
-                 reading: str = ""):
+                 reading: str = "", suggestion: str = ""):
         self.reason, self.stage, self.pointer, self.reading = reason, stage, pointer, reading
+        self.suggestion = suggestion  # the whole answer as the grader would read it, if known
         super().__init__(self.message)
 
     @property
@@ -175,7 +176,7 @@ def could_not_read(text: str, error: ParseError, where: str = "") -> Unreadable:
     capitalised) and the pointer to the problem."""
     reason, pointer = error_parts(text, error)
     reason = where + reason if where else reason[:1].upper() + reason[1:]
-    return Unreadable(reason, pointer=pointer)
+    return Unreadable(reason, pointer=pointer, suggestion=error.suggestion)
 
 
 def show(expr) -> str:

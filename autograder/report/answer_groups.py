@@ -58,6 +58,7 @@ class AnswerGroup:
     said: str = ""  # the message without the pointer (prose, for pages that set it apart)
     pointer: str = ""  # the answer's text with a caret under the first problem (a format error)
     typeset: str = ""  # the reading as MathML (SymPy's presentation printer), when it is maths
+    suggestion: str = ""  # an unreadable group's answer as the grader suggests reading it
 
     @property
     def labels(self) -> list[str]:
@@ -299,7 +300,7 @@ def _group(question: str, variable, reading, members: list, people: dict) -> Ans
                         check.message, names,
                         people={n: people[n] for n in names if people.get(n)},
                         said=dataclasses.replace(check, pointer="").message,
-                        pointer=check.pointer)
+                        pointer=check.pointer, suggestion=check.suggestion)
     if reading is not None:
         group.typeset = typeset(reading.value)
     if not unanswered(value):

@@ -135,6 +135,9 @@ class CheckResult:
     hint: str = ""
     pointer: str = ""
     review: str = ""
+    suggestion: str = ""
+    """for an unreadable answer, the whole answer as the grader suggests reading it (``k1*x1``
+    for ``K1*x1``): the review page offers it to accept in one click"""
     costly: str = ""
     """the checking limit this answer passed, undecided (``too_costly``): answer groups and
     overrides then go by its text, never by reading it again"""

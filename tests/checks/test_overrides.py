@@ -3,6 +3,7 @@ and to nobody else."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import NamedTuple
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from autograder.checks import scalar
 from autograder.grading import pipeline
 from autograder.report import review
+from autograder.settings.limits import Checking
 from autograder.checks import overrides
 from tests.after_grading_fixtures import checked
 
@@ -91,8 +93,8 @@ UNRELATED = ["k1*x1 + k2*x2 + k3*x3", "k1*x1", "k3*x1 + k2*x2 + k1*x3", "k1*x1 +
 
 def test_an_override_applies_to_every_equivalent_answer_and_to_nobody_else():
     entries, _ = overrides.parse(GOOD)
-    run = pipeline.prepare_run(grade_q1=False)
-    with_overrides = pipeline.Run(run.limits, run.questions, overrides=overrides.Overrides(entries))
+    run = in_this_process(pipeline.prepare_run(grade_q1=False))
+    with_overrides = replace(run, overrides=overrides.Overrides(entries))
     for answer in EQUIVALENT:
         check = _check(checked("s", {"q2a_first": answer}, with_overrides))
         assert (check.score, check.stage, check.mistake) == (0.5, "override",
@@ -121,7 +123,7 @@ def test_an_undecided_answer_scores_by_policy_waits_for_review_and_an_override_s
     monkeypatch.setattr(pipeline, "_MEMO", {})  # checks made with the stand-in stay here
     monkeypatch.setattr(scalar.cas, "equal",  # a CAS that cannot decide this one
                         lambda a, b, **kw: None if "x1**2" in str(a) + str(b) else real_equal(a, b))
-    run = pipeline.prepare_run(grade_q1=False)
+    run = in_this_process(pipeline.prepare_run(grade_q1=False))
     result = checked("ada", {"q2a_first": hard}, run)
     check = _check(result)
     assert (check.stage, check.score) == ("undecided", 0.0)
@@ -136,6 +138,12 @@ def test_an_undecided_answer_scores_by_policy_waits_for_review_and_an_override_s
                       pipeline.Run(run.limits, run.questions, overrides=overrides.Overrides(entries)))
     assert (_check(settled).stage, _check(settled).score) == ("override", 1.0)
     assert review.queue([{"result": settled}]) == []
+
+
+def in_this_process(run):
+    """``run`` checking in this process: a stand-in set here (a CAS, a reading policy) does not
+    reach the checker process (``checks/bounded.py``)."""
+    return replace(run, checking=Checking(isolated=False))
 
 
 def _check(result, variable="q2a_first"):
@@ -155,8 +163,8 @@ BY_TEXT = """\
 def test_an_unreadable_answer_is_settled_by_its_exact_text_and_nothing_else():
     entries, problems = overrides.parse(BY_TEXT)
     assert problems == () and entries[0].by_text
-    run = pipeline.prepare_run(grade_q1=False)
-    with_overrides = pipeline.Run(run.limits, run.questions, overrides=overrides.Overrides(entries))
+    run = in_this_process(pipeline.prepare_run(grade_q1=False))
+    with_overrides = replace(run, overrides=overrides.Overrides(entries))
     for written in ("k_1 x_1 + k_2 x_2 + k_3 x_3", "  k_1 x_1 +\tk_2 x_2 + k_3  x_3\n"):
         before = _check(checked("s", {"q2a_first": written}, run))
         assert before.stage == "format"  # the checker cannot read it

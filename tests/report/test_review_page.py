@@ -425,3 +425,35 @@ def test_typesetting_leaves_out_names_that_are_not_plain():
     assert typeset(sympy.Symbol("<script>") + 1) == ""
     assert typeset("k1 + 1") == "" and typeset((3, 256, 256)) == ""  # text, a shape: as written
     assert typeset((sympy.Symbol("W") - 2, sympy.Integer(7))).startswith("<math")
+
+
+def test_a_suggested_reading_is_accepted_in_one_click_and_the_file_reads_back(tmp_path, browser):
+    from autograder.checks import overrides as overrides_module
+    from autograder.report.answer_groups import AnswerGroup
+    from tests.conftest import check
+
+    found = check("q2a_first", "K1*x1 + k2*x2 + k3*x3")
+    assert found.suggestion == "k1*x1 + k2*x2 + k3*x3"  # the near miss, in the whole answer
+    group = AnswerGroup("q2a", "q2a_first", "K1*x1 + k2*x2 + k3*x3", "unreadable", 0.0,
+                        "format", None, found.message, ["ann", "ben"],
+                        answer="K1*x1 + k2*x2 + k3*x3", by_text=True, said=found.message,
+                        suggestion=found.suggestion,
+                        entry=overrides_module.entry_text("q2a_first", "K1*x1 + k2*x2 + k3*x3",
+                                                          by_text=True))
+    page_file = review_page.write_review_page(tmp_path / "review.html", [group])
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(page_file.as_uri())
+    page.evaluate("localStorage.clear()")
+    page.reload()
+    card = page.locator("#decide article", has_text="q2a_first")
+    assert "would read it as k1*x1 + k2*x2 + k3*x3" in card.inner_text()
+    card.locator("button.accept").click()
+    written = tmp_path / "overrides.yaml"
+    written.write_text(page.input_value("#overrides-out"), encoding="utf-8")
+    loaded = overrides_module.load(written)
+    assert loaded.problems == ()
+    (entry,) = loaded.entries
+    assert (entry.answer, entry.credit, entry.by_text) == ("K1*x1 + k2*x2 + k3*x3", 1, True)
+    assert entry.message == "Accepted after review: read as k1*x1 + k2*x2 + k3*x3."
+    page.reload()  # the decision is kept in the browser
+    assert page.locator("#decide article input.credit").input_value() == "1"
