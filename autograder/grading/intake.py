@@ -239,6 +239,11 @@ class _Taker:
         return copy, None
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+"""a JSON escape in the surrogate range (\\ud800-\\udfff): only then is the text parsed to see
+whether it pairs up (parsing every notebook of a class took seconds)"""
+
+
 def _unreadable(data: bytes) -> str | None:
     """Why a notebook's bytes cannot be text every later step can encode, or None."""
     if not data:
@@ -247,6 +252,8 @@ def _unreadable(data: bytes) -> str | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return f"invalid notebook: not UTF-8 text (byte {exc.start})"
+    if _SURROGATE_ESCAPE.search(data) is None:  # valid UTF-8 holds no surrogate but as \uD8xx
+        return None
     try:
         parsed = json.loads(text)
     except (ValueError, RecursionError):

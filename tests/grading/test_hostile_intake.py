@@ -215,3 +215,18 @@ def test_a_hostile_class_is_graded_whole_and_nothing_outside_is_read(hostile):
     assert written and not any(CANARY in p.read_text(errors="replace") for p in written)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, "out"])
     assert (tmp_path / "outside" / "secret.ipynb").read_text().count(CANARY) == 1
+
+
+@pytest.mark.parametrize("data, problem", [
+    (b'{"x": "\\ud800"}', "invalid notebook: holds a lone surrogate"),
+    (b'{"x": "\\uDBFF tail"}', "invalid notebook: holds a lone surrogate"),
+    (b'{"x": "\\udfff"}', "invalid notebook: holds a lone surrogate"),
+    (b'{"x": "\\ud83d\\ude00"}', None),  # a pair: an emoji, written as escapes
+    (b'{"x": "\\\\ud800 written as text"}', None),  # an escaped backslash, then letters
+    (b'{"x": "\\u00e9t\\u00e9"}', None),
+])
+def test_only_lone_surrogate_escapes_make_a_notebook_invalid(data, problem):
+    from autograder.grading.intake import _unreadable
+
+    found = _unreadable(data)
+    assert (found is None) if problem is None else found.startswith(problem)
