@@ -31,10 +31,18 @@ def valid_text(text: str) -> str:
 
 def write_text(path: Path, text: str) -> None:
     """Write UTF-8 text atomically (a reader never sees half a file), whatever ``text`` holds
-    (lone surrogates are replaced, ``valid_text``)."""
+    (lone surrogates are replaced, ``valid_text``). A file that already holds exactly these
+    bytes is left as it is: reading it is far cheaper than replacing it, and a regrade leaves
+    most of a class's files unchanged."""
+    data = valid_text(text).encode("utf-8")
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return
+    except OSError:  # not there yet (or unreadable): written below
+        pass
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(valid_text(text).encode("utf-8"))
+    tmp.write_bytes(data)
     os.replace(tmp, path)
 
 
