@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from autograder.report.results import CheckResult, failed_check, too_costly
 from autograder.settings.limits import Checking
@@ -175,7 +176,7 @@ def close_all() -> None:
 
 
 def _package_root() -> str:
-    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return str(Path(__file__).resolve().parents[2])  # the folder holding autograder/
 
 
 def _send(stream, payload: bytes) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from autograder import worksheet
 from autograder.report.answer_groups import NEEDS_DECISION, AnswerGroup
-from autograder.report.results import STAGE_MEANINGS, Stage
+from autograder.report.results import STAGE_MEANINGS
 from autograder.checks import overrides
 
 REVIEW_PAGE = "review.html"
@@ -54,8 +54,7 @@ class Card:
     @property
     def stage_meaning(self) -> str:
         """The stage word in plain words ("" for a stage the page does not know)."""
-        stage = self.group.stage
-        return STAGE_MEANINGS.get(Stage(stage), "") if stage in _STAGES else ""
+        return STAGE_MEANINGS.get(self.group.stage, "")  # a Stage is its own text
 
     @property
     def said_parts(self) -> list[tuple[str, bool]]:
@@ -98,7 +97,6 @@ def cards(groups: list[AnswerGroup]) -> list[Card]:
 
 MAX_TABLE = 20
 """largest matrix shown as a table, rows and columns (the checker reads at most 400 entries)"""
-_STAGES = {s.value for s in Stage}
 
 
 def _points(variable: str) -> float:
