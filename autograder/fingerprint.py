@@ -5,6 +5,9 @@ to them invalidates, declared once.
   except ``PRESENTATION`` and ``CHECKING``.
 - ``Scope.GRADE``: what decides a grade (a class run's resume key). Every module except
   ``PRESENTATION``.
+- ``Scope.FILES``: how a submission's ``results.json`` and ``feedback.md`` are written from its
+  result (``FILES``): a regrade that leaves a result as it was, under the same ``FILES``
+  fingerprint, leaves those two files as they were and does not write them again.
 - ``Scope.WORKER``: the whole grader a Dask worker runs: every module, Python's version and the
   pinned libraries' (``PINNED``); two machines with the same worker fingerprint grade alike.
 
@@ -38,6 +41,12 @@ CHECKING_FOLDERS = ("checks/",)
 """modules (and folders) that check and report but do not run notebooks: editing them re-checks
 every submission and keeps cached executions"""
 
+FILES = frozenset({
+    "fingerprint.py", "report/__init__.py", "report/results.py", "report/gradescope.py",
+    "report/markdown.py",
+})
+"""modules that turn a submission's result into its results.json and feedback.md"""
+
 PINNED = ("numpy", "sympy", "torch")
 """libraries whose version can change a verdict; Dask workers must match the TA's machine"""
 
@@ -45,6 +54,7 @@ PINNED = ("numpy", "sympy", "torch")
 class Scope(Enum):
     RUN = "run"
     GRADE = "grade"
+    FILES = "files"
     WORKER = "worker"
 
 
@@ -53,6 +63,8 @@ def modules(scope: Scope) -> dict[str, str]:
     def included(name: str) -> bool:
         if scope is Scope.WORKER:
             return True
+        if scope is Scope.FILES:
+            return name in FILES
         if name in PRESENTATION:
             return False
         return scope is Scope.GRADE or not (name in CHECKING or name.startswith(CHECKING_FOLDERS))
@@ -65,7 +77,7 @@ def fingerprint(scope: Scope, *parts: object) -> str:
     they are). ``Scope.RUN`` and ``Scope.WORKER`` include Python's version, ``WORKER`` the pinned
     libraries' versions."""
     digest = hashlib.sha256(f"{scope.value}\0".encode())
-    if scope is not Scope.GRADE:
+    if scope not in (Scope.GRADE, Scope.FILES):
         digest.update(f"{sys.version_info[:3]}\0".encode())
     for name, path in modules(scope).items():
         digest.update(name.encode() + b"\0" + path.read_bytes())

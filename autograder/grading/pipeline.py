@@ -134,7 +134,10 @@ def grade_submission(path: Path, run: Run, *, name: str | None = None) -> Submis
                 shutil.rmtree(execution.probe_dir, ignore_errors=True)
     except Exception:
         result = grader_failure(name, run.questions, traceback.format_exc())
-    result.seconds = time.monotonic() - start
+        cached = False
+    # a cached run keeps the seconds its notebook ran: a regrade that changes no verdict then
+    # gives the same files, byte for byte (classroom.Recorder leaves them as they are)
+    result.seconds = execution.seconds if cached else time.monotonic() - start
     return result
 
 
@@ -391,16 +394,14 @@ def _check_memo(variable: worksheet.Variable, raw: Any, value: Any,
     """The check of one answer against ``variable`` and its catalogue ``entries`` (by default
     the worksheet's), once per distinct answer in this process; with a ``budget`` (its
     submission's), in the checker process (``checks/bounded.py``) within its deadlines."""
-    from autograder.worksheet import mistakes
-
     if entries is None:
-        entries = mistakes.for_variable(variable.name)
+        entries = _default_entries(variable.name)
     try:
         text = json.dumps(raw, sort_keys=True)
     except (TypeError, ValueError):
         text = None
     # what decides the verdict: the variable as graded, its catalogue entries and the answer
-    graded = (repr(variable), repr(entries))
+    graded = _graded_key(variable, entries)
     key = (*graded, text)
     if text is not None and key in _MEMO:
         return replace(_MEMO[key])
@@ -410,6 +411,36 @@ def _check_memo(variable: worksheet.Variable, raw: Any, value: Any,
     if text is not None and reached and result.stage is not Stage.GRADER_ERROR:
         _MEMO[key] = result  # a failure is retried (and logged each time), as is a cut-off check
     return replace(result)
+
+
+def _default_entries(name: str) -> tuple:
+    """The worksheet's catalogue entries of ``name``, looked up once per catalogue object (a
+    class asks 20 variables 2,000 times each)."""
+    from autograder.worksheet import mistakes
+
+    catalogue = mistakes.CATALOGUE
+    held = _ENTRIES.get(name)
+    if held is None or held[0] is not catalogue:
+        held = _ENTRIES[name] = (catalogue, mistakes.for_variable(name))
+    return held[1]
+
+
+def _graded_key(variable: worksheet.Variable, entries: tuple) -> tuple[str, str]:
+    """``(repr(variable), repr(entries))``, the memo's key of what an answer is checked
+    against: computed once per variable and entries (the same objects, held here so that their
+    ids are never reused), not once per answer."""
+    ids = (id(variable), *map(id, entries))
+    held = _GRADED.get(ids)
+    if held is None or held[0] is not variable or any(
+            a is not b for a, b in zip(held[1], entries)):
+        if len(_GRADED) >= MEMO_SIZE:
+            _GRADED.clear()
+        held = _GRADED[ids] = (variable, entries, (repr(variable), repr(entries)))
+    return held[2]
+
+
+_ENTRIES: dict[str, tuple] = {}
+_GRADED: dict[tuple, tuple] = {}
 
 
 def _bounded_check(variable: worksheet.Variable, value: Any, entries: tuple,

@@ -132,15 +132,18 @@ GRADEBOOK_COLUMNS = ("Name", "SID", "Email", "Total Score")
 
 
 def write_record(folder: Path, result: SubmissionResult, *, key: str, student: dict | None = None,
-                 source: str = "", graded_at: str = "") -> Path:
+                 source: str = "", graded_at: str = "", files: str = "") -> Path:
     """``<folder>/checks.json``: the whole result (every check, its stage and mistake id, the
-    answers as plain data), the student's identifiers and the cache key. Written last, atomically: its presence with a
-    matching key means the submission's outputs are complete."""
+    answers as plain data), the student's identifiers and the cache key; ``files``, the
+    ``fingerprint.Scope.FILES`` of the code that wrote results.json and feedback.md. Written
+    last, atomically: its presence with a matching key means the submission's outputs are
+    complete."""
     data = _plain_result(result)
     data["log"] = data["log"][-20_000:]
     path = folder / RECORD_FILE
     write_json(path, {"format": RECORD_FORMAT, "key": key, "graded_at": graded_at,
-                      "source": source, "student": student or {}, "result": data}, indent=None)
+                      "files": files, "source": source, "student": student or {},
+                      "result": data}, indent=None)
     return path
 
 

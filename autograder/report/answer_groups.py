@@ -22,7 +22,7 @@ from typing import Any
 
 from autograder import answers
 from autograder.report import write_csv
-from autograder.report.results import CheckResult, Stage, Status
+from autograder.report.results import CheckResult, Stage, Status, SubmissionResult
 from autograder.settings.limits import ReportLayout
 from autograder.checks import overrides
 
@@ -130,25 +130,40 @@ def person(student: dict) -> str:
 
 def build_groups(records: list[dict], questions) -> list[AnswerGroup]:
     """The answer groups of every checkable variable, per question in worksheet order."""
+    checked = _checks_by_variable(records)
+    people = {r["result"].submission: person(r.get("student") or {}) for r in records}
     groups = []
     for q in questions:
         for variable in q.variables:
             if variable.kind == "program":
                 continue
-            groups += _variable_groups(q.id, variable, records)
+            groups += _variable_groups(q.id, variable, checked, people)
     return groups
 
 
-def _members(variable, records: list[dict]) -> list[tuple[str, CheckResult, Any, str]]:
-    """(submission, check, raw answer, variant label) of every record that checked
-    ``variable``; the label is "" when the submission was graded without variants."""
+def _checks_by_variable(records: list[dict]) -> list[tuple[SubmissionResult, dict]]:
+    """Each gradable record's result with its checks by variable (the first check of each),
+    built once for all variables."""
     found = []
     for record in records:
         result = record["result"]
         if result.status is Status.GRADER_ERROR:
             continue
-        check = next((c for q in result.questions for c in q.checks
-                      if c.variable == variable.name), None)
+        checks: dict[str, CheckResult] = {}
+        for q in result.questions:
+            for c in q.checks:
+                checks.setdefault(c.variable, c)
+        found.append((result, checks))
+    return found
+
+
+def _members(variable, checked: list[tuple[SubmissionResult, dict]]
+             ) -> list[tuple[str, CheckResult, Any, str]]:
+    """(submission, check, raw answer, variant label) of every record that checked
+    ``variable``; the label is "" when the submission was graded without variants."""
+    found = []
+    for result, checks in checked:
+        check = checks.get(variable.name)
         if check is None:
             continue
         raw = (result.details.get("answers") or {}).get(variable.name)  # None: missing
@@ -161,15 +176,15 @@ def _members(variable, records: list[dict]) -> list[tuple[str, CheckResult, Any,
 ACROSS_VARIANTS = ("right", "known mistake", "unanswered")
 
 
-def _variable_groups(question: str, variable, records: list[dict]) -> list[AnswerGroup]:
+def _variable_groups(question: str, variable, checked: list[tuple[SubmissionResult, dict]],
+                     people: dict[str, str]) -> list[AnswerGroup]:
     """The groups of one variable. With per-student variants, known outcomes (right, a known
     mistake by its id, missing) group across variants; other answers group within a variant,
     compared with that variant's own variable."""
     from autograder.worksheet import variants
     from autograder.worksheet.variants import Variant
 
-    members = _members(variable, records)
-    people = {r["result"].submission: person(r.get("student") or {}) for r in records}
+    members = _members(variable, checked)
     if not any(label for *_, label in members):
         return _groups_of(question, variable, [m[:3] for m in members], people)
     across: dict[tuple, list] = {}
