@@ -194,8 +194,8 @@ class Recorder:
         unchanged = not self.job.force and _files_unchanged(self.job.out,
                                                             self.earlier.get(sub.name),
                                                             result, files)
-        if sub.name in self.earlier:
-            self.history.keep(sub.name, (report.RECORD_FILE,) if unchanged else None)
+        if sub.name in self.earlier and not unchanged:  # (unchanged: only its key and time are)
+            self.history.keep(sub.name)
         folder = self.job.out / sub.name
         if not unchanged:
             report.write_submission(self.job.out, result)

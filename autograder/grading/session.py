@@ -6,6 +6,7 @@ so the CLI only turns flags into a ``GradeRequest`` and prints."""
 from __future__ import annotations
 
 import tempfile
+import threading
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -69,7 +70,13 @@ def grade(request: GradeRequest, events: classroom.Events | None = None) -> Grad
     from autograder.checks import catalogue_problems
 
     events = events or classroom.Events()
-    if problems := catalogue_problems():
+    # Finding this machine's isolation waits on child processes (tried once per process): it
+    # runs while the catalogue is checked, and prepare_run below finds it done.
+    probing = threading.Thread(target=_probe_quietly, args=(request.limits,), daemon=True)
+    probing.start()
+    problems = catalogue_problems()
+    probing.join()
+    if problems:
         raise NotGraded(["the catalogue of mistakes (autograder/worksheet/mistakes.py) needs "
                          "fixing before grading:\n  " + "\n  ".join(problems)])
     found = overrides.load(request.overrides_file)
@@ -93,6 +100,14 @@ def grade(request: GradeRequest, events: classroom.Events | None = None) -> Grad
                                  dry_run=request.dry_run, engine=engine)
         done = classroom.grade_class(job, events)
     return Graded(done, found)
+
+
+def _probe_quietly(limits: Limits) -> None:
+    """``pipeline.run_notices`` for its cache; a failure is raised again where it is used."""
+    try:
+        pipeline.run_notices(limits)
+    except Exception:
+        pass
 
 
 def _isolated(run: pipeline.Run, cluster: Cluster, engine: DaskEngine | None) -> pipeline.Run:

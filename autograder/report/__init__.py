@@ -40,9 +40,12 @@ def write_text(path: Path, text: str) -> None:
             return
     except OSError:  # not there yet (or unreadable): written below
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
+    try:
+        tmp.write_bytes(data)
+    except FileNotFoundError:  # its folder is new (asking first costs a call per file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
     os.replace(tmp, path)
 
 

@@ -34,11 +34,10 @@ class History:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 _keep(self.out / name, self.folder / name)
 
-    def keep(self, submission: str, names: tuple[str, ...] | None = None) -> None:
-        """Copy a submission's outputs (``names``: those about to be replaced, by default all
-        three) and, once, the class files, before they are replaced."""
+    def keep(self, submission: str) -> None:
+        """Copy a submission's outputs (and, once, the class files) before they are replaced."""
         self._start()
-        for name in names or self.SUBMISSION_FILES:
+        for name in self.SUBMISSION_FILES:
             src = self.out / submission / name
             if src.is_file():
                 (self.folder / submission).mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -275,3 +276,48 @@ def test_make_grade_refuses_an_invalid_overrides_file_and_names_the_line(tmp_pat
                      "--no-q1", "--overrides", str(bad)])
     assert code == 2 and not out.exists()
     assert f"{bad}:5: credit 2 is not a number from 0 to 1" in capsys.readouterr().err
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    """Every output file under ``out`` but the history and the cache, by relative path; a
+    record without the time it was written, report.html without the run's duration."""
+    found = {}
+    for path in sorted(out.rglob("*")):
+        relative = path.relative_to(out)
+        if not path.is_file() or relative.parts[0] in ("history", ".cache"):
+            continue
+        data = path.read_bytes()
+        if path.name == "checks.json":
+            record = json.loads(data)
+            record.pop("graded_at")
+            data = json.dumps(record, sort_keys=True).encode()
+        if path.name == "report.html":
+            data = re.sub(rb"in \d+\.\d s with", b"in _ s with", data)
+            data = re.sub(rb"\d+\.\d\d s of wall time", b"_ s of wall time", data)
+        found[str(relative)] = data
+    return found
+
+
+def test_a_regrade_writes_exactly_what_a_full_regrade_writes(graded, monkeypatch):
+    """A catalogue edit regrades every submission (new keys); the regrade leaves the files of
+    unchanged results in place, yet OUT ends byte for byte as FORCE=1 (every file written anew)
+    leaves it."""
+    forced = graded.tmp / "forced"
+    shutil.copytree(graded.out, forced)
+    before = {name: (graded.out / name / "results.json").stat().st_ino for name in CLASS}
+    added = mistakes.Mistake("q2a_out_dim", 5, "two-off", "Off by two.", 0.25)
+    monkeypatch.setattr(mistakes, "CATALOGUE", mistakes.CATALOGUE + (added,))
+    version = classroom.grader_version
+    monkeypatch.setattr(classroom, "grader_version", lambda run: version(run) + "+edit")
+
+    regrade = classroom.grade_class(classroom.ClassJob(graded.notebooks, graded.out, graded.run,
+                                                       jobs=1))
+    full = classroom.grade_class(classroom.ClassJob(graded.notebooks, forced, graded.run,
+                                                    jobs=1, force=True))
+
+    assert sorted(regrade.graded) == sorted(full.graded) == sorted(CLASS)
+    assert [c.submission for c in regrade.changes] == [c.submission for c in full.changes] == ["cy"]
+    kept = {name for name in CLASS
+            if (graded.out / name / "results.json").stat().st_ino == before[name]}
+    assert kept == set(CLASS) - {"cy"}  # only the changed result's files were written again
+    assert _outputs(graded.out) == _outputs(forced)

@@ -1,0 +1,34 @@
+"""The regrade benchmark measures what it says (issue 35): its catalogue edit changes the grade
+fingerprint and the scores of exactly the students holding the new mistake, and it notices when
+a run measured nothing (a small class, not timed)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from benchmarks import bench_regrade as bench
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow  # three grading processes
+
+
+def test_the_catalogue_edit_changes_every_key_and_the_holders_scores(tmp_path):
+    package_root = tmp_path / "src"
+    shutil.copytree(ROOT / "autograder", package_root / "autograder",
+                    ignore=shutil.ignore_patterns("__pycache__", "dist"))
+    folder, out, n = tmp_path / "class", tmp_path / "out", 40
+    bench.make_class(folder, out, package_root, n)
+    everyone = bench.class_answers(n)
+    assert bench.holders(everyone)  # someone answers the new entry's answer
+
+    bench.grade(package_root, folder, out, jobs=2)
+    keys = bench.record_keys(out)
+    _, _, unchanged = bench.grade(package_root, folder, out, jobs=2)
+    idle = bench.premise_problems(keys, out, unchanged, everyone)
+    assert any("resume keys did not change" in p for p in idle)  # a rerun is not the regrade
+
+    bench.edit_catalogue(package_root)
+    _, _, stdout = bench.grade(package_root, folder, out, jobs=2)
+    assert bench.premise_problems(keys, out, stdout, everyone) == []
