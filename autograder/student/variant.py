@@ -10,7 +10,8 @@ it runs in Colab and Jupyter, with or without torch.
 from __future__ import annotations
 
 from autograder.settings.variants import Variants
-from autograder.worksheet.variants import DEFAULT, IMAGE_NAMES, Variant, normalise, variant_of
+from autograder.worksheet.numbers import DEFAULT, IMAGE_NAMES, Variant
+from autograder.worksheet.variants import normalise, variant_of
 
 NAME = "STUDENT_EMAIL"
 NO_EMAIL = ("These are the worksheet's own numbers; Gradescope grades your own: set "
@@ -37,7 +38,7 @@ def sheet_for(env: dict):
 def statements(v: Variant) -> str:
     """Each Q2 sub-question's statement with the numbers of ``v``, as Markdown."""
     m, p = v.n_out, v.pad
-    kernel = ", ".join(f"k{j}" for j in range(1, v.k + 1))
+    kernel = ", ".join(v.kernel_names)
     zeros = "one zero" if p == 1 else f"{p} zeros"
     image = f"{v.image}×{v.image} {IMAGE_NAMES[v.in_channels]} ({v.in_channels}-channel)"
     return "\n".join([
@@ -82,4 +83,4 @@ def _show(markdown: str) -> None:
 
 def symbol_names(v: Variant = DEFAULT) -> list[str]:
     """The names of the symbols the student's Q2 answers use: k1..kk and x1..xn."""
-    return [f"k{j}" for j in range(1, v.k + 1)] + [f"x{i}" for i in range(1, v.n + 1)]
+    return [*v.kernel_names, *v.input_names]
