@@ -45,7 +45,9 @@ def test_reference_scores_full(variable):
 
 
 def test_every_shape_alternative_scores_full():
-    for variable in (v for v in CHECKED if v.kind == "shape"):
+    shapes = [v for v in CHECKED if kinds.kind_of(v) is kinds.REGISTERED["shape"]]
+    assert shapes
+    for variable in shapes:
         for alternative in variable.expected:
             assert check_variable(variable, alternative).passed
 
@@ -76,6 +78,7 @@ def test_every_catalogue_entry_is_recognised(name, answer, mistake):
 
 
 def test_catalogue_entries_are_well_formed():
+    assert mistakes.CATALOGUE
     for m in mistakes.CATALOGUE:  # (variable and credit are checked when the catalogue loads)
         assert m.id and m.id == m.id.lower() and " " not in m.id, m
         assert m.message.endswith("."), m
@@ -114,6 +117,7 @@ HOSTILE = {
 
 @pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())
 def test_hostile_values_never_raise(value):
+    assert CHECKED
     for variable in CHECKED:
         result = check_variable(variable, value)
         assert result.score < result.max_score, (variable.name, result.message)
