@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from autograder import checks, worksheet
+from autograder.checks import kinds
 from autograder.worksheet import variants
 from autograder.worksheet.variants import DEFAULT, VARIANTS, Variant, variant_of
 from tests import goldens
@@ -58,14 +59,10 @@ def _full_marks(v: Variant) -> list[str]:
     wrong = []
     for q in sheet.questions:
         for var in q.variables:
-            if var.kind == "program":
+            if not kinds.checked_by_reading(var):
                 continue
-            expected = var.expected[0] if var.kind == "shape" else var.expected
-            if var.kind == "free_band_matrix":  # (rows, columns, width): a weight per band entry
-                rows, cols, width = var.expected
-                expected = [[f"w{r}_{c}" if 0 <= c - r < width else "0" for c in range(cols)]
-                            for r in range(rows)]
-            result = checks.check_variable(var, expected, sheet.entries(var.name))
+            result = checks.check_variable(var, kinds.kind_of(var).example(var),
+                                           sheet.entries(var.name))
             if result.score != result.max_score:
                 wrong.append(f"{var.name}: {result.message}")
     return wrong
