@@ -39,7 +39,8 @@ def transpose(rows: list[list[str]]) -> list[list[str]]:
     return [list(column) for column in zip(*rows)]
 
 
-FLIPPED = ("k3", "k2", "k1")
+FLIPPED = DEFAULT.kernel_names[::-1]
+"""the worksheet's kernel flipped: k3, k2, k1"""
 
 _WORDS = {1: "one", 2: "two", 3: "three"}
 _CHANNELS_LAST = "Channels last; PyTorch orders dimensions as [channels, height, width]."
