@@ -32,6 +32,7 @@ def worker() -> dict:
 
     from autograder import answers, worksheet
     from autograder.checks import check_variable
+    from autograder.checks.kinds import kind_of
     from autograder.worksheet import mistakes
 
     names = {n: sp.Symbol(n) for n in worksheet.Q2_SYMBOLS}
@@ -50,14 +51,10 @@ def worker() -> dict:
     verdicts = {}
     for q in worksheet.Q2_QUESTIONS:
         for v in q.variables:
-            cases = {"reference": v.expected} if v.kind != "free_band_matrix" else {}
-            if v.kind == "shape":
-                cases = {"reference": v.expected[0]}
+            kind = kind_of(v)
+            cases = {"reference": kind.example(v)}
             for i, m in enumerate(mistakes.for_variable(v.name)):
-                answer = m.answer
-                if v.kind == "formula_tuple":
-                    answer = (answer, answer)
-                cases[f"mistake {i} {m.id}"] = answer
+                cases[f"mistake {i} {m.id}"] = kind.wrong(v, m)
             for label, value in cases.items():
                 for form, written in (("text", value), ("object", as_student(value, v.kind))):
                     result = check_variable(v, answers.decode(answers.encode(written)))

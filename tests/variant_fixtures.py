@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from autograder.checks import kinds
 from autograder.worksheet import variants
 from autograder.worksheet.variants import Variant
 
@@ -14,22 +15,9 @@ SALT = "test-salt"
 
 def right_answers(v: Variant) -> dict[str, object]:
     """Each Q2 variable's right answer for variant ``v``, as a student could write it."""
-    answers = {}
-    for q in variants.sheet(v).questions:
-        for var in q.variables:
-            if var.kind == "program" or not q.id.startswith("q2"):
-                continue
-            value = var.expected
-            if var.kind == "shape":
-                value = list(value[0])
-            elif var.kind == "free_band_matrix":
-                rows, cols, width = value
-                value = [[f"w{r}_{c}" if 0 <= c - r < width else "0" for c in range(cols)]
-                         for r in range(rows)]
-            elif var.kind == "formula_tuple":
-                value = list(value)
-            answers[var.name] = value
-    return answers
+    return {var.name: kinds.kind_of(var).example(var)
+            for q in variants.sheet(v).questions if q.id.startswith("q2")
+            for var in q.variables if kinds.checked_by_reading(var)}
 
 
 def notebook(path: Path, answers: dict[str, object], email: str | None = None,

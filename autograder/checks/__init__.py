@@ -28,6 +28,9 @@ def check_variable(variable: Variable, value, entries: tuple[mistakes.Mistake, .
     (by default the catalogue's for this variable). Raises ValueError only for a kind it does not
     check (``program`` is checked by running code elsewhere); never for a student's value."""
     kind = kind_of(variable)
+    if kind.runs_code:
+        raise ValueError(f"{variable.name} has kind {kind.name!r}, which is checked by running "
+                         f"code, not by check_variable")
     if entries is None:
         entries = mistakes.for_variable(variable.name)
     try:

@@ -272,15 +272,30 @@ def _equal_values(variable: Variable, a: Reading, b: Reading) -> bool:
     return a.value == b.value
 
 
+def _the_reference(variable: Variable) -> Any:
+    return variable.expected
+
+
+def _the_entrys_answer(variable: Variable, mistake: mistakes.Mistake) -> Any:
+    return mistake.answer
+
+
 @dataclass(frozen=True)
 class Kind:
     """One answer kind: ``read(variable, value) -> Reading``, ``grade(variable, reading,
     entries) -> Verdict`` (``entries``: the catalogue's mistakes for this variable),
     ``key(variable, reading) -> str`` and ``same(variable, a, b) -> bool`` (by default: equal
-    values only)."""
+    values only). ``example(variable)`` is a right answer as a student could assign it, and
+    ``wrong(variable, mistake)`` the answer that shows one of its catalogue entries (by default
+    the reference and the entry's answer), so tests, scripts and benchmarks ask the kind instead
+    of knowing each kind's reference format. ``runs_code``: checked by running the student's code
+    (``program``), not by ``read`` and ``grade``."""
 
     name: str
     read: Callable[[Variable, Any], Reading]
     grade: Callable[[Variable, Reading, tuple[mistakes.Mistake, ...]], Verdict]
     key: Callable[[Variable, Reading], str] = _exact_key
     same: Callable[[Variable, Reading, Reading], bool] = _equal_values
+    example: Callable[[Variable], Any] = _the_reference
+    wrong: Callable[[Variable, mistakes.Mistake], Any] = _the_entrys_answer
+    runs_code: bool = False

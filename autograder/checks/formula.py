@@ -39,7 +39,7 @@ from autograder.checks.common import (
 )
 from autograder.report.results import Stage
 from autograder.settings.limits import Checking
-from autograder.worksheet import Variable
+from autograder.worksheet import Variable, mistakes
 
 FORMULA_SYMBOLS = ("W", "K", "p", "s")
 DOMAIN = {"W": (1, 40), "p": (0, 5), "s": (1, 6)}  # inclusive ranges; K runs over 1..W+2p
@@ -317,5 +317,10 @@ def _same_tuple(variable: Variable, a: Reading, b: Reading) -> bool:
 FORMULA = Kind("formula", read_formula, grade_formula,
                key=lambda variable, reading: formula_key(reading.value),
                same=lambda variable, a, b: a.value == b.value or same_formula(a.value, b.value))
+def _tuple_wrong(variable: Variable, mistake: mistakes.Mistake):
+    """An entry of the tuple's own, or a formula's mistake made in both of its entries."""
+    return mistake.answer if mistake.variable == variable.name else (mistake.answer,) * 2
+
+
 FORMULA_TUPLE = Kind("formula_tuple", read_formula_tuple, grade_formula_tuple, _tuple_key,
-                     _same_tuple)
+                     _same_tuple, wrong=_tuple_wrong)

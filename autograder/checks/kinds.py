@@ -9,7 +9,8 @@ the mistakes from the caller, never from a lookup by name, so a variant of the w
 numbers, other references, a catalogue computed from them) is graded by the same kinds.
 
 Adding a kind: its module declares one ``Kind``; ``REGISTERED`` below lists it. A worksheet
-variable whose kind is not registered (or ``PROGRAM``, checked by running code) fails at import.
+variable whose kind is not registered fails at import. ``program`` (checked by running code) is a
+registered kind too, whose ``runs_code`` says so.
 """
 
 from __future__ import annotations
@@ -17,16 +18,12 @@ from __future__ import annotations
 from autograder.checks.common import Kind
 from autograder.worksheet import QUESTIONS, Variable
 
-PROGRAM = "program"
-"""the kind of an answer checked by running the student's code (Q1), not by a ``Kind``"""
-
-
 def _registry() -> dict[str, Kind]:
-    from autograder.checks import choice, formula, matrix, scalar, shape
+    from autograder.checks import choice, formula, matrix, program, scalar, shape
 
     registered = (scalar.INTEGER, scalar.EXPRESSION, formula.FORMULA, formula.FORMULA_TUPLE,
                   matrix.MATRIX, matrix.FREE_BAND_MATRIX, shape.SHAPE, choice.CHOICE,
-                  choice.CHOICES)
+                  choice.CHOICES, program.PROGRAM)
     kinds = {k.name: k for k in registered}
     assert len(kinds) == len(registered), "two kinds share a name"
     return kinds
@@ -38,7 +35,7 @@ REGISTERED: dict[str, Kind] = _registry()
 def unknown_kinds() -> list[str]:
     """The worksheet's variables whose kind no module declares (empty when all are known)."""
     return [f"{v.name}: kind {v.kind!r}" for q in QUESTIONS for v in q.variables
-            if v.kind != PROGRAM and v.kind not in REGISTERED]
+            if v.kind not in REGISTERED]
 
 
 _unknown = unknown_kinds()
@@ -48,9 +45,14 @@ if _unknown:
 
 
 def kind_of(variable: Variable) -> Kind:
-    """The variable's kind; ValueError for ``program`` (checked by running code elsewhere)."""
+    """The variable's kind; ValueError names the known kinds for an unregistered one."""
     try:
         return REGISTERED[variable.kind]
     except KeyError:
-        raise ValueError(f"{variable.name} has kind {variable.kind!r}, which is checked by "
-                         f"running code, not by a Kind; known kinds: {sorted(REGISTERED)}") from None
+        raise ValueError(f"{variable.name} has kind {variable.kind!r}, which no module declares; "
+                         f"known kinds: {sorted(REGISTERED)}") from None
+
+
+def checked_by_reading(variable: Variable) -> bool:
+    """Whether the variable's answer is a value its kind reads and grades (not a program)."""
+    return not kind_of(variable).runs_code

@@ -196,4 +196,14 @@ def _same(variable: Variable, a: Reading, b: Reading) -> bool:
 
 
 MATRIX = Kind("matrix", read_matrix, grade_matrix, _key, _same)
-FREE_BAND_MATRIX = Kind("free_band_matrix", read_free_matrix, grade_free_band_matrix)
+
+
+def _free_band_example(variable: Variable) -> list[list[str]]:
+    """A band of distinct weights ``w<row>_<column>`` (the reference is only the band's size)."""
+    rows, columns, width = variable.expected
+    return [[f"w{r}_{c}" if 0 <= c - r < width else "0" for c in range(columns)]
+            for r in range(rows)]
+
+
+FREE_BAND_MATRIX = Kind("free_band_matrix", read_free_matrix, grade_free_band_matrix,
+                        example=_free_band_example)

@@ -27,7 +27,7 @@ from typing import Any
 
 from autograder.checks.common import Unreadable
 from autograder.checks.equivalence import CANONICAL, quick_key, read, same
-from autograder.checks.kinds import REGISTERED
+from autograder.checks.kinds import checked_by_reading
 from autograder.report.results import CheckResult, Stage
 from autograder.settings import OVERRIDES_FILE as DEFAULT_FILE
 from autograder.worksheet import QUESTIONS, Variable
@@ -178,7 +178,7 @@ def _entry(item: Any, line: int, file: str) -> tuple[Override | None, str]:
             variable = _variable(variable.name, variant)
         except ValueError as exc:
             return None, str(exc)
-    if variable.kind not in REGISTERED:
+    if not checked_by_reading(variable):
         return None, f"{variable.name} is checked by running code; it cannot be overridden here"
     why = _credit_and_message_problem(item["credit"], item["message"])
     if why:

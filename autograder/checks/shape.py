@@ -88,4 +88,5 @@ def grade_shape(variable: Variable, reading: Reading, entries) -> Verdict:
     return wrong(variable, reference.shown, reading.shown, Stage.EXACT, detail)
 
 
-SHAPE = Kind("shape", read_shape, grade_shape)
+SHAPE = Kind("shape", read_shape, grade_shape,
+             example=lambda variable: variable.expected[0])  # the first accepted alternative

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from autograder import answers, worksheet
 from autograder.checks import check_variable
+from autograder.checks.kinds import checked_by_reading
 from autograder.report.results import QuestionResult
 from autograder.student import q1, variant, versions
 
@@ -25,11 +26,11 @@ def question_result(question_id: str, env: dict) -> QuestionResult:
     if sheet is not None:
         q = sheet.graded((q,))[0]
     result = QuestionResult(q.id, q.title)
-    programs = [v for v in q.variables if v.kind == "program"]
+    programs = [v for v in q.variables if not checked_by_reading(v)]
     if programs:
         result.checks += q1.program_checks(programs, env)
     for variable in q.variables:
-        if variable.kind == "program":
+        if not checked_by_reading(variable):
             continue
         value = answers.decode(answers.encode(env[variable.name])) if variable.name in env else answers.MISSING
         entries = sheet.entries(variable.name) if sheet is not None else None

@@ -10,7 +10,9 @@ it runs in Colab and Jupyter, with or without torch.
 from __future__ import annotations
 
 from autograder.settings.variants import Variants
-from autograder.worksheet.variants import DEFAULT, IMAGE_NAMES, Variant, normalise, variant_of
+from autograder.worksheet.numbers import DEFAULT, Variant
+from autograder.worksheet.statements import statements
+from autograder.worksheet.variants import normalise, variant_of
 
 NAME = "STUDENT_EMAIL"
 NO_EMAIL = ("These are the worksheet's own numbers; Gradescope grades your own: set "
@@ -34,35 +36,6 @@ def sheet_for(env: dict):
     return variants.sheet(variant_for(email))
 
 
-def statements(v: Variant) -> str:
-    """Each Q2 sub-question's statement with the numbers of ``v``, as Markdown."""
-    m, p = v.n_out, v.pad
-    kernel = ", ".join(f"k{j}" for j in range(1, v.k + 1))
-    zeros = "one zero" if p == 1 else f"{p} zeros"
-    image = f"{v.image}×{v.image} {IMAGE_NAMES[v.in_channels]} ({v.in_channels}-channel)"
-    return "\n".join([
-        f"**Your numbers for Question 2:** input x = (x1, …, x{v.n}) of **{v.n}** numbers, "
-        f"kernel k = ({kernel}) of **{v.k}** weights; a **{image}** image, **{v.out_channels}** "
-        f"output channels, **{v.kernel}×{v.kernel}** kernels, stride **{v.stride}**.",
-        "",
-        "- (a) Apply k to x with no padding, stride 1: the output dimension, its first and last "
-        "element.",
-        f"- (b) The same with 'same' padding ({zeros} at each end of x): the output dimension, "
-        f"its first and last element.",
-        f"- (c) The matrix K of (a), with h = K x: {m}×{v.n}.",
-        f"- (d) The matrix K of (b): {v.n}×{v.n}.",
-        f"- (e) Without weight sharing: the {m}×{v.n} matrix with its own {v.k} weights in every "
-        f"row; the number of parameters without padding and with 'same' padding.",
-        "- (f), (g) The general formulas: the same for everyone (symbols W, K, p, s).",
-        f"- (h) The input tensor's shape for one {image} image, and the shape of the tensor "
-        f"holding all the {v.kernel}×{v.kernel} kernels of a layer with {v.out_channels} output "
-        f"channels.",
-        f"- (i) With no padding and stride {v.stride}: the output tensor's shape, the layer's "
-        f"parameters (weights only), and the parameters of a fully connected layer with as many "
-        f"outputs.",
-    ])
-
-
 def my_numbers(email: str | None) -> Variant:
     """Show the student's numbers (with every Q2 statement) and return their variant."""
     v = variant_for(email)
@@ -82,4 +55,4 @@ def _show(markdown: str) -> None:
 
 def symbol_names(v: Variant = DEFAULT) -> list[str]:
     """The names of the symbols the student's Q2 answers use: k1..kk and x1..xn."""
-    return [f"k{j}" for j in range(1, v.k + 1)] + [f"x{i}" for i in range(1, v.n + 1)]
+    return [*v.kernel_names, *v.input_names]

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograder.worksheet.variants import DEFAULT, Variant
+from autograder.worksheet.numbers import DEFAULT, Variant
 
 #: The notebook's file name: what students submit and what otter assign produces.
 NOTEBOOK = "dis05.ipynb"
@@ -98,17 +98,11 @@ Q1_QUESTIONS: tuple[Question, ...] = (
 def q2_symbols(v: Variant = DEFAULT) -> tuple[str, ...]:
     """Names a student's expressions may use in the Q2 of variant ``v`` (the setup cell defines
     them as SymPy symbols)."""
-    return (*(f"k{j}" for j in range(1, v.k + 1)), *(f"x{i}" for i in range(1, v.n + 1)),
-            "W", "K", "p", "s")
+    return (*v.kernel_names, *v.input_names, "W", "K", "p", "s")
 
 
 #: Names a student's expressions may use in Q2 (the worksheet's own numbers).
 Q2_SYMBOLS = q2_symbols(DEFAULT)
-
-
-def kernel_names(v: Variant = DEFAULT) -> tuple[str, ...]:
-    """The 1-D kernel's weights, k1..kk."""
-    return tuple(f"k{j}" for j in range(1, v.k + 1))
 
 
 def element(row: list[str]) -> str:
@@ -118,7 +112,7 @@ def element(row: list[str]) -> str:
 
 def q2_questions(v: Variant = DEFAULT) -> tuple[Question, ...]:
     """Q2's questions with variant ``v``'s numbers and references (Q2f and Q2g stay symbolic)."""
-    n, m, p, kern = v.n, v.n_out, v.pad, kernel_names(v)
+    n, m, p, kern = v.n, v.n_out, v.pad, v.kernel_names
     valid, same = band(n, kernel=kern), band(n, (p, p), kern)
     c, co, size, kk, o = v.in_channels, v.out_channels, v.image, v.kernel, v.out_size
     options = {} if v.k == DEFAULT.k and n == DEFAULT.n else {"names": q2_symbols(v)}
@@ -198,9 +192,10 @@ def answer_variables() -> list[str]:
     return [v.name for q in QUESTIONS for v in q.variables]
 
 
-def variable(name: str) -> Variable:
-    """The answer variable with this name; KeyError names it."""
-    for q in QUESTIONS:
+def variable(name: str, questions: tuple[Question, ...] | None = None) -> Variable:
+    """The answer variable with this name among ``questions`` (by default the worksheet's);
+    KeyError names it. (The one lookup by name: ``Sheet.variable`` is this on a variant's.)"""
+    for q in QUESTIONS if questions is None else questions:
         for v in q.variables:
             if v.name == name:
                 return v

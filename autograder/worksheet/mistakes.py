@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from autograder.worksheet import band, element, kernel_names
+from autograder.worksheet import band, element
 from autograder.worksheet import variable as worksheet_variable
-from autograder.worksheet.variants import DEFAULT, IMAGE_NAMES, Variant
+from autograder.worksheet.numbers import DEFAULT, IMAGE_NAMES, Variant
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,8 @@ def transpose(rows: list[list[str]]) -> list[list[str]]:
     return [list(column) for column in zip(*rows)]
 
 
-FLIPPED = ("k3", "k2", "k1")
+FLIPPED = DEFAULT.kernel_names[::-1]
+"""the worksheet's kernel flipped: k3, k2, k1"""
 
 _WORDS = {1: "one", 2: "two", 3: "three"}
 _CHANNELS_LAST = "Channels last; PyTorch orders dimensions as [channels, height, width]."
@@ -61,7 +62,7 @@ def catalogue(v: Variant = DEFAULT) -> tuple[Mistake, ...]:
 
 def _q2a_to_d(v: Variant) -> tuple[Mistake, ...]:
     n, k, p, m = v.n, v.k, v.pad, v.n_out
-    kern = kernel_names(v)
+    kern = v.kernel_names
     flipped = kern[::-1]
     valid, same = band(n, kernel=kern), band(n, (p, p), kern)
     window = " + ".join(f"k{j + 1}*x_(i+{j})" if j else "k1*x_i" for j in range(k))
@@ -129,7 +130,7 @@ def _q2e(v: Variant) -> tuple[Mistake, ...]:
         counted = "so they are not parameters"
         each = f"the {p} added rows at each end have {added} weights that touch the input"
     return (
-        Mistake("q2e_K", band(n, kernel=kernel_names(v)), "shared-weights", shared),
+        Mistake("q2e_K", band(n, kernel=v.kernel_names), "shared-weights", shared),
         Mistake("q2e_params", k, "shared-weights", shared),
         Mistake("q2e_params", m * n, "dense-matrix",
                 f"Only the {k} band entries of each row are weights; the zeros are not parameters."),
@@ -256,9 +257,11 @@ def structural_problems(catalogue: tuple[Mistake, ...]) -> list[str]:
     return problems
 
 
-def for_variable(name: str) -> tuple[Mistake, ...]:
-    """The catalogue entries for one variable, in catalogue order (the first match wins)."""
-    return tuple(m for m in CATALOGUE if m.variable in (name, SHARED.get(name)))
+def for_variable(name: str, catalogue: tuple[Mistake, ...] | None = None) -> tuple[Mistake, ...]:
+    """The entries of ``catalogue`` (by default the worksheet's) for one variable, in catalogue
+    order (the first match wins). (The one lookup: ``Sheet.entries`` is this on a variant's.)"""
+    return tuple(m for m in (CATALOGUE if catalogue is None else catalogue)
+                 if m.variable in (name, SHARED.get(name)))
 
 
 if _problems := structural_problems(CATALOGUE):

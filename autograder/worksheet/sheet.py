@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from autograder import worksheet
 from autograder.worksheet import mistakes
-from autograder.worksheet.variants import DEFAULT, Variant
+from autograder.worksheet.numbers import DEFAULT, Variant
 
 
 @dataclass(frozen=True)
@@ -23,15 +23,11 @@ class Sheet:
 
     def variable(self, name: str) -> worksheet.Variable:
         """The answer variable with this name; KeyError names it."""
-        for q in self.questions:
-            for v in q.variables:
-                if v.name == name:
-                    return v
-        raise KeyError(f"unknown answer variable {name!r}")
+        return worksheet.variable(name, self.questions)
 
     def entries(self, name: str) -> tuple[mistakes.Mistake, ...]:
         """The catalogue entries for one variable, in catalogue order (the first match wins)."""
-        return tuple(m for m in self.catalogue if m.variable in (name, mistakes.SHARED.get(name)))
+        return mistakes.for_variable(name, self.catalogue)
 
     def graded(self, questions: tuple[worksheet.Question, ...]) -> tuple[worksheet.Question, ...]:
         """``questions`` (a run's: all, or Q2 only) with this variant's versions of Q2's."""
@@ -40,6 +36,7 @@ class Sheet:
 
 
 def build(v: Variant) -> Sheet:
+    """The sheet of ``v``, built anew (``variants.sheet`` keeps one per variant)."""
     if v == DEFAULT:
         return Sheet(v, worksheet.QUESTIONS, mistakes.CATALOGUE)
     return Sheet(v, worksheet.Q1_QUESTIONS + worksheet.q2_questions(v), mistakes.catalogue(v))

@@ -12,23 +12,18 @@ import pytest
 import sympy
 
 from autograder.checks import kinds
+from autograder.checks.shape import SHAPE
 from autograder.answers import MISSING, Array, Sym, Unsupported
 from autograder.checks import cas, check_variable
 from autograder.worksheet import Q2_QUESTIONS, mistakes
 from tests.conftest import VARIABLES
 
-CHECKED = [v for v in VARIABLES.values() if v.kind != "program"]
+CHECKED = [v for v in VARIABLES.values() if kinds.checked_by_reading(v)]
 
 
 def reference(variable):
     """The worksheet's reference answer, as a student would assign it."""
-    if variable.kind == "shape":
-        return variable.expected[0]
-    if variable.kind == "free_band_matrix":
-        n_rows, n_cols, width = variable.expected
-        names = iter(sympy.symbols(f"w1:{n_rows * width + 1}"))
-        return sympy.Matrix(n_rows, n_cols, lambda r, c: next(names) if r <= c < r + width else 0)
-    return variable.expected
+    return kinds.kind_of(variable).example(variable)
 
 
 def test_full_reference_set_scores_full_marks():
@@ -45,7 +40,9 @@ def test_reference_scores_full(variable):
 
 
 def test_every_shape_alternative_scores_full():
-    for variable in (v for v in CHECKED if v.kind == "shape"):
+    shapes = [v for v in CHECKED if kinds.kind_of(v) is SHAPE]
+    assert shapes
+    for variable in shapes:
         for alternative in variable.expected:
             assert check_variable(variable, alternative).passed
 
@@ -57,11 +54,11 @@ def test_all_missing_scores_zero():
 
 
 def _catalogue_cases():
-    for m in mistakes.CATALOGUE:
-        yield pytest.param(m.variable, m.answer, m, id=f"{m.variable}-{m.id}-{m.answer!r:.30}")
-    for tuple_name, formula_name in mistakes.SHARED.items():
-        for m in mistakes.for_variable(formula_name):
-            yield pytest.param(tuple_name, (m.answer, m.answer), m, id=f"{tuple_name}-{m.id}")
+    for variable in CHECKED:
+        for m in mistakes.for_variable(variable.name):
+            answer = kinds.kind_of(variable).wrong(variable, m)
+            label = f"-{m.answer!r:.30}" if m.variable == variable.name else ""
+            yield pytest.param(variable.name, answer, m, id=f"{variable.name}-{m.id}{label}")
 
 
 @pytest.mark.parametrize("name, answer, mistake", list(_catalogue_cases()))
@@ -76,6 +73,7 @@ def test_every_catalogue_entry_is_recognised(name, answer, mistake):
 
 
 def test_catalogue_entries_are_well_formed():
+    assert mistakes.CATALOGUE
     for m in mistakes.CATALOGUE:  # (variable and credit are checked when the catalogue loads)
         assert m.id and m.id == m.id.lower() and " " not in m.id, m
         assert m.message.endswith("."), m
@@ -114,6 +112,7 @@ HOSTILE = {
 
 @pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())
 def test_hostile_values_never_raise(value):
+    assert CHECKED
     for variable in CHECKED:
         result = check_variable(variable, value)
         assert result.score < result.max_score, (variable.name, result.message)

@@ -7,7 +7,7 @@ import sympy
 
 from autograder.answers.parse import parse
 from autograder.checks.formula import compare_on_domain, domain, evaluate
-from tests.conftest import check, via_json
+from tests.conftest import VARIABLES, check, promised_score, via_json
 
 W, K, p, s = sympy.symbols("W K p s", integer=True, positive=True)
 
@@ -30,7 +30,8 @@ GENERAL_RIGHT = {
 @pytest.mark.parametrize("value, stage", GENERAL_RIGHT.values(), ids=GENERAL_RIGHT.keys())
 def test_equivalent_general_formulas_score_full(value, stage, transport):
     result = check("q2f_out_dim_general", transport(value))
-    assert result.score == result.max_score == 2, result.message
+    assert result.score == result.max_score == VARIABLES["q2f_out_dim_general"].points, \
+        result.message
     assert result.stage == stage
 
 
@@ -154,14 +155,16 @@ def test_formula_tuples_right(name, value):
 
 def test_formula_tuple_half_right_gets_half():
     result = check("q2g_out_shape_general", ("(W + 2*p - K)//s + 1", "W + 2*p - K + 1"))
-    assert result.score == 0.5
+    assert result.score == result.max_score / 2
     assert result.mistake == "stride-ignored"
     assert "Entry 2" in result.message
 
 
 def test_formula_tuple_mistake_in_both_entries():
     result = check("q2g_out_shape_general", ("(W + 2*p - K)/s + 1",) * 2)
-    assert result.mistake == "missing-floor" and result.score == 0.5
+    assert result.mistake == "missing-floor"
+    assert result.score == promised_score("q2g_out_shape_general", "missing-floor",
+                                          "(W + 2*p - K)/s + 1")
 
 
 FORMULA_TUPLE_UNREADABLE = {

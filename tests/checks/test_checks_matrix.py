@@ -8,7 +8,7 @@ import sympy
 
 from autograder.checks import check_variable
 from autograder.worksheet.mistakes import FLIPPED, band, transpose
-from tests.conftest import VARIABLES, check, via_json
+from tests.conftest import VARIABLES, check, promised_score, via_json
 
 k1, k2, k3 = sympy.symbols("k1 k2 k3", real=True)
 KERNEL = {"k1": k1, "k2": k2, "k3": k3, "0": 0}
@@ -47,26 +47,26 @@ RIGHT = {
 @pytest.mark.parametrize("name, value", RIGHT.values(), ids=RIGHT.keys())
 def test_equivalent_matrices_score_full(name, value, transport):
     result = check(name, transport(value))
-    assert result.score == result.max_score == 2, result.message
+    assert result.score == result.max_score == VARIABLES[name].points, result.message
     assert result.message.startswith("Read your answer as a ")
 
 
 MISTAKES = {
-    "c is same padding": ("q2c_K", SAME, "same-padding", 0),
-    "c flipped": ("q2c_K", sympy_matrix(band(9, kernel=FLIPPED)), "flipped-kernel", 1),
-    "c transposed": ("q2c_K", transpose(VALID), "transposed", 1),
-    "d padding forgotten": ("q2d_K", sympy_matrix(VALID), "padding-forgotten", 0),
-    "d flipped": ("q2d_K", band(9, (1, 1), FLIPPED), "flipped-kernel", 1),
-    "d one-sided": ("q2d_K", band(9, (2, 0)), "one-sided-padding", 0),
-    "e shared weights": ("q2e_K", sympy_matrix(VALID), "shared-weights", 0),
+    "c is same padding": ("q2c_K", SAME, "same-padding"),
+    "c flipped": ("q2c_K", sympy_matrix(band(9, kernel=FLIPPED)), "flipped-kernel"),
+    "c transposed": ("q2c_K", transpose(VALID), "transposed"),
+    "d padding forgotten": ("q2d_K", sympy_matrix(VALID), "padding-forgotten"),
+    "d flipped": ("q2d_K", band(9, (1, 1), FLIPPED), "flipped-kernel"),
+    "d one-sided": ("q2d_K", band(9, (2, 0)), "one-sided-padding"),
+    "e shared weights": ("q2e_K", sympy_matrix(VALID), "shared-weights"),
 }
 
 
-@pytest.mark.parametrize("name, value, mistake, score", MISTAKES.values(), ids=MISTAKES.keys())
-def test_known_matrix_mistakes(name, value, mistake, score):
+@pytest.mark.parametrize("name, value, mistake", MISTAKES.values(), ids=MISTAKES.keys())
+def test_known_matrix_mistakes(name, value, mistake):
     result = check(name, value)
     assert result.mistake == mistake
-    assert result.score == score < result.max_score
+    assert result.score == promised_score(name, mistake) < result.max_score
     assert f"({mistake})" in result.message
 
 
@@ -152,7 +152,7 @@ FREE_RIGHT = {
 @pytest.mark.parametrize("value", FREE_RIGHT.values(), ids=FREE_RIGHT.keys())
 def test_free_band_right(value, transport):
     result = check("q2e_K", transport(value))
-    assert result.score == result.max_score == 1, result.message
+    assert result.score == result.max_score == VARIABLES["q2e_K"].points, result.message
 
 
 def _with(matrix, r, c, value):

@@ -155,6 +155,7 @@ def test_a_projected_overrun_is_explained(prepared, tmp_path):
 
 
 def test_every_dataset_and_profile_has_a_budget():
+    assert DATASETS and PROFILES
     for dataset in DATASETS:
         for profile in PROFILES:
             b = Q1Config().budget(dataset, profile)

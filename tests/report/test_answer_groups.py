@@ -110,7 +110,9 @@ def test_each_groups_entry_parses_back_and_settles_exactly_that_group(case):
     from autograder.checks import overrides
 
     variable = next(v for q in worksheet.QUESTIONS for v in q.variables if v.name == case.variable)
-    for group in groups_of(case):
+    groups = groups_of(case)
+    assert groups
+    for group in groups:
         entry = group.entry.replace(overrides.CREDIT_PLACEHOLDER, "1").replace(
             overrides.MESSAGE_PLACEHOLDER, "Reviewed.")
         entries, problems = overrides.parse(entry)

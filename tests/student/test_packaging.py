@@ -55,6 +55,7 @@ def test_student_notebook_contains_no_solution_text(text):
 
 def test_every_answer_variable_has_its_own_stub_cell():
     cells = code_cells(BLANK)
+    assert worksheet.answer_variables()
     for variable in worksheet.answer_variables():
         if variable[0].isupper() or variable == "translate":  # classes and functions: stubbed bodies
             assert sum(bool(re.search(rf"^(class|def) {variable}\b", c, re.M)) for c in cells) == 1

@@ -4,6 +4,7 @@ master notebook. Each broken copy must be reported, naming the entry or question
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -72,9 +73,14 @@ def _edit(tmp_path: Path, change) -> Path:
     return path
 
 
+Q2C_POINTS = worksheet.question("q2c").points
+OTHER_POINTS = Q2C_POINTS + 3
+
 MASTER_EDITS = {
-    "points differ": (lambda s: s.replace("name: q2c\npoints: 2", "name: q2c\npoints: 5"),
-                      "q2c: the notebook says 5 points, worksheet/__init__.py 2"),
+    "points differ": (lambda s: re.sub(rf"name: q2c\npoints: {Q2C_POINTS}\b",
+                                       f"name: q2c\npoints: {OTHER_POINTS}", s),
+                      f"q2c: the notebook says {OTHER_POINTS} points, worksheet/__init__.py "
+                      f"{Q2C_POINTS}"),
     "question missing": (lambda s: s.replace("name: q2i\n", "name: q2x\n"),
                          "q2i: no '# BEGIN QUESTION' cell named q2i"),
     "unknown question": (lambda s: s.replace("name: q2i\n", "name: q2x\n"),
@@ -95,7 +101,7 @@ def test_a_master_that_disagrees_is_reported(tmp_path, name):
 
 def test_assign_refuses_a_master_that_disagrees(tmp_path):
     path = _edit(tmp_path, MASTER_EDITS["points differ"][0])
-    with pytest.raises(ValueError, match="q2c: the notebook says 5 points"):
+    with pytest.raises(ValueError, match=f"q2c: the notebook says {OTHER_POINTS} points"):
         package.assign(master=path, root=MASTER.parents[2], dest=tmp_path / "out")
 
 
