@@ -46,6 +46,7 @@ from autograder import answers, worksheet  # noqa: E402
 from autograder.execution.cache import ExecutionCache, execution_fingerprint  # noqa: E402
 from autograder.execution.execute import Execution  # noqa: E402
 from autograder.grading import pipeline  # noqa: E402
+from autograder.report import record_keys as stored_keys  # noqa: E402
 from autograder.worksheet import mistakes  # noqa: E402
 
 NEW_ANSWER = 105  # one of the unrecognised answers ``unrecognised`` draws for q2a_out_dim
@@ -185,8 +186,9 @@ def edit_catalogue(package_root: Path) -> None:
 
 
 def record_keys(out: Path) -> dict[str, str]:
-    """Each submission's resume key (``checks.json``), by folder name."""
-    return {p.parent.name: json.loads(p.read_text())["key"] for p in out.glob("*/checks.json")}
+    """Each submission's resume key as the grader reads it (``checks.json``, or the newer key a
+    regrade confirmed it under, ``report/record_keys.py``), by folder name."""
+    return stored_keys.current(out)
 
 
 def holders(everyone: dict[str, dict]) -> set[str]:

@@ -38,7 +38,7 @@ from autograder.fingerprint import Scope, fingerprint
 from autograder.execution.cache import ExecutionCache, execution_fingerprint
 from autograder.grading import assignment, copies, identity, intake, pipeline
 from autograder.grading.intake import Submission
-from autograder.report import answer_groups, regrade_diff, review, review_page
+from autograder.report import answer_groups, record_keys, regrade_diff, review, review_page
 from autograder.report import html as html_report  # (the module, not the standard library)
 from autograder.report.history import History
 from autograder.report.results import SubmissionResult, grader_failure
@@ -166,11 +166,13 @@ class Recorder:
 
     def __init__(self, job: ClassJob, submissions: list[Submission], keys: dict[str, str],
                  earlier: dict[str, dict], history: History, done: ClassRun,
-                 events: Events) -> None:
+                 events: Events, confirmed: dict[str, dict] | None = None) -> None:
         self.job, self.keys, self.earlier, self.history = job, keys, earlier, history
         self.by_name = {s.name: s for s in submissions}
         self.done, self.events = done, events
         self.files_version = fingerprint(Scope.FILES)
+        self.confirmed = confirmed if confirmed is not None else {}
+        """``record_keys`` entries: records confirmed under a new key without being written"""
 
     def record(self, result: SubmissionResult, reused: bool = False) -> None:
         sub, done = self.by_name[result.submission], self.done
@@ -189,16 +191,20 @@ class Recorder:
         self.events.waiting()
 
     def _write(self, sub: Submission, result: SubmissionResult) -> None:
-        """A submission's files; results.json and feedback.md only when they would change."""
-        files = self.files_version
-        unchanged = not self.job.force and _files_unchanged(self.job.out,
-                                                            self.earlier.get(sub.name),
-                                                            result, files)
-        if sub.name in self.earlier and not unchanged:  # (unchanged: only its key and time are)
-            self.history.keep(sub.name)
+        """A submission's files, only when they would change: a result equal to its earlier
+        record's (same files code, same identifiers) keeps all three, and only its new key is
+        noted (``record_keys``); FORCE writes everything anew."""
+        files, earlier = self.files_version, self.earlier.get(sub.name)
         folder = self.job.out / sub.name
-        if not unchanged:
-            report.write_submission(self.job.out, result)
+        if not self.job.force and _files_unchanged(self.job.out, earlier, result, files) and \
+                earlier.get("student") == sub.student and earlier.get("source") == sub.source \
+                and (found := record_keys.stamp(folder / report.RECORD_FILE)):
+            self.confirmed[sub.name] = {"key": self.keys[sub.name], "stamp": found}
+            return
+        self.confirmed.pop(sub.name, None)
+        if earlier is not None:
+            self.history.keep(sub.name)
+        report.write_submission(self.job.out, result)
         report.write_record(folder, result, key=self.keys[sub.name], student=sub.student,
                             source=sub.source, graded_at=_now(), files=files)
 
@@ -238,17 +244,21 @@ def grade_class(job: ClassJob, events: Events | None = None) -> ClassRun:
         done = ClassRun([], jobs=jobs, dry_run=job.dry_run)
         done.notices += told
         earlier = {r["result"].submission: r for r in report.read_records(job.out)}
+        confirmed = record_keys.read(job.out)
+        record_keys.apply(earlier, confirmed)
         history = History(job.out)
         cache = ExecutionCache(job.out / CACHE_FOLDER, execution_fingerprint(job.run),
                                writable=not job.dry_run, readable=not job.rerun)
         run = replace(job.run, cache=cache)  # every submission's grading may use earlier runs
-        recorder = Recorder(job, submissions, keys, earlier, history, done, events)
+        recorder = Recorder(job, submissions, keys, earlier, history, done, events, confirmed)
         try:
             _grade_all(job, run, submissions, recorder)
         finally:
             done.seconds = time.monotonic() - start
+            if not job.dry_run:
+                record_keys.write(job.out, recorder.confirmed)
             _after_grading(job.out, run, done, earlier, history, len(submissions),
-                           {s.name: s.student for s in submissions})
+                           {s.name: s.student for s in submissions}, recorder)
     done.results.sort(key=lambda r: r.submission)
     return done
 
@@ -310,12 +320,13 @@ def _merged_records(earlier: dict[str, dict], done: ClassRun,
 
 
 def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[str, dict],
-                   history: History, total: int, students: dict[str, dict]) -> None:
+                   history: History, total: int, students: dict[str, dict],
+                   recorder: Recorder) -> None:
     """The regrade diff, answer groups, review queue and the class files (none in a dry run)."""
     done.changes = regrade_diff.diff(earlier, [r for r in done.results
                                                if r.submission in set(done.graded)])
     done.records = _merged_records(earlier, done, students)
-    _copy_flags_over_the_class(out, run, done)
+    _copy_flags_over_the_class(out, run, done, recorder)
     if done.dry_run:
         _summarise(done, run)
         return
@@ -348,7 +359,8 @@ def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[s
                                       copy_flags=review.copy_lines(done.review))
 
 
-def _copy_flags_over_the_class(out: Path, run: pipeline.Run, done: ClassRun) -> None:
+def _copy_flags_over_the_class(out: Path, run: pipeline.Run, done: ClassRun,
+                               recorder: Recorder) -> None:
     """Copy flags against every submission in OUT, on every run (``copies.class_flags``): a
     submission whose flags changed gets its new flags, scores (``Variants.copy_policy``), staff
     log and files, and keeps its resume key."""
@@ -362,12 +374,16 @@ def _copy_flags_over_the_class(out: Path, run: pipeline.Run, done: ClassRun) -> 
         result.log += "\n[grader] copy flags over the whole class, now: " + (
             "".join(f"\n  {f.text}" for f in flags) or "none") + "\n"
         written = report.read_record(out / result.submission / report.RECORD_FILE) or {}
-        if not done.dry_run and written.get("key"):
+        key = recorder.keys.get(result.submission) or (
+            recorder.confirmed.get(result.submission) or written).get("key")
+        if not done.dry_run and key:
             report.write_submission(out, result)
-            report.write_record(out / result.submission, result, key=written["key"],
+            report.write_record(out / result.submission, result, key=key,
                                 student=record.get("student"), source=written.get("source", ""),
                                 graded_at=written.get("graded_at", ""),
                                 files=fingerprint(Scope.FILES))
+            if recorder.confirmed.pop(result.submission, None):
+                record_keys.write(out, recorder.confirmed)
 
 
 def _plots(future) -> html_report.Plots | None:

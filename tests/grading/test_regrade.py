@@ -16,6 +16,7 @@ from autograder import cli, worksheet
 from autograder.execution import cache as execution_cache
 from autograder.execution.execute import Execution
 from autograder.grading import classroom, pipeline
+from autograder.report import record_keys
 from autograder.settings.q1 import BUDGETS
 from autograder.checks import overrides
 from autograder.worksheet import mistakes
@@ -280,16 +281,18 @@ def test_make_grade_refuses_an_invalid_overrides_file_and_names_the_line(tmp_pat
 
 def _outputs(out: Path) -> dict[str, bytes]:
     """Every output file under ``out`` but the history and the cache, by relative path; a
-    record without the time it was written, report.html without the run's duration."""
-    found = {}
+    record with its key as the grader reads it and without the time it was written,
+    report.html without the run's duration."""
+    found, keys = {}, record_keys.current(out)
     for path in sorted(out.rglob("*")):
         relative = path.relative_to(out)
-        if not path.is_file() or relative.parts[0] in ("history", ".cache"):
+        if not path.is_file() or relative.parts[0] in ("history", ".cache", record_keys.KEYS_FILE):
             continue
         data = path.read_bytes()
         if path.name == "checks.json":
             record = json.loads(data)
             record.pop("graded_at")
+            record["key"] = keys[path.parent.name]
             data = json.dumps(record, sort_keys=True).encode()
         if path.name == "report.html":
             data = re.sub(rb"in \d+\.\d s with", b"in _ s with", data)
@@ -305,6 +308,7 @@ def test_a_regrade_writes_exactly_what_a_full_regrade_writes(graded, monkeypatch
     forced = graded.tmp / "forced"
     shutil.copytree(graded.out, forced)
     before = {name: (graded.out / name / "results.json").stat().st_ino for name in CLASS}
+    records = {name: (graded.out / name / "checks.json").stat().st_ino for name in CLASS}
     added = mistakes.Mistake("q2a_out_dim", 5, "two-off", "Off by two.", 0.25)
     monkeypatch.setattr(mistakes, "CATALOGUE", mistakes.CATALOGUE + (added,))
     version = classroom.grader_version
@@ -318,6 +322,11 @@ def test_a_regrade_writes_exactly_what_a_full_regrade_writes(graded, monkeypatch
     assert sorted(regrade.graded) == sorted(full.graded) == sorted(CLASS)
     assert [c.submission for c in regrade.changes] == [c.submission for c in full.changes] == ["cy"]
     kept = {name for name in CLASS
-            if (graded.out / name / "results.json").stat().st_ino == before[name]}
+            if (graded.out / name / "results.json").stat().st_ino == before[name]
+            and (graded.out / name / "checks.json").stat().st_ino == records[name]}
     assert kept == set(CLASS) - {"cy"}  # only the changed result's files were written again
     assert _outputs(graded.out) == _outputs(forced)
+    assert record_keys.current(graded.out) == record_keys.current(forced)
+    again = classroom.grade_class(classroom.ClassJob(graded.notebooks, graded.out, graded.run,
+                                                     jobs=1))
+    assert sorted(again.reused) == sorted(CLASS)  # the confirmed keys are read back
