@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from autograder import report
 from autograder.fingerprint import Scope, fingerprint
@@ -132,6 +132,9 @@ class ClassJob:
     dry_run: bool = False
     assignment: str = NOTEBOOK
     engine: DaskEngine | None = None
+    ready: Callable[[], None] | None = None
+    """called once the submissions and earlier records are read, before anything is graded or
+    written; it raises to stop the run (``session.grade``: the catalogue's verdict)"""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "paths", tuple(Path(p) for p in self.paths))
@@ -231,7 +234,13 @@ def grade_class(job: ClassJob, events: Events | None = None) -> ClassRun:
     events = events or Events()
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dis05-intake-") as tmp, _fewer_collections():
-        submissions = intake.collect(job.paths, assignment=job.assignment, extract_to=Path(tmp))
+        try:
+            submissions = intake.collect(job.paths, assignment=job.assignment,
+                                         extract_to=Path(tmp))
+        except intake.IntakeError:
+            if job.ready is not None:  # what stops the run before the input is said first
+                job.ready()
+            raise
         before = len(job.run.notices)  # the assignment's notices are this run's, told at its end
         job = replace(job, run=with_identities(job.run, submissions))
         told, job = job.run.notices[before:], replace(job, run=replace(
@@ -246,6 +255,8 @@ def grade_class(job: ClassJob, events: Events | None = None) -> ClassRun:
         earlier = {r["result"].submission: r for r in report.read_records(job.out)}
         confirmed = record_keys.read(job.out)
         record_keys.apply(earlier, confirmed)
+        if job.ready is not None:
+            job.ready()
         history = History(job.out)
         cache = ExecutionCache(job.out / CACHE_FOLDER, execution_fingerprint(job.run),
                                writable=not job.dry_run, readable=not job.rerun)

@@ -5,8 +5,10 @@ so the CLI only turns flags into a ``GradeRequest`` and prints."""
 
 from __future__ import annotations
 
+import multiprocessing
 import tempfile
 import threading
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -70,20 +72,18 @@ def grade(request: GradeRequest, events: classroom.Events | None = None) -> Grad
     from autograder.checks import catalogue_problems
 
     events = events or classroom.Events()
-    # Finding this machine's isolation waits on child processes (tried once per process): it
-    # runs while the catalogue is checked, and prepare_run below finds it done.
-    probing = threading.Thread(target=_probe_quietly, args=(request.limits,), daemon=True)
-    probing.start()
-    problems = catalogue_problems()
-    probing.join()
-    if problems:
-        raise NotGraded(["the catalogue of mistakes (autograder/worksheet/mistakes.py) needs "
-                         "fixing before grading:\n  " + "\n  ".join(problems)])
     found = overrides.load(request.overrides_file)
     if found.problems:
         raise NotGraded([*problem_lines(found, found.problems),
                          "fix the overrides file (or pass --overrides '') and rerun"])
     with tempfile.TemporaryDirectory(prefix="dis05-run-") as work, ExitStack() as stack:
+        # The catalogue is checked on another core (forked first, before any thread) while the
+        # run is prepared and the submissions read; nothing is graded before its verdict.
+        checker = stack.enter_context(ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("fork")))
+        catalogue = checker.submit(catalogue_problems)
+        # Finding this machine's isolation waits on child processes (tried once per process).
+        threading.Thread(target=_probe_quietly, args=(request.limits,), daemon=True).start()
         engine = None
         if request.cluster.scheduler:
             engine = stack.enter_context(DaskEngine.connect(request.cluster))
@@ -97,9 +97,24 @@ def grade(request: GradeRequest, events: classroom.Events | None = None) -> Grad
         run = replace(run, overrides=found, variants=request.variants, checking=request.checking)
         job = classroom.ClassJob(request.paths, request.out, run,
                                  jobs=request.jobs, force=request.force, rerun=request.rerun,
-                                 dry_run=request.dry_run, engine=engine)
+                                 dry_run=request.dry_run, engine=engine,
+                                 ready=lambda: _refuse_a_broken_catalogue(catalogue))
         done = classroom.grade_class(job, events)
     return Graded(done, found)
+
+
+def _refuse_a_broken_catalogue(catalogue: Future) -> None:
+    """Raise ``NotGraded`` when the catalogue of mistakes needs fixing (checked here again if
+    the process that checked it failed)."""
+    from autograder.checks import catalogue_problems
+
+    try:
+        problems = catalogue.result()
+    except Exception:
+        problems = catalogue_problems()
+    if problems:
+        raise NotGraded(["the catalogue of mistakes (autograder/worksheet/mistakes.py) needs "
+                         "fixing before grading:\n  " + "\n  ".join(problems)])
 
 
 def _probe_quietly(limits: Limits) -> None:
