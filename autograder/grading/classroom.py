@@ -341,33 +341,33 @@ def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[s
     if done.dry_run:
         _summarise(done, run)
         return
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as painter:
-        # the plots take seconds of one core: drawn on another while the rest is computed
-        plots = painter.submit(html_report.draw_plots, [r["result"] for r in done.records],
-                               run.questions)
-        _summarise(done, run)
-        if earlier and done.graded:
-            history.keep_class_files()
-        question_ids = [q.id for q in run.questions]
-        report.write_class_csvs(out, done.records, question_ids)
-        regrade_diff.write_changes(out / regrade_diff.CHANGES_FILE, done.changes)
-        answer_groups.write_groups_csv(out / answer_groups.GROUPS_FILE, done.groups)
-        review.write_review_csv(out / review.REVIEW_FILE, done.review)
-        html_report.write_report(
-            out / "report.html", done.records, questions=run.questions,
-            run_info=html_report.RunInfo(seconds=done.seconds, jobs=done.jobs,
-                                         graded=len(done.graded), reused=len(done.reused),
-                                         total=total, notices=(*run.notices, *done.notices)),
-            extras=html_report.ReportExtras(
-                groups=tuple(done.groups), review=tuple(done.review),
-                override_problems=tuple(done.override_problems),
-                overrides_path=run.overrides.path, changes=tuple(done.changes),
-                review_page=review_page.REVIEW_PAGE),
-            plots=_plots(plots))
-        review_page.write_review_page(out / review_page.REVIEW_PAGE, done.groups,
-                                      overrides_text=run.overrides.text,
-                                      overrides_path=run.overrides.path,
-                                      copy_flags=review.copy_lines(done.review))
+    # the plots and half the answer groups take seconds of one core: computed on others
+    # while the rest is (forked: the class's records are inherited, not sent)
+    plots = _Forked(html_report.draw_plots, [r["result"] for r in done.records],
+                    run.questions)
+    _summarise(done, run)
+    if earlier and done.graded:
+        history.keep_class_files()
+    question_ids = [q.id for q in run.questions]
+    report.write_class_csvs(out, done.records, question_ids)
+    regrade_diff.write_changes(out / regrade_diff.CHANGES_FILE, done.changes)
+    answer_groups.write_groups_csv(out / answer_groups.GROUPS_FILE, done.groups)
+    review.write_review_csv(out / review.REVIEW_FILE, done.review)
+    html_report.write_report(
+        out / "report.html", done.records, questions=run.questions,
+        run_info=html_report.RunInfo(seconds=done.seconds, jobs=done.jobs,
+                                     graded=len(done.graded), reused=len(done.reused),
+                                     total=total, notices=(*run.notices, *done.notices)),
+        extras=html_report.ReportExtras(
+            groups=tuple(done.groups), review=tuple(done.review),
+            override_problems=tuple(done.override_problems),
+            overrides_path=run.overrides.path, changes=tuple(done.changes),
+            review_page=review_page.REVIEW_PAGE),
+        plots=_plots(plots))
+    review_page.write_review_page(out / review_page.REVIEW_PAGE, done.groups,
+                                  overrides_text=run.overrides.text,
+                                  overrides_path=run.overrides.path,
+                                  copy_flags=review.copy_lines(done.review))
 
 
 def _copy_flags_over_the_class(out: Path, run: pipeline.Run, done: ClassRun,
@@ -397,6 +397,45 @@ def _copy_flags_over_the_class(out: Path, run: pipeline.Run, done: ClassRun,
                 record_keys.write(out, recorder.confirmed)
 
 
+FORK_GROUPS_FROM = 200
+"""a class with at least this many records computes half its answer groups in a forked process
+(below it, forking costs more than it saves)"""
+
+
+class _Forked:
+    """``function(*args)`` computed in a forked child: its inputs are inherited, not pickled,
+    and only its result comes back (``result``, which raises if the child failed)."""
+
+    def __init__(self, function, *args) -> None:
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_send_result, args=(send, function, args),
+                                        daemon=True)
+        self._process.start()
+        send.close()
+
+    def result(self):
+        try:
+            ok, value = self._receive.recv()
+        except EOFError:
+            raise RuntimeError("the forked process ended without a result") from None
+        finally:
+            self._receive.close()
+            self._process.join()
+        if not ok:
+            raise RuntimeError(value)
+        return value
+
+
+def _send_result(send, function, args) -> None:
+    try:
+        result = (True, function(*args))
+    except BaseException as exc:  # told to the parent, which computes it itself
+        result = (False, repr(exc))
+    send.send(result)
+    send.close()
+
+
 def _plots(future) -> html_report.Plots | None:
     """The plots drawn in the other process; None (draw them here) if that process failed."""
     try:
@@ -406,8 +445,21 @@ def _plots(future) -> html_report.Plots | None:
 
 
 def _summarise(done: ClassRun, run: pipeline.Run) -> None:
-    """Answer groups, the review queue and the overrides' problems, from ``done.records``."""
-    done.groups = answer_groups.build_groups(done.records, run.questions)
+    """Answer groups, the review queue and the overrides' problems, from ``done.records``
+    (every other variable's groups in a forked process, for a large class)."""
+    names = [v.name for q in run.questions for v in q.variables]
+    elsewhere = set(names[1::2]) if len(done.records) >= FORK_GROUPS_FROM else set()
+    there = _Forked(answer_groups.build_groups, done.records, run.questions, elsewhere) \
+        if elsewhere else None
+    here = answer_groups.build_groups(done.records, run.questions, set(names) - elsewhere)
+    try:
+        theirs = there.result() if there else []
+    except Exception:  # that process failed: computed here
+        theirs = answer_groups.build_groups(done.records, run.questions, elsewhere)
+    by_variable: dict[str, list] = {}
+    for group in (*here, *theirs):
+        by_variable.setdefault(group.variable, []).append(group)
+    done.groups = [g for name in names for g in by_variable.get(name, [])]
     done.review = review.queue(done.records, run.review)
     used = {c.mistake for r in done.records for q in r["result"].questions for c in q.checks
             if c.stage == "override"}

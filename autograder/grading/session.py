@@ -98,20 +98,22 @@ def grade(request: GradeRequest, events: classroom.Events | None = None) -> Grad
         job = classroom.ClassJob(request.paths, request.out, run,
                                  jobs=request.jobs, force=request.force, rerun=request.rerun,
                                  dry_run=request.dry_run, engine=engine,
-                                 ready=lambda: _refuse_a_broken_catalogue(catalogue))
+                                 ready=lambda: _refuse_a_broken_catalogue(catalogue, checker))
         done = classroom.grade_class(job, events)
     return Graded(done, found)
 
 
-def _refuse_a_broken_catalogue(catalogue: Future) -> None:
+def _refuse_a_broken_catalogue(catalogue: Future, checker: ProcessPoolExecutor) -> None:
     """Raise ``NotGraded`` when the catalogue of mistakes needs fixing (checked here again if
-    the process that checked it failed)."""
+    the process that checked it failed). Its process is ended first: no thread of it is left
+    when the grading processes are forked."""
     from autograder.checks import catalogue_problems
 
     try:
         problems = catalogue.result()
     except Exception:
         problems = catalogue_problems()
+    checker.shutdown()
     if problems:
         raise NotGraded(["the catalogue of mistakes (autograder/worksheet/mistakes.py) needs "
                          "fixing before grading:\n  " + "\n  ".join(problems)])

@@ -128,14 +128,16 @@ def person(student: dict) -> str:
     return ", ".join(label for label in labels if label)
 
 
-def build_groups(records: list[dict], questions) -> list[AnswerGroup]:
-    """The answer groups of every checkable variable, per question in worksheet order."""
+def build_groups(records: list[dict], questions, only: set[str] | None = None
+                 ) -> list[AnswerGroup]:
+    """The answer groups of every checkable variable (``only``: of these), per question in
+    worksheet order."""
     checked = _checks_by_variable(records)
     people = {r["result"].submission: person(r.get("student") or {}) for r in records}
     groups = []
     for q in questions:
         for variable in q.variables:
-            if variable.kind == "program":
+            if variable.kind == "program" or (only is not None and variable.name not in only):
                 continue
             groups += _variable_groups(q.id, variable, checked, people)
     return groups

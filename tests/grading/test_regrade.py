@@ -16,7 +16,7 @@ from autograder import cli, worksheet
 from autograder.execution import cache as execution_cache
 from autograder.execution.execute import Execution
 from autograder.grading import classroom, pipeline
-from autograder.report import record_keys
+from autograder.report import answer_groups, record_keys
 from autograder.settings.q1 import BUDGETS
 from autograder.checks import overrides
 from autograder.worksheet import mistakes
@@ -330,3 +330,14 @@ def test_a_regrade_writes_exactly_what_a_full_regrade_writes(graded, monkeypatch
     again = classroom.grade_class(classroom.ClassJob(graded.notebooks, graded.out, graded.run,
                                                      jobs=1))
     assert sorted(again.reused) == sorted(CLASS)  # the confirmed keys are read back
+
+
+def test_answer_groups_computed_half_in_a_forked_process_are_those_computed_here(graded,
+                                                                                 monkeypatch):
+    records = graded.first.records
+    here = answer_groups.build_groups(records, graded.run.questions)
+    assert here
+    monkeypatch.setattr(classroom, "FORK_GROUPS_FROM", 1)
+    done = classroom.ClassRun([], records=records)
+    classroom._summarise(done, graded.run)
+    assert [g.csv_row() for g in done.groups] == [g.csv_row() for g in here]
