@@ -359,6 +359,9 @@ class _Builder:
         if isinstance(node, ast.Subscript) and self.names is None:
             return self.indexed_symbol(node)
         what = _NODE_NAMES.get(type(node), type(node).__name__)
+        if isinstance(node, ast.Subscript) and self.names:  # w[0, 0] of a student's IndexedBase
+            self.fail(f"{what} is not allowed in an answer; the names you may use are "
+                      f"{', '.join(self.names)}", node)
         self.fail(f"{what} is not allowed in an answer", node)
 
     def constant(self, node: ast.Constant):

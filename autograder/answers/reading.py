@@ -93,10 +93,15 @@ RULES: tuple[Callable, ...] = (unicode_digits, library_calls, int_call, thousand
                                subscript_names, implied_products)
 
 
+def reads_notation() -> bool:
+    """Whether the policy reads notation outside the parser's syntax (else it only explains)."""
+    return SETTINGS.policy == "grade"
+
+
 def reread(text: str, names, tuples: bool, parse: Callable[[str], object]):
     """``(value, notes)`` for ``text`` read with the rules (or as LaTeX), or None when no
     unambiguous reading parses. ``parse`` is the parser's own strict reading."""
-    if SETTINGS.policy != "grade":
+    if not reads_notation():
         return None
     repaired, escape_notes = latex.repair_escapes(text)
     if latex.is_latex(repaired):

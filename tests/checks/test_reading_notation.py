@@ -5,8 +5,12 @@ worksheet's solutions (k1x1 + k2x2 + k3x3 first; floor((W + 2p - K)/s) + 1; 3x25
 from __future__ import annotations
 
 import pytest
+import sympy as sp
 
-from tests.conftest import VARIABLES, check, promised_score
+from autograder.checks.common import ONE_BY_ONE, VECTOR
+from autograder.checks.matrix import ROWS_READ
+from autograder.worksheet import band
+from tests.conftest import TRANSPORTS, VARIABLES, check, promised_score
 
 FIRST = "q2a_first"
 GENERAL = "q2f_out_dim_general"
@@ -20,6 +24,8 @@ IMPLIED_AND_UNITS = {
 SHAPES = {
     "x": ("q2h_input_shape", "3x256x256", "separator"),
     "times": ("q2h_input_shape", "3 × 256 × 256", "separator"),
+    "torch.Size": ("q2h_input_shape", "torch.Size([3, 256, 256])", "torch.Size"),
+    "Size of a tuple": ("q2h_kernel_shape", "torch.Size((32, 3, 5, 5))", "torch.Size"),
 }
 LATEX = {
     "subscripts": (FIRST, "k_1 x_1 + k_2 x_2 + k_3 x_3", "k_1 read as k1"),
@@ -101,3 +107,94 @@ def test_number_before_bracket_is_never_read_as_49():
     message = check("q2a_out_dim", "7 (9 - 3 + 1)").message
     assert "49" not in message and "7*(9 - 3 + 1)" not in message
     assert "answer alone" in message
+
+
+# --- values a student's code builds (issue 31: a 1x1 matrix, a list of 1xN rows, a column) ----
+
+k1, k2, k3, W, K = sp.symbols("k1 k2 k3 W K")
+x1_to_9 = sp.symbols("x1:10")
+
+
+def kernel_times_input(kernel, window):
+    """``k.T * x`` for the worksheet's column vectors: a 1x1 Matrix."""
+    return sp.Matrix(kernel).T * sp.Matrix(window)
+
+
+def matrix_rows(rows):
+    """Q2c's matrix as a list of 1x9 SymPy matrices, one per row."""
+    return [sp.Matrix([[sp.Symbol(c) if c != "0" else 0 for c in row]]) for row in rows]
+
+
+def torch_size(*numbers):
+    torch = pytest.importorskip("torch")
+    return torch.Size(numbers)
+
+
+VALUES = {
+    "k.T*x": (FIRST, kernel_times_input([k1, k2, k3], x1_to_9[:3]), ONE_BY_ONE),
+    "1x1 count": ("q2a_out_dim", sp.Matrix([[7]]), ONE_BY_ONE),
+    "list of 1x9 rows": ("q2c_K", matrix_rows(band(9)), ROWS_READ),
+    "column shape": ("q2h_input_shape", sp.Matrix([3, 256, 256]), VECTOR),
+    "row shape": ("q2h_input_shape", sp.Matrix([[3, 256, 256]]), VECTOR),
+    "column pair": ("q2g_out_shape", sp.Matrix([W - K + 1, W - K + 1]), VECTOR),
+    "torch.Size": ("q2h_input_shape", lambda: torch_size(3, 256, 256), ""),
+}
+VALUE_MISTAKES = {
+    "flipped k.T*x": (FIRST, kernel_times_input([k3, k2, k1], x1_to_9[:3]), "flipped-kernel"),
+    "flipped 1x9 rows": ("q2c_K", matrix_rows(band(9, kernel=("k3", "k2", "k1"))),
+                         "flipped-kernel"),
+    "channels-last column": ("q2h_input_shape", sp.Matrix([256, 256, 3]), "channels-last"),
+    "channels-last Size": ("q2h_input_shape", lambda: torch_size(256, 256, 3), "channels-last"),
+}
+
+
+def _value(value):
+    return value() if callable(value) else value
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("name, value, note", VALUES.values(), ids=VALUES.keys())
+def test_values_read_as_what_they_hold_get_full_credit(name, value, note, transport):
+    result = check(name, transport(_value(value)))
+    assert result.score == result.max_score, result.message
+    assert result.message.startswith("Read your answer as "), result.message
+    assert note in result.notes if note else not result.notes
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("name, value, mistake", VALUE_MISTAKES.values(),
+                         ids=VALUE_MISTAKES.keys())
+def test_values_read_as_what_they_hold_keep_catalogue_mistakes(name, value, mistake, transport):
+    result = check(name, transport(_value(value)))
+    assert result.mistake == mistake, result.message
+    assert result.score == pytest.approx(promised_score(name, mistake))
+
+
+# --- the two bugs -----------------------------------------------------------------------------
+
+w = sp.IndexedBase("w")
+INDEXED = {
+    "IndexedBase itself": ("q2c_K", w, "type", "IndexedBase"),
+    "matrix of w[i, j] in Q2c": ("q2c_K", sp.Matrix(7, 9, lambda i, j: w[i, j]), "format",
+                                 "the names you may use are k1"),
+    "one w[i]": ("q2a_first", w[1], "format", "the names you may use are k1"),
+}
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("name, value, stage, words", INDEXED.values(), ids=INDEXED.keys())
+def test_indexed_symbols_get_a_clear_message(name, value, stage, words, transport):
+    result = check(name, transport(value))
+    assert result.score == 0 and result.stage == stage, result.message
+    assert words in result.message and "Exception" not in result.message, result.message
+
+
+def test_indexed_weights_are_distinct_free_symbols_in_q2e():
+    """Q2e allows any names: ``w[r, c]`` in the band is a free weight like any other."""
+    result = check("q2e_K", sp.Matrix(7, 9, lambda i, j: w[i, j] if i <= j < i + 3 else 0))
+    assert result.score == result.max_score, result.message
+
+
+def test_a_flat_list_is_still_called_one():
+    result = check("q2c_K", ["k1", "k2", "k3"])
+    assert result.stage == "type" and "flat list" in result.message
