@@ -113,12 +113,17 @@ def parse(text: str, *, names: tuple[str, ...] | None = Q2_SYMBOLS,
     ``k[1]``). With ``tuples`` a top-level tuple or list gives a tuple of expressions. Text
     written as LaTeX or with implied products is told what to write instead (``notation``).
     """
+    from autograder.answers import reading
+
     try:
         return _parse(text, names=names, tuples=tuples)
     except ParseError as error:
         found = _reread(str(text), names, tuples)
         if found is not None:
             return found
+        if reading.approximation(str(text)) is not None:  # never "two factors side by side"
+            raise ParseError("this is an approximation; give the exact count (a product of "
+                             "whole numbers is fine)") from None
         if _number_before_bracket(str(text)):
             raise ParseError("a number stands next to a bracket, which could be the answer with "
                              "its working or a product; give the answer alone, e.g. 7 (or "

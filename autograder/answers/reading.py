@@ -9,6 +9,7 @@ or 49?) are left alone, so they keep their message and their review.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from typing import Callable
 
 from autograder.answers import latex
@@ -54,6 +55,33 @@ def unit_word(text: str, names, tuples) -> tuple[str, str]:
     return out, "the unit word dropped"
 
 
+_SCALES = {"b": 10**9, "bn": 10**9, "billion": 10**9, "m": 10**6, "million": 10**6,
+           "thousand": 10**3}
+_APPROXIMATE = re.compile(r"(?P<sign>~|≈|about|approx\.?|approximately)?\s*"
+                          r"(?P<number>\d+(?:\.\d+)?(?:e\d+)?)\s*"
+                          r"(?P<scale>bn|b|billion|m|million|thousand)?", re.IGNORECASE)
+
+
+def approximation(text: str) -> tuple[str, str] | None:
+    """``(number, scale)`` of a count written as an approximation (``~100B``, ``≈ 1e11``,
+    ``100 billion``: a ``~``/``≈``/"about" or a scale word), else None. K is not a scale: it is
+    the worksheet's filter size."""
+    match = _APPROXIMATE.fullmatch(text.strip())
+    if not match or not (match.group("sign") or match.group("scale")):
+        return None
+    return match.group("number"), (match.group("scale") or "").lower()
+
+
+def approximate_count(text: str, names, tuples) -> tuple[str, str]:
+    found = approximation(text)
+    if found is None or tuples:
+        return text, ""
+    number, scale = found
+    value = Fraction(number) * _SCALES.get(scale, 1)  # exact: "1e11" is no float here
+    written = f"{value.numerator}/{value.denominator}" if value.denominator > 1 else str(value)
+    return written, f"`{text.strip()}` read as an approximate count"
+
+
 def subscript_names(text: str, names, tuples) -> tuple[str, str]:
     def plain(match):
         name = match.group(1) + match.group(2)
@@ -90,7 +118,7 @@ def implied_products(text: str, names, tuples) -> tuple[str, str]:
 
 
 RULES: tuple[Callable, ...] = (unicode_digits, library_calls, int_call, thousands, unit_word,
-                               subscript_names, implied_products)
+                               approximate_count, subscript_names, implied_products)
 
 
 def reads_notation() -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from autograder.answers import reading
+from autograder.answers import reading as notation
 from autograder.answers.parse import ParseError, parse
 from autograder.checks.common import (
     RIGHT,
@@ -57,7 +57,7 @@ def _text_tuple(variable: Variable, text: str) -> tuple[list, tuple[str, ...]]:
     ``3 × 256 × 256`` (a shape here, never in an expression), ``torch.Size([3, 256, 256])`` (as
     PyTorch prints a shape), or a tuple ``(3, 256, 256)``."""
     stripped = text.strip()
-    if not reading.reads_notation():
+    if not notation.reads_notation():
         stripped = ""
     if _TIMES_SHAPE.fullmatch(stripped):
         return [int(n) for n in re.findall(r"\d+", stripped)], (TIMES_NOTE,)

@@ -198,3 +198,69 @@ def test_indexed_weights_are_distinct_free_symbols_in_q2e():
 def test_a_flat_list_is_still_called_one():
     result = check("q2c_K", ["k1", "k2", "k3"])
     assert result.stage == "type" and "flat list" in result.message
+
+
+# --- approximations of a large count (Reading.approximations) ---------------------------------
+
+FC = "q2i_fc_params"
+APPROXIMATIONS = {
+    "~100B": "~100B",
+    "≈ 100B": "≈ 100B",
+    "100 billion": "100 billion",
+    "1e11": "1e11",
+    "1.0e11": "1.0e11",
+    "float 1e11": 1e11,
+    "~1e11 parameters": "~1e11 parameters",
+}
+
+
+@pytest.mark.parametrize("answer", APPROXIMATIONS.values(), ids=APPROXIMATIONS.keys())
+def test_an_approximation_of_the_count_is_refused_by_default(answer):
+    result = check(FC, answer)
+    assert result.score == 0 and result.stage == "exact", result.message
+    assert "approximation" in result.message and "exact count" in result.message
+    assert "side by side" not in result.message
+
+
+@pytest.mark.parametrize("answer", APPROXIMATIONS.values(), ids=APPROXIMATIONS.keys())
+def test_an_approximation_waits_for_review_under_the_review_policy(answer, monkeypatch):
+    from autograder.answers import reading
+    from autograder.settings.reading import Reading
+
+    monkeypatch.setattr(reading, "SETTINGS", Reading(approximations="review"))
+    result = check(FC, answer)
+    assert result.score == 0 and result.stage == "undecided", result.message
+    assert "review" in result.message
+
+
+NOT_APPROXIMATIONS = {
+    "exact in e-notation": (FC, "9.9883155456e10", 1.0, ""),
+    "far off": (FC, "1e12", 0.0, "expected"),
+    "small count": ("q2i_conv_params", "2.5e3", 0.0, "expected"),
+    "exact with a tilde": ("q2i_conv_params", "~2400", 1.0, ""),
+    "biases counted, exactly": (FC, "196608*508032 + 508032", 0.5, "biases-counted"),
+}
+
+
+@pytest.mark.parametrize("name, answer, credit, words", NOT_APPROXIMATIONS.values(),
+                         ids=NOT_APPROXIMATIONS.keys())
+def test_only_a_near_miss_of_a_large_count_is_an_approximation(name, answer, credit, words):
+    result = check(name, answer)
+    assert result.score == credit * result.max_score, result.message
+    assert "approximation" not in result.message and words in result.message
+
+
+def test_an_approximation_is_named_under_the_explain_policy(explain_policy):
+    result = check(FC, "~100B")
+    assert result.stage == "format" and "approximation" in result.message, result.message
+    assert "side by side" not in result.message
+
+
+@pytest.mark.parametrize("field, value", [("approximations", "half"),
+                                          ("approximation_tolerance", 1.0),
+                                          ("approximation_tolerance", -0.1)])
+def test_approximation_settings_are_checked(field, value):
+    from autograder.settings.reading import Reading
+
+    with pytest.raises(ValueError):
+        Reading(**{field: value})
