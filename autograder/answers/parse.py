@@ -134,8 +134,10 @@ def parse(text: str, *, names: tuple[str, ...] | None = Q2_SYMBOLS,
             if better:
                 raise ParseError(better, error.position,
                                  suggestion=notation.suggestion(str(text), reads)) from None
-        if error.suggestion and not reads(error.suggestion):
-            error.suggestion = ""
+        first = error.suggestion
+        error.suggestion = _whole_suggestion(first, names, tuples)
+        if error.suggestion and error.suggestion != first:  # more than one near miss
+            error.reason += f"; with the names fixed it would read `{error.suggestion}`"
         raise
 
 
@@ -163,6 +165,20 @@ def _reread(text: str, names: tuple[str, ...] | None, tuples: bool) -> Parsed | 
             return None
         refuse_if_costly(item)
     return Parsed(value, text, notes)
+
+
+def _whole_suggestion(text: str, names: tuple[str, ...] | None, tuples: bool) -> str:
+    """``text`` with every near-miss name replaced (``w - k + 1`` -> ``W - K + 1``: each
+    refusal suggests one), if that reads; else ''. Only ever suggested, never graded."""
+    for _ in range(8):
+        if not text:
+            return ""
+        try:
+            _parse(text, names=names, tuples=tuples)
+            return text
+        except ParseError as error:
+            text = error.suggestion
+    return ""
 
 
 def _number_before_bracket(text: str) -> bool:
@@ -399,6 +415,8 @@ class _Builder:
         reason = f"unknown name `{name}`{name_hint(name, self.names)}"
         if not name_hint(name, self.names):
             reason += f"; the names you may use are {allowed}"
+        elif name_candidate(name, self.names).lower() == name.lower():
+            reason += "; names are case-sensitive"
         raise ParseError(reason, self.position(node), suggestion=self.replaced(node, name))
 
     def replaced(self, node: ast.Name, name: str) -> str:

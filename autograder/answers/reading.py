@@ -121,6 +121,20 @@ RULES: tuple[Callable, ...] = (unicode_digits, library_calls, int_call, thousand
                                approximate_count, subscript_names, implied_products)
 
 
+_INPUT_SIZE = re.compile(r"\bW_(?:in\b|\{in\}|\{\\(?:text|mathrm)\{in\}\})")
+_OUTPUT_LABEL = re.compile(r"\bW_(?:\{out\}|\{\\(?:text|mathrm)\{out\}\})")
+
+
+def worksheet_names(text: str, names) -> tuple[str, tuple[str, ...]]:
+    """The worksheet's own names for its symbols: (f) writes the input size as ``W_{in}`` and
+    the result as ``W_{out}``, then uses ``W`` in the general formula, so ``W_in`` is ``W``
+    wherever ``W`` is allowed (and ``W_{out} = ...`` a label like ``W_out = ...``)."""
+    if names is not None and ("W" not in names or "W_in" in names):
+        return text, ()
+    out = _OUTPUT_LABEL.sub("W_out", _INPUT_SIZE.sub("W", text))
+    return out, ("W_in read as W, the worksheet's input size",) if out != text else ()
+
+
 def reads_notation() -> bool:
     """Whether the policy reads notation outside the parser's syntax (else it only explains)."""
     return SETTINGS.policy == "grade"
@@ -131,14 +145,14 @@ def reread(text: str, names, tuples: bool, parse: Callable[[str], object]):
     unambiguous reading parses. ``parse`` is the parser's own strict reading."""
     if not reads_notation():
         return None
-    repaired, escape_notes = latex.repair_escapes(text)
-    if latex.is_latex(repaired):
-        return _latex(repaired, names, escape_notes)
-    equation = _equation(text, names, tuples, parse)
+    current, alias_notes = worksheet_names(text, names)
+    equation = _equation(current, names, tuples, parse)  # each side may be LaTeX
     if equation is not None:
-        return equation
-    notes = []
-    current = text
+        return equation[0], (*equation[1], *alias_notes)
+    repaired, escape_notes = latex.repair_escapes(current)
+    if latex.is_latex(repaired):
+        return _latex(repaired, names, (*escape_notes, *alias_notes))
+    notes = list(alias_notes)
     for rule in RULES:
         changed, note = rule(current, names, tuples)
         if changed != current:

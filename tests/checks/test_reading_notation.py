@@ -54,7 +54,14 @@ THOUSANDS = {
     "2,400": ("q2i_conv_params", "2,400", "thousands"),
     "product": ("q2i_fc_params", "196,608 × 508,032", "thousands"),
 }
+WORKSHEET_NAMES = {  # (f): "W_out = W_in - K + 1", then W in the general formula
+    "W_in": ("q2f_out_dim", "W_in - K + 1", "W_in read as W"),
+    "label and W_in": ("q2f_out_dim", "W_out = W_in - K + 1", "W_in read as W"),
+    "latex W_{in}": (GENERAL, r"W_{out} = \left\lfloor \frac{W_{in}+2p-K}{s} \right\rfloor + 1",
+                     "W_in read as W"),
+}
 TABLES = {**{f"implied {k}": v for k, v in IMPLIED_AND_UNITS.items()},
+          **{f"worksheet name {k}": v for k, v in WORKSHEET_NAMES.items()},
           **{f"shape {k}": v for k, v in SHAPES.items()},
           **{f"latex {k}": v for k, v in LATEX.items()},
           **{f"unicode {k}": v for k, v in UNICODE.items()},
@@ -78,6 +85,7 @@ MISTAKES = {
     "off by one with a label": ("q2a_out_dim", "W_out = 6", "off-by-one"),
     "fc biases with commas": ("q2i_fc_params", "196,608 × 508,032 + 508,032", "biases-counted"),
     "shared weights unit": ("q2e_params", "3 weights", "shared-weights"),
+    "off by one with W_in": ("q2f_out_dim", "W_in - K", "off-by-one"),
 }
 
 
@@ -264,3 +272,67 @@ def test_approximation_settings_are_checked(field, value):
 
     with pytest.raises(ValueError):
         Reading(**{field: value})
+
+
+# --- names the student defined (issue 31: k_1 = k_{1} = k1, the student's own symbols) --------
+
+def own(names: str, pairs, offset=0):
+    """``sum(k_j * x_(i+j))`` of the student's own ``sp.symbols(names)`` (kernel names first)."""
+    symbols = sp.symbols(names)
+    kernel, inputs = symbols[:3], symbols[3:]
+    return sum(kernel[j] * inputs[i] for j, i in pairs)
+
+
+SUBSCRIPTED = "k_1 k_2 k_3 x_1 x_2 x_3"
+BRACED = "k_{1} k_{2} k_{3} x_{1} x_{2} x_{3}"
+LAST = "k_1 k_2 k_3 x_7 x_8 x_9"
+OWN_NAMES = {
+    "k_1 symbols": (FIRST, own(SUBSCRIPTED, [(0, 0), (1, 1), (2, 2)]), "k_1 read as k1"),
+    "k_{1} symbols": (FIRST, own(BRACED, [(0, 0), (1, 1), (2, 2)]), "LaTeX"),
+    "x_7 symbols": ("q2a_last", own(LAST, [(0, 0), (1, 1), (2, 2)]), "k_1 read as k1"),
+    "real k_1 symbols": (FIRST, sum(sp.Symbol(f"k_{i}", real=True) * sp.Symbol(f"x_{i}")
+                                    for i in (1, 2, 3)), "k_1 read as k1"),
+    "W_in symbol": ("q2f_out_dim", sp.Symbol("W_in") - sp.Symbol("K") + 1, "W_in read as W"),
+    "matrix of k_1 symbols": ("q2c_K", sp.Matrix(7, 9, lambda r, c: sp.Symbol(f"k_{c - r + 1}")
+                                                 if 0 <= c - r < 3 else 0), "k_1 read as k1"),
+}
+OWN_NAME_MISTAKES = {
+    "flipped k_1 symbols": (FIRST, own(SUBSCRIPTED, [(2, 0), (1, 1), (0, 2)]), "flipped-kernel"),
+    "flipped k_{1} symbols": (FIRST, own(BRACED, [(2, 0), (1, 1), (0, 2)]), "flipped-kernel"),
+    "x_7 off by one": ("q2a_last", own("k_1 k_2 k_3 x_6 x_7 x_8", [(0, 0), (1, 1), (2, 2)]),
+                       "off-by-one"),
+}
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("name, value, note", OWN_NAMES.values(), ids=OWN_NAMES.keys())
+def test_the_students_own_symbols_are_read_by_name(name, value, note, transport):
+    result = check(name, transport(value))
+    assert result.score == result.max_score, result.message
+    assert note in result.message, result.message
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("name, value, mistake", OWN_NAME_MISTAKES.values(),
+                         ids=OWN_NAME_MISTAKES.keys())
+def test_the_students_own_symbols_keep_catalogue_mistakes(name, value, mistake, transport):
+    result = check(name, transport(value))
+    assert result.mistake == mistake, result.message
+    assert result.score == pytest.approx(promised_score(name, mistake))
+
+
+LOWER_CASE = {  # the worksheet's k is the kernel vector (k_1 .. k_3), W and K the sizes: not read
+    "text": ("w - k + 1", "W - K + 1"),
+    "own symbols": (sp.Symbol("w") - sp.Symbol("k") + 1, "-K + W + 1"),
+    "one name": ("W - k + 1", "W - K + 1"),
+}
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("value, suggestion", LOWER_CASE.values(), ids=LOWER_CASE.keys())
+def test_lower_case_sizes_are_not_guessed_but_explained_and_suggested(value, suggestion,
+                                                                      transport):
+    result = check("q2f_out_dim", transport(value))
+    assert result.score == 0 and result.stage == "format", result.message
+    assert "case-sensitive" in result.message, result.message
+    assert result.suggestion == suggestion  # the review card offers it; staff decide
