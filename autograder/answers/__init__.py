@@ -73,6 +73,17 @@ def _encode_array(value: Any, shape: tuple[int, ...], type_name: str) -> dict:
     return {"t": "array", "shape": list(shape), "flat": flat, "type": type_name}
 
 
+def _sympy_shape(value: Any) -> tuple[int, ...] | None:
+    """The shape of a SymPy matrix or array; None for anything else. ``w[i, j]`` of an
+    ``IndexedBase`` without a shape raises IndexException on ``.shape``: it is not an array."""
+    if not hasattr(type(value), "tolist"):
+        return None
+    try:
+        return tuple(int(n) for n in value.shape)
+    except Exception:
+        return None
+
+
 def encode(value: Any, _depth: int = 0) -> dict:
     """Plain JSON-able data for one answer value. Never raises."""
     try:
@@ -118,8 +129,12 @@ def _encode(value: Any, depth: int) -> dict:
                 return _encode(array.item(), depth + 1)
             return _encode_array(array, tuple(array.shape), name)
     if module.startswith("sympy"):
-        if hasattr(value, "shape") and hasattr(value, "tolist") and len(value.shape) == 2:
-            return _encode_array(value, tuple(int(n) for n in value.shape), name)
+        if name.endswith(".IndexedBase"):
+            return {"t": "unsupported", "type": "sympy.IndexedBase",
+                    "text": f"{str(value)[:60]}: a name for indexed symbols, with no entries"}
+        shape = _sympy_shape(value)
+        if shape is not None and len(shape) == 2:
+            return _encode_array(value, shape, name)
         if getattr(value, "is_Integer", False):
             return {"t": "int", "v": str(int(value))}
         import sympy

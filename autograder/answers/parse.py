@@ -113,12 +113,17 @@ def parse(text: str, *, names: tuple[str, ...] | None = Q2_SYMBOLS,
     ``k[1]``). With ``tuples`` a top-level tuple or list gives a tuple of expressions. Text
     written as LaTeX or with implied products is told what to write instead (``notation``).
     """
+    from autograder.answers import reading
+
     try:
         return _parse(text, names=names, tuples=tuples)
     except ParseError as error:
         found = _reread(str(text), names, tuples)
         if found is not None:
             return found
+        if reading.approximation(str(text)) is not None:  # never "two factors side by side"
+            raise ParseError("this is an approximation; give the exact count (a product of "
+                             "whole numbers is fine)") from None
         if _number_before_bracket(str(text)):
             raise ParseError("a number stands next to a bracket, which could be the answer with "
                              "its working or a product; give the answer alone, e.g. 7 (or "
@@ -129,8 +134,10 @@ def parse(text: str, *, names: tuple[str, ...] | None = Q2_SYMBOLS,
             if better:
                 raise ParseError(better, error.position,
                                  suggestion=notation.suggestion(str(text), reads)) from None
-        if error.suggestion and not reads(error.suggestion):
-            error.suggestion = ""
+        first = error.suggestion
+        error.suggestion = _whole_suggestion(first, names, tuples)
+        if error.suggestion and error.suggestion != first:  # more than one near miss
+            error.reason += f"; with the names fixed it would read `{error.suggestion}`"
         raise
 
 
@@ -158,6 +165,20 @@ def _reread(text: str, names: tuple[str, ...] | None, tuples: bool) -> Parsed | 
             return None
         refuse_if_costly(item)
     return Parsed(value, text, notes)
+
+
+def _whole_suggestion(text: str, names: tuple[str, ...] | None, tuples: bool) -> str:
+    """``text`` with every near-miss name replaced (``w - k + 1`` -> ``W - K + 1``: each
+    refusal suggests one), if that reads; else ''. Only ever suggested, never graded."""
+    for _ in range(8):
+        if not text:
+            return ""
+        try:
+            _parse(text, names=names, tuples=tuples)
+            return text
+        except ParseError as error:
+            text = error.suggestion
+    return ""
 
 
 def _number_before_bracket(text: str) -> bool:
@@ -359,6 +380,9 @@ class _Builder:
         if isinstance(node, ast.Subscript) and self.names is None:
             return self.indexed_symbol(node)
         what = _NODE_NAMES.get(type(node), type(node).__name__)
+        if isinstance(node, ast.Subscript) and self.names:  # w[0, 0] of a student's IndexedBase
+            self.fail(f"{what} is not allowed in an answer; the names you may use are "
+                      f"{', '.join(self.names)}", node)
         self.fail(f"{what} is not allowed in an answer", node)
 
     def constant(self, node: ast.Constant):
@@ -391,6 +415,8 @@ class _Builder:
         reason = f"unknown name `{name}`{name_hint(name, self.names)}"
         if not name_hint(name, self.names):
             reason += f"; the names you may use are {allowed}"
+        elif name_candidate(name, self.names).lower() == name.lower():
+            reason += "; names are case-sensitive"
         raise ParseError(reason, self.position(node), suggestion=self.replaced(node, name))
 
     def replaced(self, node: ast.Name, name: str) -> str:

@@ -9,6 +9,7 @@ or 49?) are left alone, so they keep their message and their review.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from typing import Callable
 
 from autograder.answers import latex
@@ -54,6 +55,33 @@ def unit_word(text: str, names, tuples) -> tuple[str, str]:
     return out, "the unit word dropped"
 
 
+_SCALES = {"b": 10**9, "bn": 10**9, "billion": 10**9, "m": 10**6, "million": 10**6,
+           "thousand": 10**3}
+_APPROXIMATE = re.compile(r"(?P<sign>~|≈|about|approx\.?|approximately)?\s*"
+                          r"(?P<number>\d+(?:\.\d+)?(?:e\d+)?)\s*"
+                          r"(?P<scale>bn|b|billion|m|million|thousand)?", re.IGNORECASE)
+
+
+def approximation(text: str) -> tuple[str, str] | None:
+    """``(number, scale)`` of a count written as an approximation (``~100B``, ``≈ 1e11``,
+    ``100 billion``: a ``~``/``≈``/"about" or a scale word), else None. K is not a scale: it is
+    the worksheet's filter size."""
+    match = _APPROXIMATE.fullmatch(text.strip())
+    if not match or not (match.group("sign") or match.group("scale")):
+        return None
+    return match.group("number"), (match.group("scale") or "").lower()
+
+
+def approximate_count(text: str, names, tuples) -> tuple[str, str]:
+    found = approximation(text)
+    if found is None or tuples:
+        return text, ""
+    number, scale = found
+    value = Fraction(number) * _SCALES.get(scale, 1)  # exact: "1e11" is no float here
+    written = f"{value.numerator}/{value.denominator}" if value.denominator > 1 else str(value)
+    return written, f"`{text.strip()}` read as an approximate count"
+
+
 def subscript_names(text: str, names, tuples) -> tuple[str, str]:
     def plain(match):
         name = match.group(1) + match.group(2)
@@ -90,22 +118,41 @@ def implied_products(text: str, names, tuples) -> tuple[str, str]:
 
 
 RULES: tuple[Callable, ...] = (unicode_digits, library_calls, int_call, thousands, unit_word,
-                               subscript_names, implied_products)
+                               approximate_count, subscript_names, implied_products)
+
+
+_INPUT_SIZE = re.compile(r"\bW_(?:in\b|\{in\}|\{\\(?:text|mathrm)\{in\}\})")
+_OUTPUT_LABEL = re.compile(r"\bW_(?:\{out\}|\{\\(?:text|mathrm)\{out\}\})")
+
+
+def worksheet_names(text: str, names) -> tuple[str, tuple[str, ...]]:
+    """The worksheet's own names for its symbols: (f) writes the input size as ``W_{in}`` and
+    the result as ``W_{out}``, then uses ``W`` in the general formula, so ``W_in`` is ``W``
+    wherever ``W`` is allowed (and ``W_{out} = ...`` a label like ``W_out = ...``)."""
+    if names is not None and ("W" not in names or "W_in" in names):
+        return text, ()
+    out = _OUTPUT_LABEL.sub("W_out", _INPUT_SIZE.sub("W", text))
+    return out, ("W_in read as W, the worksheet's input size",) if out != text else ()
+
+
+def reads_notation() -> bool:
+    """Whether the policy reads notation outside the parser's syntax (else it only explains)."""
+    return SETTINGS.policy == "grade"
 
 
 def reread(text: str, names, tuples: bool, parse: Callable[[str], object]):
     """``(value, notes)`` for ``text`` read with the rules (or as LaTeX), or None when no
     unambiguous reading parses. ``parse`` is the parser's own strict reading."""
-    if SETTINGS.policy != "grade":
+    if not reads_notation():
         return None
-    repaired, escape_notes = latex.repair_escapes(text)
-    if latex.is_latex(repaired):
-        return _latex(repaired, names, escape_notes)
-    equation = _equation(text, names, tuples, parse)
+    current, alias_notes = worksheet_names(text, names)
+    equation = _equation(current, names, tuples, parse)  # each side may be LaTeX
     if equation is not None:
-        return equation
-    notes = []
-    current = text
+        return equation[0], (*equation[1], *alias_notes)
+    repaired, escape_notes = latex.repair_escapes(current)
+    if latex.is_latex(repaired):
+        return _latex(repaired, names, (*escape_notes, *alias_notes))
+    notes = list(alias_notes)
     for rule in RULES:
         changed, note = rule(current, names, tuples)
         if changed != current:

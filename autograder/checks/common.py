@@ -151,6 +151,9 @@ def read_expr(variable: Variable, value: Any, *, names: tuple[str, ...] | None |
     ``symbols``; ``None``: any). Returns (expression, notes)."""
     if names is ...:
         names = symbols(variable)
+    if isinstance(value, Array) and value.shape == (1, 1) and not where:  # k.T*x
+        expr, notes = read_expr(variable, value.rows[0][0], names=names, wanted=wanted)
+        return expr, (ONE_BY_ONE, *notes)
     if type(value) is int:
         if value.bit_length() > MAX_BITS:
             raise Unreadable(f"{where}The number has {value.bit_length()} bits; that is far too "
@@ -169,6 +172,20 @@ def read_expr(variable: Variable, value: Any, *, names: tuple[str, ...] | None |
     if where:
         raise Unreadable(f"{where}{describe(value)} is not {wanted}.", Stage.TYPE)
     raise type_error(variable, value, wanted)
+
+
+ONE_BY_ONE = "a 1x1 matrix read as its entry"
+VECTOR = "a one-column (or one-row) matrix read as the tuple of its entries"
+
+
+def vector_entries(value: Any) -> tuple[Any, tuple[str, ...]]:
+    """A 1-D array's entries, or a 2-D array's with one column or one row (``sp.Matrix([3, 256,
+    256])``), as a list with the note saying so; anything else unchanged."""
+    if isinstance(value, Array) and len(value.shape) == 1:
+        return list(value.rows), ()
+    if isinstance(value, Array) and len(value.shape) == 2 and 1 in value.shape:
+        return [x for row in value.rows for x in row], (VECTOR,)
+    return value, ()
 
 
 def could_not_read(text: str, error: ParseError, where: str = "") -> Unreadable:

@@ -16,7 +16,7 @@ import hashlib
 import numpy as np
 import sympy
 
-from autograder.answers import Array, Sym
+from autograder.answers import Sym
 from autograder.answers.parse import ParseError, parse
 from autograder.checks import cas
 from autograder.checks.common import (
@@ -35,6 +35,7 @@ from autograder.checks.common import (
     show,
     type_error,
     undecided,
+    vector_entries,
     wrong,
 )
 from autograder.report.results import Stage
@@ -233,8 +234,7 @@ _ORDER = (Stage.CAS, Stage.EXACT, Stage.ENUMERATION, Stage.CATALOGUE, Stage.FORM
 
 def read_formula_tuple(variable: Variable, value) -> Reading:
     """A tuple of formulas: a tuple or list, a 1-D array, or text such as "(W - K + 1, ...)"."""
-    if isinstance(value, Array) and len(value.shape) == 1:
-        value = tuple(value.rows)
+    value, vector_notes = vector_entries(value)
     if isinstance(value, str):
         value = _split_text_tuple(variable, value)
     if not isinstance(value, (list, tuple)):
@@ -247,7 +247,7 @@ def read_formula_tuple(variable: Variable, value) -> Reading:
         expr, notes = read_expr(variable, item, wanted="a formula", where=where)
         items.append(Reading(expr, show(expr), notes))
     shown = "(" + ", ".join(r.shown for r in items) + ("," if len(items) == 1 else "") + ")"
-    return Reading(tuple(items), shown, tuple(n for r in items for n in r.notes))
+    return Reading(tuple(items), shown, (*vector_notes, *(n for r in items for n in r.notes)))
 
 
 def _split_text_tuple(variable: Variable, text: str) -> tuple:

@@ -37,19 +37,31 @@ SHOWN_DIFFERENCES = 3
 TRANSPOSED = "Did you transpose K? It has one row per output."
 
 
-def _rows(variable: Variable, value) -> list[list]:
-    """The raw rows of a 2-D answer; raises Unreadable for other shapes and ragged rows."""
+ROWS_READ = "a list of 1xN matrices read as the rows of one matrix"
+
+
+def _rows(variable: Variable, value) -> tuple[list[list], tuple[str, ...]]:
+    """The raw rows of a 2-D answer and how they were read; raises Unreadable for other shapes
+    and ragged rows. A list of 1xN SymPy matrices (``[sp.Matrix([[k1, k2, ...]]), ...]``) is a
+    list of rows."""
     wanted = "a matrix (a SymPy Matrix, a 2-D NumPy array or a list of rows)"
     if isinstance(value, Array):
         if len(value.shape) != 2:
             raise type_error(variable, value, wanted)
-        return value.rows
+        return value.rows, ()
     if not isinstance(value, (list, tuple)) or not value:
         raise type_error(variable, value, wanted)
-    rows = []
+    rows, notes = [], set()
     for row in value:
-        if isinstance(row, Array) and len(row.shape) == 1:
+        if isinstance(row, Array) and len(row.shape) == 2 and row.shape[0] == 1:
+            row = row.rows[0]
+            notes.add(ROWS_READ)
+        elif isinstance(row, Array) and len(row.shape) == 1:
             row = row.rows
+        elif isinstance(row, Array):
+            raise Unreadable(f"`{variable.name}` is a list of arrays of shape {row.shape}; "
+                             f"expected a list of rows (a list of lists, or of 1xN matrices).",
+                             Stage.TYPE)
         if not isinstance(row, (list, tuple)):
             raise Unreadable(f"`{variable.name}` is a flat list; expected a list of rows "
                              f"(a list of lists).", Stage.TYPE)
@@ -58,17 +70,17 @@ def _rows(variable: Variable, value) -> list[list]:
     if len(set(lengths)) > 1:
         raise Unreadable(f"Could not read `{variable.name}` as a matrix: its rows have different "
                          f"lengths {lengths}.")
-    return rows
+    return rows, tuple(notes)
 
 
 def read_matrix(variable: Variable, value, names=...) -> Reading:
     """A matrix of SymPy expressions (a tuple of row tuples); ``names`` as ``read_expr``'s."""
-    rows = _rows(variable, value)
+    rows, shape_notes = _rows(variable, value)
     n_rows, n_cols = len(rows), len(rows[0])
     if n_rows * n_cols > MAX_ENTRIES:
         raise Unreadable(f"`{variable.name}` has shape ({n_rows}, {n_cols}), far larger than "
                          f"the question's matrix.", Stage.TYPE)
-    entries, notes = [], set()
+    entries, notes = [], set(shape_notes)
     for r, row in enumerate(rows):
         parsed = []
         for c, item in enumerate(row):

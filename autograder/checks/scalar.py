@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from autograder.answers import reading as notation
 from autograder.checks import cas
 from autograder.checks.common import (
     RIGHT,
@@ -40,8 +41,30 @@ def grade_integer(variable: Variable, reading: Reading, entries) -> Verdict:
     found = find_mistake(variable, read_integer, entries, lambda m: m.value == reading.value)
     if found:
         return found
+    if approximates(reading.value, reference.value) and not variable.hidden:
+        return approximation_verdict(variable)
     detail = "" if reading.value.is_Integer else " The answer should be a whole number."
     return wrong(variable, reference.shown, reading.shown, Stage.EXACT, detail)
+
+
+def approximates(value, exact) -> bool:
+    """Whether ``value`` is an approximation of the large count ``exact``: a different number
+    within ``Reading.approximation_tolerance`` of it (``1e11`` for 196608*508032)."""
+    settings = notation.SETTINGS
+    if not (value.is_Rational and exact.is_Integer) or abs(exact) < settings.large_count:
+        return False
+    return value != exact and abs(value - exact) <= settings.approximation_tolerance * abs(exact)
+
+
+def approximation_verdict(variable: Variable) -> Verdict:
+    """The verdict on an approximation of the count, by ``Reading.approximations``."""
+    if notation.SETTINGS.approximations == "review":
+        return Verdict(0.0, Stage.UNDECIDED, f"That is close to the count but not exact; "
+                                             f"`{variable.name}` asks for the exact number, so "
+                                             f"course staff will review it.")
+    return Verdict(0.0, Stage.EXACT, f"Not correct: that is an approximation, and "
+                                     f"`{variable.name}` asks for the exact count (a product of "
+                                     f"whole numbers is fine).")
 
 
 def read_expression(variable: Variable, value) -> Reading:

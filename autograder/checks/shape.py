@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from autograder.answers import Array
+from autograder.answers import reading as notation
 from autograder.answers.parse import ParseError, parse
 from autograder.checks.common import (
     RIGHT,
@@ -18,6 +18,7 @@ from autograder.checks.common import (
     read_expr,
     show,
     type_error,
+    vector_entries,
     wrong,
 )
 from autograder.report.results import Stage
@@ -28,13 +29,9 @@ WANTED = "a tuple of whole numbers, like (3, 32, 32)"
 
 def read_shape(variable: Variable, value) -> Reading:
     """A tuple of numbers from a tuple, list, torch.Size, 1-D array or text "(3, 256, 256)"."""
-    if isinstance(value, Array) and len(value.shape) == 1:
-        value = value.rows
-    notes = ()
+    value, notes = vector_entries(value)
     if isinstance(value, str):
-        if _TIMES_SHAPE.fullmatch(value.strip()):
-            notes = ("x read as the shape's separator",)
-        value = _text_tuple(variable, value)
+        value, notes = _text_tuple(variable, value)
     if not isinstance(value, (list, tuple)):
         raise type_error(variable, value, WANTED)
     numbers = []
@@ -50,20 +47,30 @@ def read_shape(variable: Variable, value) -> Reading:
 
 
 _TIMES_SHAPE = re.compile(r"\(?\s*\d+(?:\s*[x×]\s*\d+)+\s*\)?")
+_TORCH_SIZE = re.compile(r"(?:torch\.)?Size\(\s*(\[[^\[\]]*\]|\([^()]*\))\s*\)")
+TIMES_NOTE = "x read as the shape's separator"
+TORCH_SIZE_NOTE = "torch.Size([...]) read as the tuple it holds"
 
 
-def _text_tuple(variable: Variable, text: str):
-    """``3x256x256`` or ``3 × 256 × 256`` is a shape here (never in an expression)."""
-    if _TIMES_SHAPE.fullmatch(text.strip()):
-        return [int(n) for n in re.findall(r"\d+", text)]
+def _text_tuple(variable: Variable, text: str) -> tuple[list, tuple[str, ...]]:
+    """The entries of a shape written as text, and how it was read: ``3x256x256`` or
+    ``3 × 256 × 256`` (a shape here, never in an expression), ``torch.Size([3, 256, 256])`` (as
+    PyTorch prints a shape), or a tuple ``(3, 256, 256)``."""
+    stripped = text.strip()
+    if not notation.reads_notation():
+        stripped = ""
+    if _TIMES_SHAPE.fullmatch(stripped):
+        return [int(n) for n in re.findall(r"\d+", stripped)], (TIMES_NOTE,)
+    size = _TORCH_SIZE.fullmatch(stripped)
+    inner, notes = (size.group(1), (TORCH_SIZE_NOTE,)) if size else (text, ())
     try:
-        parsed = parse(text, names=(), tuples=True)
+        parsed = parse(inner, names=(), tuples=True)
     except ParseError as exc:
         raise could_not_read(text, exc) from None
     if not isinstance(parsed.value, tuple):
         raise Unreadable(f"That is a single number; `{variable.name}` should be {WANTED}.",
                          Stage.TYPE, reading=show(parsed.value))
-    return [int(v) if v.is_Integer else show(v) for v in parsed.value]
+    return [int(v) if v.is_Integer else show(v) for v in parsed.value], notes
 
 
 def _read_alternatives(variable: Variable, alternatives) -> Reading:

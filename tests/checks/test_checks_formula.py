@@ -121,7 +121,7 @@ def test_undefined_points_count_as_differences():
 
 FORMULA_UNREADABLE = {
     "bad syntax": ("q2f_out_dim", "W - K +", "format"),
-    "W_in": ("q2f_out_dim", "W_in - K + 1", "format"),
+    "lower-case names": ("q2f_out_dim", "w - k + 1", "format"),
     "ellipsis": ("q2f_out_dim", ..., "missing"),
     "list": ("q2f_out_dim", ["W - K + 1"], "type"),
 }
