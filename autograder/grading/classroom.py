@@ -220,10 +220,7 @@ def _files_unchanged(out: Path, earlier: dict | None, result: SubmissionResult,
     changes a few results of a class: rendering and writing the others again cost seconds.)"""
     if earlier is None or earlier.get("files") != files:
         return False
-    before = earlier["result"]
-    if not (before.status == result.status and before.seconds == result.seconds
-            and before.reason == result.reason and before.log == result.log
-            and before.questions == result.questions and before.details == result.details):
+    if earlier["result"] != result:
         return False
     folder = out / result.submission
     return (folder / "results.json").is_file() and (folder / "feedback.md").is_file()
@@ -377,6 +374,7 @@ def _copy_flags_over_the_class(out: Path, run: pipeline.Run, done: ClassRun,
     log and files, and keeps its resume key."""
     changed = copies.class_flags(done.records, lambda r, mates: pipeline.recheck_copies(
         r, run, mates))
+    rewritten = None  # a confirmed key whose record is written again here
     for record in done.records:
         result = record["result"]
         if (flags := changed.get(result.submission)) is None:
@@ -392,9 +390,10 @@ def _copy_flags_over_the_class(out: Path, run: pipeline.Run, done: ClassRun,
             report.write_record(out / result.submission, result, key=key,
                                 student=record.get("student"), source=written.get("source", ""),
                                 graded_at=written.get("graded_at", ""),
-                                files=fingerprint(Scope.FILES))
-            if recorder.confirmed.pop(result.submission, None):
-                record_keys.write(out, recorder.confirmed)
+                                files=recorder.files_version)
+            rewritten = recorder.confirmed.pop(result.submission, None) or rewritten
+    if rewritten:
+        record_keys.write(out, recorder.confirmed)
 
 
 FORK_GROUPS_FROM = 200

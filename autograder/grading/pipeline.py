@@ -45,7 +45,7 @@ from autograder.report.results import (
 from autograder.report.staff_log import capture_log
 from autograder.settings.limits import Checking, Limits, ReviewPolicy
 from autograder.settings.variants import Variants
-from autograder.worksheet import variants
+from autograder.worksheet import mistakes, variants
 from autograder.worksheet.variants import Variant
 
 if TYPE_CHECKING:
@@ -395,7 +395,7 @@ def _check_memo(variable: worksheet.Variable, raw: Any, value: Any,
     the worksheet's), once per distinct answer in this process; with a ``budget`` (its
     submission's), in the checker process (``checks/bounded.py``) within its deadlines."""
     if entries is None:
-        entries = _default_entries(variable.name)
+        entries = mistakes.for_variable(variable.name)
     try:
         text = json.dumps(raw, sort_keys=True)
     except (TypeError, ValueError):
@@ -413,18 +413,6 @@ def _check_memo(variable: worksheet.Variable, raw: Any, value: Any,
     return replace(result)
 
 
-def _default_entries(name: str) -> tuple:
-    """The worksheet's catalogue entries of ``name``, looked up once per catalogue object (a
-    class asks 20 variables 2,000 times each)."""
-    from autograder.worksheet import mistakes
-
-    catalogue = mistakes.CATALOGUE
-    held = _ENTRIES.get(name)
-    if held is None or held[0] is not catalogue:
-        held = _ENTRIES[name] = (catalogue, mistakes.for_variable(name))
-    return held[1]
-
-
 def _graded_key(variable: worksheet.Variable, entries: tuple) -> tuple[str, str]:
     """``(repr(variable), repr(entries))``, the memo's key of what an answer is checked
     against: computed once per variable and entries (the same objects, held here so that their
@@ -439,7 +427,6 @@ def _graded_key(variable: worksheet.Variable, entries: tuple) -> tuple[str, str]
     return held[2]
 
 
-_ENTRIES: dict[str, tuple] = {}
 _GRADED: dict[tuple, tuple] = {}
 
 

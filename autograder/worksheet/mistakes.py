@@ -259,9 +259,22 @@ def structural_problems(catalogue: tuple[Mistake, ...]) -> list[str]:
 
 def for_variable(name: str, catalogue: tuple[Mistake, ...] | None = None) -> tuple[Mistake, ...]:
     """The entries of ``catalogue`` (by default the worksheet's) for one variable, in catalogue
-    order (the first match wins). (The one lookup: ``Sheet.entries`` is this on a variant's.)"""
-    return tuple(m for m in (CATALOGUE if catalogue is None else catalogue)
-                 if m.variable in (name, SHARED.get(name)))
+    order (the first match wins). (The one lookup: ``Sheet.entries`` is this on a variant's.)
+    Found once per catalogue and variable, and the same tuple returned after: a class asks it
+    for every answer, and the grader's memo keys on it (``pipeline._graded_key``)."""
+    catalogue = CATALOGUE if catalogue is None else catalogue
+    held = _FOUND.get(id(catalogue))
+    if held is None or held[0] is not catalogue:  # (held: its id is never reused meanwhile)
+        if len(_FOUND) >= 4096:
+            _FOUND.clear()
+        held = _FOUND[id(catalogue)] = (catalogue, {})
+    found = held[1]
+    if name not in found:
+        found[name] = tuple(m for m in catalogue if m.variable in (name, SHARED.get(name)))
+    return found[name]
+
+
+_FOUND: dict[int, tuple[tuple[Mistake, ...], dict[str, tuple[Mistake, ...]]]] = {}
 
 
 if _problems := structural_problems(CATALOGUE):
