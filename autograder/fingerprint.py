@@ -27,7 +27,7 @@ from autograder import source_files
 PRESENTATION = frozenset({
     "__main__.py", "cli.py", "report/progress.py", "report/html.py",
     "report/review_page.py", "student/package.py",
-    "grading/dask_engine.py", "grading/remote.py",
+    "grading/dask_engine.py", "grading/remote.py", "grading/snapshot.py",
 })
 """modules that only show results or drive a run: editing them regrades nothing"""
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Callable
 from autograder import report
 from autograder.fingerprint import Scope, fingerprint
 from autograder.execution.cache import ExecutionCache, execution_fingerprint
-from autograder.grading import assignment, copies, identity, intake, pipeline
+from autograder.grading import assignment, copies, identity, intake, pipeline, snapshot
 from autograder.grading.intake import Submission
 from autograder.report import answer_groups, record_keys, regrade_diff, review, review_page
 from autograder.report import html as html_report  # (the module, not the standard library)
@@ -135,6 +135,11 @@ class ClassJob:
     ready: Callable[[], None] | None = None
     """called once the submissions and earlier records are read, before anything is graded or
     written; it raises to stop the run (``session.grade``: the catalogue's verdict)"""
+    snapshot_settings: str = ""
+    """what the run's outcome is kept under for the next run (``snapshot.py``); "" keeps none"""
+    kept: snapshot.Kept | None = None
+    """the last run's outcome where nothing it depends on changed since (``snapshot.load``):
+    taken instead of grading when the grader version is the same too"""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "paths", tuple(Path(p) for p in self.paths))
@@ -227,9 +232,16 @@ def _files_unchanged(out: Path, earlier: dict | None, result: SubmissionResult,
 
 
 def grade_class(job: ClassJob, events: Events | None = None) -> ClassRun:
-    """Grade every submission of ``job`` into ``job.out``; ``events`` hears of the progress."""
+    """Grade every submission of ``job`` into ``job.out``; ``events`` hears of the progress.
+    A rerun with nothing changed since the last run takes its outcome (``snapshot.py``)."""
     events = events or Events()
     start = time.monotonic()
+    kept_as = job.snapshot_settings if not (job.dry_run or job.engine) else ""
+    first_version = grader_version(job.run)
+    if job.kept is not None and job.kept.version == first_version and kept_as and \
+            not (job.force or job.rerun):
+        return _as_before(job, job.kept, events, start)
+    inputs = snapshot.input_stamps(job.paths) if kept_as else ()  # before anything is read
     with tempfile.TemporaryDirectory(prefix="dis05-intake-") as tmp, _fewer_collections():
         try:
             submissions = intake.collect(job.paths, assignment=job.assignment,
@@ -259,15 +271,44 @@ def grade_class(job: ClassJob, events: Events | None = None) -> ClassRun:
                                writable=not job.dry_run, readable=not job.rerun)
         run = replace(job.run, cache=cache)  # every submission's grading may use earlier runs
         recorder = Recorder(job, submissions, keys, earlier, history, done, events, confirmed)
+        keeper, finished = snapshot.Writer(job.out) if kept_as else None, False
         try:
             _grade_all(job, run, submissions, recorder)
+            finished = True
         finally:
             done.seconds = time.monotonic() - start
             if not job.dry_run:
                 record_keys.write(job.out, recorder.confirmed)
-            _after_grading(job.out, run, done, earlier, history, len(submissions),
-                           {s.name: s.student for s in submissions}, recorder)
+            page = _after_grading(job.out, run, done, earlier, history, len(submissions),
+                                  {s.name: s.student for s in submissions}, recorder,
+                                  lambda: keeper and finished and
+                                  keeper.start(_as_a_rerun(done, told)))
+        if keeper:  # only a run that ended: a rerun would reuse each of its results
+            keeper.finish(job.out, kept_as, first_version, inputs,
+                          page and html_report.with_changes(page, ()))
     done.results.sort(key=lambda r: r.submission)
+    return done
+
+
+def _as_a_rerun(done: ClassRun, told: tuple) -> ClassRun:
+    """``done`` as a rerun with nothing changed would find it: every result reused, no score
+    changed, only the notices of who is who (those found while grading were this run's)."""
+    results = sorted(done.results, key=lambda r: r.submission)
+    return replace(done, results=results, graded=[], checked_only=[], changes=[],
+                   reused=[r.submission for r in results], notices=list(told), seconds=0.0)
+
+
+def _as_before(job: ClassJob, kept: snapshot.Kept, events: Events, start: float) -> ClassRun:
+    """The rerun of a class where nothing changed: the kept outcome, told to ``events`` as a
+    rerun's is, with the two files a rerun writes again (the empty regrade diff, the report's
+    run facts)."""
+    done: ClassRun = kept.done
+    events.started(len(done.results), 0)
+    for result in done.results:
+        events.result(result, True)
+    done.seconds = time.monotonic() - start
+    regrade_diff.write_changes(job.out / regrade_diff.CHANGES_FILE, done.changes)
+    _write_report(job.out, job.run, done, len(done.results), kept.page)
     return done
 
 
@@ -329,20 +370,23 @@ def _merged_records(earlier: dict[str, dict], done: ClassRun,
 
 def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[str, dict],
                    history: History, total: int, students: dict[str, dict],
-                   recorder: Recorder) -> None:
-    """The regrade diff, answer groups, review queue and the class files (none in a dry run)."""
+                   recorder: Recorder, summarised: Callable[[], object] = lambda: None):
+    """The regrade diff, answer groups, review queue and the class files (none in a dry run);
+    ``summarised`` is called once ``done`` is complete (before its files are written). Returns
+    the report's sections (``html.sections``)."""
     done.changes = regrade_diff.diff(earlier, [r for r in done.results
                                                if r.submission in set(done.graded)])
     done.records = _merged_records(earlier, done, students)
     _copy_flags_over_the_class(out, run, done, recorder)
     if done.dry_run:
         _summarise(done, run)
-        return
+        return None
     # the plots and half the answer groups take seconds of one core: computed on others
     # while the rest is (forked: the class's records are inherited, not sent)
     plots = _Forked(html_report.draw_plots, [r["result"] for r in done.records],
                     run.questions)
     _summarise(done, run)
+    summarised()
     if earlier and done.graded:
         history.keep_class_files()
     question_ids = [q.id for q in run.questions]
@@ -350,21 +394,27 @@ def _after_grading(out: Path, run: pipeline.Run, done: ClassRun, earlier: dict[s
     regrade_diff.write_changes(out / regrade_diff.CHANGES_FILE, done.changes)
     answer_groups.write_groups_csv(out / answer_groups.GROUPS_FILE, done.groups)
     review.write_review_csv(out / review.REVIEW_FILE, done.review)
-    html_report.write_report(
-        out / "report.html", done.records, questions=run.questions,
-        run_info=html_report.RunInfo(seconds=done.seconds, jobs=done.jobs,
-                                     graded=len(done.graded), reused=len(done.reused),
-                                     total=total, notices=(*run.notices, *done.notices)),
-        extras=html_report.ReportExtras(
-            groups=tuple(done.groups), review=tuple(done.review),
-            override_problems=tuple(done.override_problems),
-            overrides_path=run.overrides.path, changes=tuple(done.changes),
-            review_page=review_page.REVIEW_PAGE),
-        plots=_plots(plots))
+    page = html_report.sections(done.records, questions=list(run.questions), plots=_plots(plots),
+                                extras=html_report.ReportExtras(
+                                    groups=tuple(done.groups), review=tuple(done.review),
+                                    override_problems=tuple(done.override_problems),
+                                    overrides_path=run.overrides.path,
+                                    changes=tuple(done.changes),
+                                    review_page=review_page.REVIEW_PAGE))
+    _write_report(out, run, done, total, page)
     review_page.write_review_page(out / review_page.REVIEW_PAGE, done.groups,
                                   overrides_text=run.overrides.text,
                                   overrides_path=run.overrides.path,
                                   copy_flags=review.copy_lines(done.review))
+    return page
+
+
+def _write_report(out: Path, run: pipeline.Run, done: ClassRun, total: int, page: dict) -> None:
+    html_report.write_page(
+        out / "report.html", page,
+        run_info=html_report.RunInfo(seconds=done.seconds, jobs=done.jobs,
+                                     graded=len(done.graded), reused=len(done.reused),
+                                     total=total, notices=(*run.notices, *done.notices)))
 
 
 def _copy_flags_over_the_class(out: Path, run: pipeline.Run, done: ClassRun,

@@ -6,6 +6,7 @@ so the CLI only turns flags into a ``GradeRequest`` and prints."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 import tempfile
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -13,8 +14,10 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from autograder.grading import classroom, pipeline
+from autograder.fingerprint import Scope, fingerprint
+from autograder.grading import classroom, pipeline, snapshot
 from autograder.grading.dask_engine import DaskEngine
+from autograder.report.html import TEMPLATE_DIR
 from autograder.settings.limits import Checking, Cluster, Limits
 from autograder.settings.variants import Variants
 from autograder.checks import overrides
@@ -82,12 +85,18 @@ def grade(request: GradeRequest, events: classroom.Events | None = None) -> Grad
         checker = stack.enter_context(ProcessPoolExecutor(
             1, mp_context=multiprocessing.get_context("fork")))
         catalogue = checker.submit(catalogue_problems)
-        # Finding this machine's isolation waits on child processes (tried once per process).
-        threading.Thread(target=_probe_quietly, args=(request.limits,), daemon=True).start()
+        # Finding this machine's isolation waits on child processes (tried once per process):
+        # meanwhile, the last run's outcome is read, for a rerun where nothing changed.
+        probe = threading.Thread(target=_probe_quietly, args=(request.limits,), daemon=True)
+        probe.start()
+        settings = snapshot_settings(request, found)
+        kept = None if request.force or request.rerun or request.dry_run or \
+            request.cluster.scheduler else snapshot.load(request.out, settings, request.paths)
         engine = None
         if request.cluster.scheduler:
             engine = stack.enter_context(DaskEngine.connect(request.cluster))
             events.engine(request.cluster.scheduler, engine.slots())
+        probe.join()  # (its result is cached: preparing the run would otherwise probe again)
         run = pipeline.prepare_run(limits=request.limits, grade_q1=request.grade_q1,
                                    workdir=Path(work), data_dir=request.data_dir,
                                    fetch_data=True)
@@ -98,9 +107,22 @@ def grade(request: GradeRequest, events: classroom.Events | None = None) -> Grad
         job = classroom.ClassJob(request.paths, request.out, run,
                                  jobs=request.jobs, force=request.force, rerun=request.rerun,
                                  dry_run=request.dry_run, engine=engine,
-                                 ready=lambda: _refuse_a_broken_catalogue(catalogue, checker))
+                                 ready=lambda: _refuse_a_broken_catalogue(catalogue, checker),
+                                 snapshot_settings=settings, kept=kept)
         done = classroom.grade_class(job, events)
     return Graded(done, found)
+
+
+def snapshot_settings(request: GradeRequest, found: overrides.Overrides) -> str:
+    """What a class run's kept outcome depends on besides its files, OUT and the grader version
+    (``snapshot.py``): the whole grader (``Scope.WORKER``: every module, Python, the pinned
+    libraries), the report's templates, the request (as a plain rerun of it: a ``--force`` run
+    leaves what the next rerun takes), the overrides file's text and the number of cores (the
+    default number of jobs)."""
+    templates = [(p.name, p.read_bytes()) for p in sorted(TEMPLATE_DIR.iterdir())]
+    plain = replace(request, paths=tuple(map(str, request.paths)), force=False, rerun=False,
+                    dry_run=False)
+    return fingerprint(Scope.WORKER, plain, found.text, os.cpu_count(), templates)
 
 
 def _refuse_a_broken_catalogue(catalogue: Future, checker: ProcessPoolExecutor) -> None:

@@ -49,11 +49,17 @@ def write_report(path: Path, records: list[dict], *, questions: Iterable, run_in
                  extras: ReportExtras | None = None, plots: Plots | None = None) -> Path:
     """Write the page for ``records`` (``report.read_records``) and return its path; ``plots``
     (from ``draw_plots``, e.g. drawn in another process meanwhile) saves drawing them here."""
+    return write_page(path, sections(records, questions=list(questions), extras=extras,
+                                     plots=plots), run_info=run_info, title=title)
+
+
+def write_page(path: Path, page: dict, *, run_info: RunInfo,
+               title: str = "dis05 autograder: class report") -> Path:
+    """Write the page from its ``sections`` (kept from an earlier run, say) and this run's facts."""
     from autograder.report import write_text
 
     path = Path(path)
-    write_text(path, render(records, questions=list(questions), run_info=run_info, title=title,
-                            extras=extras, plots=plots))
+    write_text(path, render_page(page, run_info=run_info, title=title))
     return path
 
 
@@ -61,25 +67,42 @@ def render(records: list[dict], *, questions: list, run_info: RunInfo, title: st
            extras: ReportExtras | None = None, plots: Plots | None = None) -> str:
     """The page as text: the data are gathered here, the layout is ``templates/report.html.j2``
     (autoescaping Jinja2, so a TA can change the page without reading Python)."""
+    return render_page(sections(records, questions=questions, extras=extras, plots=plots),
+                       run_info=run_info, title=title)
+
+
+def sections(records: list[dict], *, questions: list, extras: ReportExtras | None = None,
+             plots: Plots | None = None) -> dict:
+    """What the page shows of ``records`` (plain data for the template): everything but the
+    facts of the run that writes it, so a rerun that changed nothing can show it again."""
     results = [r["result"] for r in records]
     students = {r["result"].submission: person(r.get("student") or {}) for r in records}
     extras = extras or ReportExtras()
     plots = plots or draw_plots(results, questions)
-    context = {
-        "title": title,
-        "generated": f"{datetime.now():%Y-%m-%d %H:%M}",
+    return {
         "count": len(results),
-        "notices": run_info.notices,
         "refused": [(r.submission, students.get(r.submission, ""), r.reason)
                     for r in results if r.status is Status.REFUSED],
         "cards": _summary(results),
         "distribution": _distribution(results, questions, plots),
         "mistakes": _mistakes(results, questions),
         "failures": _failures(results, students),
-        "timing": _timing(results, run_info, plots, students),
+        "timing": _timing(results, plots, students),
         **extras.context(questions),
     }
-    return _template().render(**context)
+
+
+def with_changes(page: dict, changes: tuple) -> dict:
+    """``page`` with another run's regrade diff (a rerun that changed nothing shows none)."""
+    return {**page, "changes": list(changes)}
+
+
+def render_page(page: dict, *, run_info: RunInfo, title: str) -> str:
+    """The page of ``sections`` with the facts of this run (``run_info``) and the time now."""
+    timing = {**page["timing"], "facts": [_run_fact(run_info), *page["timing"]["facts"]]}
+    return _template().render({**page, "title": title, "timing": timing,
+                               "generated": f"{datetime.now():%Y-%m-%d %H:%M}",
+                               "notices": run_info.notices})
 
 
 @dataclass(frozen=True)
@@ -191,21 +214,25 @@ def _failures(results: list[SubmissionResult], students: dict[str, str]) -> dict
     return {"by_status": by_status.most_common(), "rows": rows}
 
 
-def _timing(results: list[SubmissionResult], info: RunInfo, plots: Plots,
-            students: dict[str, str]) -> dict:
-    per = [r.seconds for r in results if r.seconds > 0]
-    facts = [f"This run: {info.total} submissions, {info.graded} graded and {info.reused} "
-             f"unchanged since an earlier run, in {info.seconds:.1f} s with {info.jobs} "
-             f"parallel job{'s' if info.jobs != 1 else ''}"]
+def _run_fact(info: RunInfo) -> str:
+    fact = (f"This run: {info.total} submissions, {info.graded} graded and {info.reused} "
+            f"unchanged since an earlier run, in {info.seconds:.1f} s with {info.jobs} "
+            f"parallel job{'s' if info.jobs != 1 else ''}")
     if info.graded:
-        facts[0] += f" ({info.seconds / info.graded:.2f} s of wall time per graded submission)"
-    timing = {"facts": facts, "image": None, "slowest": []}
+        fact += f" ({info.seconds / info.graded:.2f} s of wall time per graded submission)"
+    return fact
+
+
+def _timing(results: list[SubmissionResult], plots: Plots, students: dict[str, str]) -> dict:
+    per = [r.seconds for r in results if r.seconds > 0]
+    timing = {"facts": [], "image": None, "slowest": []}
     if per:
         per_sorted = sorted(per)
         p95 = per_sorted[min(len(per) - 1, int(0.95 * len(per)))]
-        facts.append(f"Grading time per submission: mean {statistics.fmean(per):.1f} s, median "
-                     f"{statistics.median(per):.1f} s, 95th percentile {p95:.1f} s, "
-                     f"max {per_sorted[-1]:.1f} s")
+        timing["facts"].append(
+            f"Grading time per submission: mean {statistics.fmean(per):.1f} s, median "
+            f"{statistics.median(per):.1f} s, 95th percentile {p95:.1f} s, "
+            f"max {per_sorted[-1]:.1f} s")
         timing["image"] = (_data_uri(plots.seconds),
                            "Histogram of grading seconds per submission")
         timing["slowest"] = [[r.submission, students.get(r.submission, ""), f"{r.seconds:.1f}",
