@@ -109,6 +109,19 @@ def test_any_change_it_depends_on_makes_a_full_run(graded, taken, tmp_path, monk
     assert taken == [str(out)], label
 
 
+def test_an_edited_overrides_file_makes_a_full_run(graded, taken, tmp_path):
+    folder, out = graded
+    overrides = tmp_path / "o.yaml"
+    overrides.write_text("[]\n")
+    session.grade(_request(folder, out, overrides_file=str(overrides)))
+    session.grade(_request(folder, out, overrides_file=str(overrides)))
+    assert taken == [str(out)]
+    overrides.write_text('- variable: q2a_out_dim\n  answer: "999"\n  credit: 1\n'
+                         '  message: "Accepted."\n')
+    session.grade(_request(folder, out, overrides_file=str(overrides)))
+    assert taken == [str(out)]
+
+
 def test_another_grader_version_makes_a_full_run(graded, taken, monkeypatch):
     """The version (isolation gained, Q1's data) is known once the run is prepared."""
     folder, out = graded
