@@ -69,6 +69,8 @@ def test_assign_refuses_a_master_that_writes_points(tmp_path):
 
 
 def test_the_copy_otter_reads_has_the_worksheets_points(tmp_path):
-    assert all("points" not in c for c in _question_configs(MASTER).values())
+    master = _question_configs(MASTER)
+    assert set(master) == {q.id for q in worksheet.QUESTIONS}
+    assert all("points" not in c for c in master.values())
     filled = _question_configs(package.with_points(MASTER, tmp_path / "dis05.ipynb"))
     assert filled == {q.id: {"name": q.id, "points": q.points} for q in worksheet.QUESTIONS}
