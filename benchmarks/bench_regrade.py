@@ -5,7 +5,9 @@ Usage: ``python benchmarks/bench_regrade.py [N] [--jobs J]`` (default 200 studen
 A class of N distinct notebook files is made, and what running each produced is put in the
 execution cache as a real run would leave it (``OUT/.cache/executions``), with answers drawn per
 student (seeded) from: the reference in another written form, the catalogue's mistakes,
-unrecognised wrong answers and missing ones, so the class has the spread of forms a real one has.
+other wrong answers (another variable's right answer, mostly unrecognised) and missing ones, so
+the class has the spread of forms a real one has. Right and known wrong answers are written by
+each kind (``Kind.example``, ``Kind.wrong``).
 Q1 is off (its probe outputs cannot be made up; their checks read a few small arrays).
 
 Then, with ``python -m autograder grade`` in a fresh process each time, on a copy of the package:
@@ -45,48 +47,61 @@ sys.path.insert(0, str(ROOT))
 from autograder import answers, worksheet  # noqa: E402
 from autograder.execution.cache import ExecutionCache, execution_fingerprint  # noqa: E402
 from autograder.execution.execute import Execution  # noqa: E402
+from autograder.checks.kinds import kind_of  # noqa: E402
 from autograder.grading import pipeline  # noqa: E402
 from autograder.report import record_keys as stored_keys  # noqa: E402
 from autograder.worksheet import mistakes  # noqa: E402
 
-NEW_ANSWER = 105  # one of the unrecognised answers ``unrecognised`` draws for q2a_out_dim
-NEW_ENTRY = (f'        Mistake("q2a_out_dim", {NEW_ANSWER}, "bench-new-entry", '
+NEW_VARIABLE = "q2a_out_dim"
+NEW_ANSWER = 105  # one of the unrecognised answers ``unrecognised`` draws for NEW_VARIABLE
+NEW_ENTRY = (f'        Mistake("{NEW_VARIABLE}", {NEW_ANSWER}, "bench-new-entry", '
              f'"Added by bench_regrade.py.", 0.25),\n')
+NEW_QUESTION = next(q.id for q in worksheet.QUESTIONS
+                    if NEW_VARIABLE in {v.name for v in q.variables})
 EDIT_AFTER = "        # Q2a, Q2b: output sizes and elements\n"
 """the line of ``mistakes.py`` the new entry goes after (the first of the catalogue's tuple)"""
 
 
 def reference_forms(variable: worksheet.Variable) -> list:
-    """The reference answer as different students would write it."""
-    kind, expected = variable.kind, variable.expected
-    if kind == "shape":
-        first = expected[0]
-        return [tuple(first), list(first), f"{tuple(first)}"]
-    if kind == "free_band_matrix":
-        rows, cols, width = expected
-        return [[[f"w{r}_{c}" if r <= c < r + width else "0" for c in range(cols)]
-                 for r in range(rows)]]
-    if kind == "matrix":
-        return [expected, [[e.replace("k", "1*k") if e != "0" else "0" for e in row]
-                           for row in expected]]
-    if kind == "formula_tuple":
-        return [tuple(expected), list(expected)]
-    if isinstance(expected, str) and " + " in expected:
-        return [expected, " + ".join(reversed(expected.split(" + ")))]
-    return [expected, str(expected)]
+    """The reference answer as different students would write it: the kind's own right answer
+    (``Kind.example``) and the same rewritten, by the value's shape whatever its kind."""
+    right = kind_of(variable).example(variable)
+    return [right, rewritten(right)]
+
+
+def rewritten(value):
+    """The same answer written another way: a tuple as a list, a number as text, a sum's terms in
+    the other order (bracketed where a ``+`` is inside brackets), each nonzero matrix entry times
+    one."""
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        terms = value.split(" + ")
+        whole = all(t.count("(") == t.count(")") for t in terms)  # not inside brackets
+        return " + ".join(reversed(terms)) if whole else f"({value})"
+    if isinstance(value, list) and all(isinstance(row, list) for row in value):
+        return [[e if e == "0" else f"1*{e}" for e in row] for row in value]
+    return value
+
+
+def known_wrong(variable: worksheet.Variable) -> list:
+    """The catalogue's mistakes for the variable, as the kind writes each (``Kind.wrong``)."""
+    kind = kind_of(variable)
+    return [kind.wrong(variable, m) for m in mistakes.for_variable(variable.name)]
 
 
 def unrecognised(variable: worksheet.Variable, rng: random.Random):
-    kind = variable.kind
-    if kind == "integer":
+    """A wrong answer: for ``NEW_VARIABLE`` a number from 100 to 110 (``NEW_ANSWER`` among them,
+    which the catalogue does not know until the edit); for another variable the right answer of
+    another Q2 variable of its kind (of any kind where it is the only one of its kind)."""
+    if variable.name == NEW_VARIABLE:
         return rng.randint(100, 110)
-    if kind in ("expression", "formula"):
-        return rng.choice(["k1*x2 + k2*x3", "W - K", "x1 + x2 + x3", "W + K - 1"])
-    if kind == "formula_tuple":
-        return ("W - K", "W - K")
-    if kind == "shape":
-        return (3, rng.randint(1, 9), 5)
-    return [["0"] * 3] * 3
+    others = [v for q in worksheet.Q2_QUESTIONS for v in q.variables if v.name != variable.name]
+    alike = [v for v in others if kind_of(v) is kind_of(variable)] or others
+    other = rng.choice(alike)
+    return kind_of(other).example(other)
 
 
 def class_answers(n: int, seed: int = 0) -> dict[str, dict]:
@@ -97,7 +112,7 @@ def class_answers(n: int, seed: int = 0) -> dict[str, dict]:
         for q in worksheet.Q2_QUESTIONS:
             for v in q.variables:
                 roll = rng.random()
-                known = [m.answer for m in mistakes.for_variable(v.name)]
+                known = known_wrong(v)
                 if roll < 0.05:
                     continue  # not answered
                 if roll < 0.65 or not known:
@@ -192,9 +207,9 @@ def record_keys(out: Path) -> dict[str, str]:
 
 
 def holders(everyone: dict[str, dict]) -> set[str]:
-    """The students whose q2a_out_dim is the new entry's answer."""
+    """The students whose answer to ``NEW_VARIABLE`` is the new entry's."""
     return {name for name, plain in everyone.items()
-            if answers.decode(plain.get("q2a_out_dim")) == NEW_ANSWER}
+            if answers.decode(plain.get(NEW_VARIABLE)) == NEW_ANSWER}
 
 
 def premise_problems(before: dict[str, str], out: Path, stdout: str,
@@ -221,9 +236,9 @@ def premise_problems(before: dict[str, str], out: Path, stdout: str,
     if changed != wanted:
         problems.append(f"{len(changed)} submissions changed score, expected the "
                         f"{len(wanted)} holders of the new mistake")
-    if any(r["question"] != "q2a" or "bench-new-entry" not in r["why"] for r in rows):
-        problems.append("a change is not q2a's new entry: "
-                        + next(str(r) for r in rows if r["question"] != "q2a"
+    if any(r["question"] != NEW_QUESTION or "bench-new-entry" not in r["why"] for r in rows):
+        problems.append(f"a change is not {NEW_QUESTION}'s new entry: "
+                        + next(str(r) for r in rows if r["question"] != NEW_QUESTION
                                or "bench-new-entry" not in r["why"]))
     return problems
 

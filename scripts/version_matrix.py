@@ -38,13 +38,14 @@ def worker() -> dict:
     names = {n: sp.Symbol(n) for n in worksheet.Q2_SYMBOLS}
     names.update({n: sp.Symbol(n, integer=True, nonnegative=True) for n in "WKps"})
 
-    def as_student(value, kind):
-        """How a student writes it: SymPy objects for text, a Matrix (and an array) for rows."""
-        if isinstance(value, str) and kind in ("expression", "formula", "integer"):
+    def as_student(value):
+        """How a student writes it, by the value's shape (whatever its kind): text as a SymPy
+        object, rows as a Matrix, a tuple of texts as a tuple of SymPy objects."""
+        if isinstance(value, str):
             return sp.sympify(value, locals=names)
-        if kind in ("matrix", "free_band_matrix") and isinstance(value, list):
+        if isinstance(value, list) and all(isinstance(row, list) for row in value):
             return sp.Matrix([[sp.sympify(x, locals=names) for x in row] for row in value])
-        if kind == "formula_tuple":
+        if isinstance(value, tuple) and all(isinstance(x, str) for x in value):
             return tuple(sp.sympify(x, locals=names) for x in value)
         return value
 
@@ -56,11 +57,12 @@ def worker() -> dict:
             for i, m in enumerate(mistakes.for_variable(v.name)):
                 cases[f"mistake {i} {m.id}"] = kind.wrong(v, m)
             for label, value in cases.items():
-                for form, written in (("text", value), ("object", as_student(value, v.kind))):
-                    result = check_variable(v, answers.decode(answers.encode(written)))
+                written = as_student(value)
+                for form, answer in (("text", value), ("object", written)):
+                    result = check_variable(v, answers.decode(answers.encode(answer)))
                     verdicts[f"{v.name} {label} ({form})"] = [result.score, result.mistake]
-                if v.kind == "matrix" and label == "reference":
-                    array = np.array(as_student(value, v.kind).tolist(), dtype=object)
+                if isinstance(written, sp.MatrixBase) and label == "reference":
+                    array = np.array(written.tolist(), dtype=object)
                     result = check_variable(v, answers.decode(answers.encode(array)))
                     verdicts[f"{v.name} {label} (numpy object array)"] = [result.score, result.mistake]
     return verdicts

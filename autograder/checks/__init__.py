@@ -14,7 +14,7 @@ import logging
 
 from autograder.answers import MISSING
 from autograder.checks.common import Unreadable, to_plain
-from autograder.checks.kinds import REGISTERED, kind_of
+from autograder.checks.kinds import kind_of
 from autograder.report.results import CheckResult, Stage, failed_check, too_costly
 from autograder.worksheet import Variable, mistakes, variants
 from autograder.worksheet.variants import DEFAULT, Variant
@@ -74,14 +74,14 @@ def catalogue_problems(variant: Variant = DEFAULT) -> list[str]:
     problems, unreadable = [], set()
     for where, mistake, variable in entries:
         try:
-            REGISTERED[variable.kind].read(variable, to_plain(mistake.answer))
+            kind_of(variable).read(variable, to_plain(mistake.answer))
         except Unreadable as problem:
             problems.append(f"{where}: unreadable: {problem.message}")
             unreadable.add(variable.name)
     for where, mistake, variable in entries:
         if variable.name in unreadable:  # its other entries cannot be compared until it is fixed
             continue
-        result = _check(REGISTERED[variable.kind], variable, mistake.answer,
+        result = _check(kind_of(variable), variable, mistake.answer,
                         sheet.entries(variable.name))
         if result.score >= result.max_score:
             problems.append(f"{where}: equals the reference answer")

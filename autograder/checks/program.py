@@ -10,7 +10,7 @@ from autograder.worksheet import Variable
 
 
 def _run_elsewhere(variable: Variable, *_) -> None:
-    raise ValueError(f"{variable.name} has kind 'program', which is checked by running code "
+    raise ValueError(f"{variable.name} has kind {variable.kind!r}, which is checked by running code "
                      f"(q1/probe.py, checks/q1.py), not by reading a value")
 
 

@@ -34,7 +34,7 @@ from autograder.q1.prepare import NO_DATASET, Prepared, expected_translate
 from autograder.q1.probe import OP_WORDS, REPORT, reference_translate
 from autograder.report.results import CheckResult, Stage, failed_check
 from autograder.settings.q1 import Budget
-from autograder.worksheet import Q1_QUESTIONS, Variable
+from autograder.worksheet import Q1_QUESTIONS, Variable, variable
 
 MAX_ARRAY_BYTES = 200 * 2**20
 NOT_EQUIVARIANT_HINT = ("Layers that break equivariance: nn.Linear or flattening, a bias or "
@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 
 
 def _variable(name: str) -> Variable:
-    return next(v for q in Q1_QUESTIONS for v in q.variables if v.name == name)
+    return variable(name, Q1_QUESTIONS)
 
 
 def _result(name: str, fraction: float, message: str, *, stage: Stage = Stage.RUN,

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from autograder import answers, worksheet
 from autograder.checks import bounded, check_variable, overrides
+from autograder.checks.kinds import checked_by_reading
 from autograder.grading import copies, identity
 from autograder.grading.identity import Identity
 from autograder.execution.budget import SubmissionClock
@@ -146,7 +147,7 @@ def check_execution(name: str, execution: Execution, run: Run, *,
     """The check phase of one submission, from what running it produced (fresh or cached).
     The answers' plain data are kept in ``details["answers"]`` (for answer groups); ``path``,
     the notebook, names the cells stopped by the cell limit."""
-    asked = {v.name for q in run.questions for v in q.variables if v.kind != "program"}
+    asked = {v.name for q in run.questions for v in q.variables if checked_by_reading(v)}
     stopped = (_labels(path, execution) if path is not None
                else [f"code cell {n}" for n in execution.stopped_cells])
     result = SubmissionResult(name, execution.status, log=execution.log, reason=execution.reason,
@@ -176,7 +177,7 @@ def hold(question: QuestionResult, why: str, policy: ReviewPolicy) -> QuestionRe
     them. Q1's programs do not depend on the numbers: they keep their scores."""
     checks = []
     for check in question.checks:
-        if worksheet.variable(check.variable).kind != "program":
+        if checked_by_reading(worksheet.variable(check.variable)):
             score = round(policy.undecided_credit * check.max_score, 6)
             check = replace(check, score=score, review=f"Held for review (scored {score:g} of "
                                                        f"{check.max_score:g} until course staff "
@@ -204,7 +205,7 @@ def _execute(path: Path, run: Run) -> Execution:
     to the last cell that completed, so Q1's code is still checked. Each rerun gets only what is
     left of the budget, and there are at most ``Limits.reruns``.
     """
-    names = [v.name for q in run.questions for v in q.variables if v.kind != "program"]
+    names = [v.name for q in run.questions for v in q.variables if checked_by_reading(v)]
     probe = None
     if run.q1 is not None:
         from autograder.q1 import q1_probe
@@ -332,7 +333,7 @@ def check_answers(plain: dict, run: Run, program_checks: dict[str, CheckResult],
         qr = QuestionResult(q.id, q.title)
         for variable in q.variables:
             flag = None
-            if variable.kind == "program":
+            if not checked_by_reading(variable):
                 check = program_checks.get(variable.name) or _not_run(variable)
             else:
                 raw = plain.get(variable.name)
@@ -361,7 +362,7 @@ def recheck_copies(result: SubmissionResult, run: Run,
     the whole class, ``copies.class_flags``): its questions are replaced (the copy policy may
     change scores) and its flags returned."""
     who = identity.from_dict(result.details["identity"])
-    program = {v.name for q in run.questions for v in q.variables if v.kind == "program"}
+    program = {v.name for q in run.questions for v in q.variables if not checked_by_reading(v)}
     kept = {c.variable: c for q in result.questions for c in q.checks if c.variable in program}
     flags: list[copies.CopyFlag] = []
     with capture_log():

@@ -25,6 +25,7 @@ from autograder.report import write_csv
 from autograder.report.results import CheckResult, Stage, Status, SubmissionResult
 from autograder.settings.limits import ReportLayout
 from autograder.checks import overrides
+from autograder.checks.kinds import checked_by_reading
 
 GROUPS_FILE = "answer_groups.csv"
 SHOWN_MEMBERS = ReportLayout().group_members_shown
@@ -137,7 +138,7 @@ def build_groups(records: list[dict], questions, only: set[str] | None = None
     groups = []
     for q in questions:
         for variable in q.variables:
-            if variable.kind == "program" or (only is not None and variable.name not in only):
+            if not checked_by_reading(variable) or (only is not None and variable.name not in only):
                 continue
             groups += _variable_groups(q.id, variable, checked, people)
     return groups

@@ -160,19 +160,25 @@ def write_zip(target: Path, entries: dict[str, bytes], executable: tuple[str, ..
     return target
 
 
+def _question_config(source: str) -> dict:
+    """The settings of a ``# BEGIN QUESTION`` raw cell (its YAML after the marker)."""
+    return yaml.safe_load(source.removeprefix("# BEGIN QUESTION")) or {}
+
+
 def master_problems(master: Path) -> list[str]:
     """Where the master notebook disagrees with ``worksheet/__init__.py``, the source of truth: each
-    question's id and points, its test cell calling ``check_question`` with its id, and every
-    answer variable assigned (or defined) in the question's cells."""
+    question's id, its test cell calling ``check_question`` with its id, and every answer variable
+    assigned (or defined) in the question's cells. Points are written only in the worksheet
+    (``with_points`` fills them in for otter), so a ``points:`` line in the master is refused."""
     problems: list[str] = []
-    found: dict[str, tuple[float, str]] = {}
+    found: dict[str, tuple[dict, str]] = {}
     current, code = None, []
     for cell in json.loads(master.read_text())["cells"]:
         source = "".join(cell["source"])
         if cell["cell_type"] == "raw" and source.startswith("# BEGIN QUESTION"):
-            config = yaml.safe_load(source.removeprefix("# BEGIN QUESTION")) or {}
+            config = _question_config(source)
             current, code = str(config.get("name")), []
-            found[current] = (config.get("points"), "")
+            found[current] = (config, "")
         elif cell["cell_type"] == "raw" and source.startswith("# END QUESTION") and current:
             found[current] = (found[current][0], "\n".join(code))
             current = None
@@ -182,9 +188,10 @@ def master_problems(master: Path) -> list[str]:
         if q.id not in found:
             problems.append(f"{q.id}: no '# BEGIN QUESTION' cell named {q.id}")
             continue
-        points, text = found.pop(q.id)
-        if points != q.points:
-            problems.append(f"{q.id}: the notebook says {points} points, worksheet/__init__.py {q.points}")
+        config, text = found.pop(q.id)
+        if "points" in config:
+            problems.append(f"{q.id}: the notebook writes points ({config['points']}): remove the "
+                            f"line, points are written only in worksheet/__init__.py")
         if f'check_question("{q.id}", env)' not in text:
             problems.append(f'{q.id}: its tests cell does not call check_question("{q.id}", env)')
         for v in q.variables:
@@ -193,6 +200,22 @@ def master_problems(master: Path) -> list[str]:
     problems += [f"{name}: a question of the notebook that worksheet/__init__.py does not know"
                  for name in found]
     return problems
+
+
+def with_points(master: Path, target: Path) -> Path:
+    """A copy of the master notebook whose ``# BEGIN QUESTION`` cells carry each question's points
+    from the worksheet (``points: 2`` after its name): what otter assign reads, so the points
+    of the tests and the Gradescope zip are the worksheet's, written nowhere else."""
+    nb = json.loads(master.read_text())
+    for cell in nb["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "raw" and source.startswith("# BEGIN QUESTION"):
+            points = worksheet.question(str(_question_config(source).get("name"))).points
+            cell["source"] = [*cell["source"][:-1], cell["source"][-1].rstrip("\n") + "\n",
+                              f"points: {points:g}"]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    return target
 
 
 def assign(*, master: Path, root: Path, dest: Path | None = None,
@@ -211,7 +234,7 @@ def assign(*, master: Path, root: Path, dest: Path | None = None,
     dest = (dest or root).resolve()
     with tempfile.TemporaryDirectory(prefix="dis05-assign-") as tmp:
         out = Path(tmp) / "dist"
-        run_otter_assign(master.resolve(), out)
+        run_otter_assign(with_points(master, Path(tmp) / "master" / NOTEBOOK), out)
         student = dest / "assignment" / NOTEBOOK
         solutions = dest / "solutions" / NOTEBOOK
         normalise_notebook(out / "student" / NOTEBOOK, student)

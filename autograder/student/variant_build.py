@@ -14,12 +14,16 @@ from pathlib import Path
 
 from autograder.grading import assignment
 from autograder.settings.variants import Variants
+from autograder.worksheet.numbers import DEFAULT
 from autograder.worksheet.variants import K_CHOICES, N_RANGE
 
 EMAIL_LINES = ('# Your Gradescope email: Question 2 uses your own numbers, derived from it.\n'
                'STUDENT_EMAIL = ""\n')
-WORKSHEET_SYMBOLS = ('k1, k2, k3 = sp.symbols("k1 k2 k3")\n'
-                     'x1, x2, x3, x4, x5, x6, x7, x8, x9 = sp.symbols("x1:10")\n')
+_K, _X = DEFAULT.kernel_names, DEFAULT.input_names
+WORKSHEET_SYMBOLS = (f'{", ".join(_K)} = sp.symbols("{" ".join(_K)}")\n'
+                     f'{", ".join(_X)} = sp.symbols("{_X[0]}:{len(_X) + 1}")\n')
+"""the set-up cell's lines defining the worksheet's own symbols (``Variant.kernel_names``,
+``input_names``), as the master notebook writes them"""
 OWN_SYMBOLS = f'''\
 # (your numbers: the kernel k1..kk and the input x1..xn of the variant of STUDENT_EMAIL)
 try:

@@ -11,11 +11,15 @@ from __future__ import annotations
 from autograder.worksheet.numbers import IMAGE_NAMES, Variant
 
 
+def _image(v: Variant) -> str:
+    """One image of ``v`` as the statements name it (``256×256 RGB (3-channel)``)."""
+    return f"{v.image}×{v.image} {IMAGE_NAMES[v.in_channels]} ({v.in_channels}-channel)"
+
+
 def lines(v: Variant) -> tuple[tuple[tuple[str, ...], str], ...]:
     """(the question ids a line states, the line) for each sub-question, with ``v``'s numbers."""
     m, p = v.n_out, v.pad
-    zeros = "one zero" if p == 1 else f"{p} zeros"
-    image = f"{v.image}×{v.image} {IMAGE_NAMES[v.in_channels]} ({v.in_channels}-channel)"
+    zeros, image = "one zero" if p == 1 else f"{p} zeros", _image(v)
     return (
         (("q2a",), "- (a) Apply k to x with no padding, stride 1: the output dimension, its first "
                    "and last element."),
@@ -40,9 +44,9 @@ def lines(v: Variant) -> tuple[tuple[tuple[str, ...], str], ...]:
 def statements(v: Variant) -> str:
     """Each Q2 sub-question's statement with the numbers of ``v``, as Markdown, after a line
     giving the numbers themselves."""
-    image = f"{v.image}×{v.image} {IMAGE_NAMES[v.in_channels]} ({v.in_channels}-channel)"
-    numbers = (f"**Your numbers for Question 2:** input x = (x1, …, x{v.n}) of **{v.n}** "
+    first, last = v.input_names[0], v.input_names[-1]
+    numbers = (f"**Your numbers for Question 2:** input x = ({first}, …, {last}) of **{v.n}** "
                f"numbers, kernel k = ({', '.join(v.kernel_names)}) of **{v.k}** weights; a "
-               f"**{image}** image, **{v.out_channels}** output channels, "
+               f"**{_image(v)}** image, **{v.out_channels}** output channels, "
                f"**{v.kernel}×{v.kernel}** kernels, stride **{v.stride}**.")
     return "\n".join([numbers, "", *(line for _, line in lines(v))])

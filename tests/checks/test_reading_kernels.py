@@ -80,6 +80,7 @@ def test_grader_check_says_what_make_grade_gives(kernel, kernels, download, tmp_
     nb = run(nbformat.reads(nbformat.writes(notation_notebook), as_version=4),
              tmp_path / "work", kernel, kernels)
     shown = check_outputs(nb)
+    assert any(question.startswith("q2") for question in make_grade)
     for question, checks in make_grade.items():
         if not question.startswith("q2"):
             continue

@@ -63,13 +63,15 @@ def test_every_answer_variable_has_its_own_stub_cell():
             assert cells.count(f"{variable} = ...") == 1, variable
 
 
-def test_a_check_follows_every_question_with_matching_points():
+def test_a_check_follows_every_question_with_the_worksheets_points():
+    """(The points otter wrote into the student notebook's tests: the worksheet's, filled in by
+    ``package.with_points``.)"""
     cells = code_cells(BLANK)
     for q in worksheet.QUESTIONS:
         assert f'grader.check("{q.id}")' in cells
-    master = json.loads(MASTER.read_text())
-    declared = {m.group(1): float(m.group(2)) for c in master["cells"] if c["cell_type"] == "raw"
-                for m in [re.search(r"name: (q\w+)\npoints: ([\d.]+)", "".join(c["source"]))] if m}
+    tests = json.loads(BLANK.read_text())["metadata"]["otter"]["tests"]
+    declared = {name: float(re.search(r"^points = ([\d.]+)$", source, re.M).group(1))
+                for name, source in tests.items()}
     assert declared == {q.id: q.points for q in worksheet.QUESTIONS}
 
 

@@ -1,8 +1,9 @@
 """docs/maintainers.md's "Change a question", done as next term's staff would, in a temporary copy
 of the repository: q2c's points changed, a known mistake added, a sub-question of an existing kind
 added, each in the files the guide names; then ``make goldens`` and ``make assign``; then the
-worksheet's and the checks' tests pass, and nothing but the guide's files and the regenerated ones
-changed."""
+worksheet's and the checks' tests pass, nothing but the guide's files and the regenerated ones
+changed, and the points changed in the worksheet alone (the master notebook writes none) reach
+the generated notebook."""
 
 from __future__ import annotations
 
@@ -55,17 +56,14 @@ def _code(text: str) -> dict:
 
 
 def _edit_master(path: Path) -> None:
-    """q2c's points as in the worksheet, and q2j's cells after q2i's."""
+    """q2j's cells after q2i's (with no points: the worksheet's are filled in by make assign)."""
     nb = json.loads(path.read_text())
     cells = nb["cells"]
-    for cell in cells:
-        if "".join(cell["source"]) == "# BEGIN QUESTION\nname: q2c\npoints: 2":
-            cell["source"] = ["# BEGIN QUESTION\n", "name: q2c\n", "points: 3"]
     end_q2i = next(i for i, c in enumerate(cells) if 'check_question("q2i", env)'
                    in "".join(c["source"])) + 2
     assert "".join(cells[end_q2i]["source"]) == "# END QUESTION"
     cells[end_q2i + 1:end_q2i + 1] = [
-        _raw("# BEGIN QUESTION\nname: q2j\npoints: 1"),
+        _raw("# BEGIN QUESTION\nname: q2j"),
         {"cell_type": "markdown", "metadata": {},
          "source": ["### (j) Outputs of the fully connected layer\n", "\n",
                     "How many outputs does the fully connected layer of (i) have?"]},
@@ -114,7 +112,8 @@ def test_the_guides_change_a_question_is_all_it_takes(tmp_path):
     # test_references_match_worksheet.py, as the guide says)
     tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
                             "-m", "not slow", "tests/worksheet", "tests/checks",
-                            "tests/student/test_packaging.py", "--deselect",
+                            "tests/student/test_packaging.py", "tests/student/test_master_notebook.py",
+                            "--deselect",
                             "tests/worksheet/test_references_match_worksheet.py::"
                             "test_every_q2_variable_is_pinned_to_the_worksheet"],
                            cwd=repo, env=env, capture_output=True, text=True, timeout=1800)
@@ -125,3 +124,8 @@ def test_the_guides_change_a_question_is_all_it_takes(tmp_path):
     changed = {line[3:] for line in status}
     assert BY_HAND <= changed
     assert not {p for p in changed - BY_HAND if not p.startswith(REGENERATED)}, changed
+    master_diff = subprocess.run(["git", "diff", "-U0", "--", MASTER], cwd=repo, capture_output=True,
+                                 text=True, check=True).stdout
+    assert "q2j_fc_outputs" in master_diff and "points" not in master_diff
+    otter = json.loads((repo / "assignment" / "dis05.ipynb").read_text())["metadata"]["otter"]
+    assert "points = 3\n" in otter["tests"]["q2c"] and "points = 1\n" in otter["tests"]["q2j"]
