@@ -12,7 +12,8 @@ Q1 is off (its probe outputs cannot be made up; their checks read a few small ar
 
 Then, with ``python -m autograder grade`` in a fresh process each time, on a copy of the package:
 1. the first grading of the class (checks only: every execution is cached);
-2. a rerun with nothing changed;
+2. a rerun with nothing changed (it must take the first run's kept outcome,
+   ``grading/snapshot.py``: ``rerun_problems``);
 3. the regrade after a catalogue edit (one new entry in ``mistakes.py``, ``NEW_ENTRY``): the
    figure the issue targets (2,000 submissions in at most 10 s on 2 cores). It includes starting
    Python, checking every submission, the regrade diff, answer groups, every output file and
@@ -22,7 +23,9 @@ edit applied, every submission's resume key changed (the grade fingerprint chang
 submission was graded again, and exactly the students who answered ``NEW_ANSWER`` changed score,
 on q2a, because of the new entry.
 Each line gives the wall time and the CPU time of the grading processes (user + system, all
-processes): on a shared machine the CPU time is the steadier figure.
+processes): on a shared machine the CPU time is the steadier figure. With ``--memory`` each run
+is also sampled for the summed PSS of all its processes (``memory.py``), in a separate pass
+after the timed ones, so the sampling does not slow the timed runs.
 """
 
 from __future__ import annotations
@@ -50,7 +53,9 @@ from autograder.execution.execute import Execution  # noqa: E402
 from autograder.checks.kinds import kind_of  # noqa: E402
 from autograder.grading import pipeline  # noqa: E402
 from autograder.report import record_keys as stored_keys  # noqa: E402
+from autograder.grading import snapshot  # noqa: E402
 from autograder.worksheet import mistakes  # noqa: E402
+from benchmarks import memory  # noqa: E402
 
 NEW_VARIABLE = "q2a_out_dim"
 NEW_ANSWER = 105  # one of the unrecognised answers ``unrecognised`` draws for NEW_VARIABLE
@@ -142,12 +147,10 @@ def make_class(folder: Path, out: Path, package_root: Path, n: int) -> None:
 
 def grade(package_root: Path, folder: Path, out: Path, jobs: int) -> tuple[float, float, str]:
     """(wall seconds, CPU seconds of the grading processes, stdout) of one ``make grade``."""
-    env = {**os.environ, "PYTHONPATH": str(package_root)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folder), "--out",
-                           str(out), "--no-q1", "--jobs", str(jobs), "--overrides", ""],
-                          cwd=package_root, env=env, capture_output=True, text=True)
+    done = subprocess.run(_command(folder, out, jobs), cwd=package_root,
+                          env=_env(package_root), capture_output=True, text=True)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -156,38 +159,107 @@ def grade(package_root: Path, folder: Path, out: Path, jobs: int) -> tuple[float
     return seconds, cpu, done.stdout
 
 
+def peak_mb(package_root: Path, folder: Path, out: Path, jobs: int) -> tuple[float, str]:
+    """(the largest summed PSS of the grading processes in MB, stdout) of one ``make grade``."""
+    done, peak = memory.run_sampled(_command(folder, out, jobs), cwd=package_root,
+                                    env=_env(package_root))
+    if done.returncode != 0:
+        raise SystemExit(done.stdout + done.stderr)
+    return peak, done.stdout
+
+
+def _command(folder: Path, out: Path, jobs: int) -> list[str]:
+    return [sys.executable, "-m", "autograder", "grade", str(folder), "--out", str(out),
+            "--no-q1", "--jobs", str(jobs), "--overrides", ""]
+
+
+def _env(package_root: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(package_root)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int, nargs="?", default=200)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--memory", action="store_true",
+                        help="then measure each run's memory (summed PSS), in a second pass")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="bench-regrade-") as tmp:
-        tmp = Path(tmp)
-        package_root = tmp / "src"
-        shutil.copytree(ROOT / "autograder", package_root / "autograder",
-                        ignore=shutil.ignore_patterns("__pycache__", "dist"))
-        folder, out = tmp / "class", tmp / "out"
-        make_class(folder, out, package_root, args.n)
-        print(f"{os.getloadavg()[0]:.2f} load average (1 min) at the start; {args.n} students, "
-              f"{args.jobs} jobs")
-        print(f"{'':40s} {'wall':>8s} {'CPU':>8s}")
-        for label in ("first grading (cached executions)", "rerun, nothing changed"):
-            seconds, cpu, stdout = grade(package_root, folder, out, args.jobs)
-            print(f"{label:40s} {seconds:6.2f} s {cpu:6.2f} s   {_summary(stdout)}")
-        edit_catalogue(package_root)
-        keys = record_keys(out)
-        seconds, cpu, stdout = grade(package_root, folder, out, args.jobs)
-        print(f"{'regrade after a catalogue edit':40s} {seconds:6.2f} s {cpu:6.2f} s   "
-              f"{_summary(stdout)}")
-        diff = next((line for line in stdout.splitlines() if line.startswith("regrade diff")), "")
-        print(f"  {diff}")
-        if problems := premise_problems(keys, out, stdout, class_answers(args.n)):
-            raise SystemExit("the benchmark's premise does not hold, so its figure measured "
-                             "something else:\n  " + "\n  ".join(problems))
-        print("  premise held: every key changed, every submission re-checked, exactly the "
-              f"{len(holders(class_answers(args.n)))} holders of the new mistake changed")
-        print(f"{os.getloadavg()[0]:.2f} load average (1 min) at the end")
+    passes = [time_runs] + ([memory_runs] if args.memory else [])
+    for measure in passes:
+        with tempfile.TemporaryDirectory(prefix="bench-regrade-") as tmp:
+            tmp = Path(tmp)
+            package_root = tmp / "src"
+            shutil.copytree(ROOT / "autograder", package_root / "autograder",
+                            ignore=shutil.ignore_patterns("__pycache__", "dist"))
+            folder, out = tmp / "class", tmp / "out"
+            make_class(folder, out, package_root, args.n)
+            measure(package_root, folder, out, args)
     return 0
+
+
+def memory_runs(package_root: Path, folder: Path, out: Path, args) -> None:
+    """The same three runs, each sampled for the memory of all its processes."""
+    print(f"{'memory (summed PSS, sampled)':40s} {'peak':>8s}")
+    for label in ("first grading (cached executions)", "rerun, nothing changed"):
+        peak, stdout = peak_mb(package_root, folder, out, args.jobs)
+        print(f"{label:40s} {peak:6.0f} MB   {_summary(stdout)}")
+    edit_catalogue(package_root)
+    peak, stdout = peak_mb(package_root, folder, out, args.jobs)
+    print(f"{'regrade after a catalogue edit':40s} {peak:6.0f} MB   {_summary(stdout)}")
+
+
+def time_runs(package_root: Path, folder: Path, out: Path, args) -> None:
+    """The three runs, timed, each premise checked."""
+    print(f"{os.getloadavg()[0]:.2f} load average (1 min) at the start; {args.n} students, "
+          f"{args.jobs} jobs")
+    print(f"{'':40s} {'wall':>8s} {'CPU':>8s}")
+    seconds, cpu, stdout = grade(package_root, folder, out, args.jobs)
+    print(f"{'first grading (cached executions)':40s} {seconds:6.2f} s {cpu:6.2f} s   "
+          f"{_summary(stdout)}")
+    kept = kept_stamp(out)
+    seconds, cpu, stdout = grade(package_root, folder, out, args.jobs)
+    print(f"{'rerun, nothing changed':40s} {seconds:6.2f} s {cpu:6.2f} s   "
+          f"{_summary(stdout)}")
+    if problems := rerun_problems(kept, out, stdout, args.n):
+        raise SystemExit("the rerun's premise does not hold, so its figure measured "
+                         "something else:\n  " + "\n  ".join(problems))
+    print("  premise held: nothing graded, the first run's kept outcome taken")
+    edit_catalogue(package_root)
+    keys = record_keys(out)
+    seconds, cpu, stdout = grade(package_root, folder, out, args.jobs)
+    print(f"{'regrade after a catalogue edit':40s} {seconds:6.2f} s {cpu:6.2f} s   "
+          f"{_summary(stdout)}")
+    diff = next((line for line in stdout.splitlines() if line.startswith("regrade diff")), "")
+    print(f"  {diff}")
+    if problems := premise_problems(keys, out, stdout, class_answers(args.n)):
+        raise SystemExit("the benchmark's premise does not hold, so its figure measured "
+                         "something else:\n  " + "\n  ".join(problems))
+    print("  premise held: every key changed, every submission re-checked, exactly the "
+          f"{len(holders(class_answers(args.n)))} holders of the new mistake changed")
+    print(f"{os.getloadavg()[0]:.2f} load average (1 min) at the end")
+
+
+def kept_stamp(out: Path) -> tuple[int, int] | None:
+    """(inode, modification time) of the kept outcome's manifest; None when there is none."""
+    try:
+        info = (out / snapshot.FOLDER / snapshot.MANIFEST).stat()
+    except FileNotFoundError:
+        return None
+    return info.st_ino, info.st_mtime_ns
+
+
+def rerun_problems(before: tuple[int, int] | None, out: Path, stdout: str, n: int) -> list[str]:
+    """Why the rerun did not measure a rerun with nothing changed that takes the kept outcome
+    (empty when it did): a kept outcome was there, it is still the one taken (a full rerun
+    would have written a new one), and nothing was graded."""
+    problems = []
+    if before is None:
+        problems.append("the first run kept no outcome (OUT/.cache/class-run/manifest.pickle)")
+    elif kept_stamp(out) != before:
+        problems.append("the rerun wrote a new kept outcome: it was a full rerun")
+    if not re.search(rf"^{n} submissions \(0 graded, .* {n} unchanged\)", stdout, re.M):
+        problems.append(f"not all {n} submissions were unchanged: {_summary(stdout)!r}")
+    return problems
 
 
 def edit_catalogue(package_root: Path) -> None:
