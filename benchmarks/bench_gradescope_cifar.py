@@ -47,6 +47,14 @@ class CNN(nn.Module):
 #: what student cells commonly import beyond the notebook's own imports (the fixtures use F)
 IMPORTS = "import torch.nn.functional as F\n"
 
+def _replaced(text: str, old: str, new: str) -> str:
+    """``text`` with ``old`` replaced; stops when ``old`` is absent (the case would silently be
+    another case, and its figure measure nothing new)."""
+    if old not in text:
+        raise SystemExit(f"bench_gradescope_cifar: {old!r} is not in the case it edits")
+    return text.replace(old, new)
+
+
 #: case -> the last cell's code (None: the reference notebook as it is)
 CASES = {
     "reference": None,
@@ -59,7 +67,7 @@ CASES = {
     "tutorial Net + strong MLP": fx.ALTERNATIVES["tutorial_cnn"][1]
     + fx.ALTERNATIVES["strong_mlp"][1],
     "too slow for the machine": TOO_SLOW,
-    "too large for the machine's memory": TOO_SLOW.replace("64", "256"),
+    "too large for the machine's memory": _replaced(TOO_SLOW, "64", "256"),
 }
 
 
