@@ -15,6 +15,11 @@ replaced, the previous outputs are copied to ``OUT/history/<time>/``; every run 
 OUT computes the regrade diff (``OUT/changes.csv``); ``dry_run`` computes it and writes nothing.
 After the run, the answer groups (``answer_groups.csv``), the review queue (``review.csv``) and
 the overrides that matched nobody are written with the report.
+
+Nothing changed: a run that ended keeps its outcome (``snapshot.py``, under
+``OUT/.cache/class-run``); the next run, when nothing it depends on changed (the files given,
+OUT, the grader, the settings: ``job.kept``, found by ``session.grade``), takes it instead of
+reading every notebook and record, and writes only what a rerun writes anew.
 """
 
 from __future__ import annotations
