@@ -103,8 +103,11 @@ def output_stamps(out: Path) -> tuple[Stamp, ...]:
 
 
 def _walk_all(paths: Iterable[Path]) -> Iterator[Stamp]:
+    """Each path given and what is under it; a path given that is a link, as what it links to
+    (the TA's own path is followed; below it, links are stamped as links)."""
     for i, path in enumerate(paths):
-        yield from _walk(Path(path), f"{i}:{path}")
+        real = os.path.realpath(path)
+        yield from _walk(Path(real), f"{i}:{real}")
 
 
 def _walk(path: Path, label: str) -> Iterator[Stamp]:

@@ -122,6 +122,18 @@ def test_an_edited_overrides_file_makes_a_full_run(graded, taken, tmp_path):
     assert taken == [str(out)]
 
 
+def test_a_class_given_through_a_link_is_stamped_as_what_it_links_to(graded, taken, tmp_path):
+    folder, out = graded
+    link = tmp_path / "link"
+    link.symlink_to(folder)
+    session.grade(_request(link, out))
+    session.grade(_request(link, out))
+    assert taken == [str(out)]
+    _touch(folder / "student001.ipynb")
+    session.grade(_request(link, out))
+    assert taken == [str(out)]
+
+
 def test_another_grader_version_makes_a_full_run(graded, taken, monkeypatch):
     """The version (isolation gained, Q1's data) is known once the run is prepared."""
     folder, out = graded
