@@ -47,4 +47,5 @@ def test_parts_are_part_of_the_fingerprint(package):
 def test_every_declared_module_exists():
     names = set(source_files())
     assert fp.PRESENTATION <= names and fp.CHECKING <= names
+    assert fp.CHECKING_FOLDERS
     assert all(any(n.startswith(folder) for n in names) for folder in fp.CHECKING_FOLDERS)

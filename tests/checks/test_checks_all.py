@@ -28,6 +28,7 @@ def reference(variable):
 
 def test_full_reference_set_scores_full_marks():
     results = [check_variable(v, reference(v)) for q in Q2_QUESTIONS for v in q.variables]
+    assert results
     assert all(r.score == r.max_score for r in results), [r for r in results if not r.passed]
     assert sum(r.score for r in results) == sum(q.points for q in Q2_QUESTIONS)
 
@@ -49,6 +50,7 @@ def test_every_shape_alternative_scores_full():
 
 def test_all_missing_scores_zero():
     results = [check_variable(v, MISSING) for v in CHECKED]
+    assert results
     assert all(r.score == 0 and r.stage == "missing" for r in results)
     assert results[0].message.endswith("assign your answer to it in the answer cell.")
 

@@ -189,6 +189,7 @@ def test_a_zip_whose_headers_lie_about_sizes_is_still_capped(tmp_path):
     subs = collect([path], assignment="dis05.ipynb", extract_to=tmp_path / "work", limits=limits)
     problems = [s.problem for s in subs]
     assert any(p and p.startswith("refused:") for p in problems), problems
+    # may be empty: the refused member leaves nothing on disk, which is what is asked
     assert not any(p.stat().st_size > 1 << 20 for p in (tmp_path / "work").rglob("*") if p.is_file())
 
 

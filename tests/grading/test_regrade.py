@@ -190,6 +190,7 @@ def test_the_execution_fingerprint_ignores_checks_and_follows_what_affects_runni
 
 def test_check_only_modules_are_outside_the_fingerprint_and_execution_modules_inside():
     sources = execution_cache.execution_sources()
+    assert sources
     assert all(path == ROOT / "autograder" / name for name, path in sources.items())
     names = set(sources)
     assert {"execution/sandbox.py", "execution/runner.py", "execution/execute.py",

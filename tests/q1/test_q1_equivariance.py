@@ -93,6 +93,7 @@ def test_known_mistakes_lose_marks(prepared, tmp_path, mistake, variable, fracti
         assert r.mistake == mistake_id, r.message
     assert words in r.message
     others = [v for v in Q1A if v != variable]
+    assert others
     assert all(results[v].passed for v in others), [results[v].message for v in others]
 
 
@@ -124,13 +125,16 @@ def test_a_wrong_output_size_is_explained(prepared, tmp_path):
 def test_when_the_process_died_before_the_probe(prepared, tmp_path):
     (tmp_path / "out").mkdir()
     results = check_q1(tmp_path / "out", prepared)
+    assert set(results) == set(Q1A)
     assert all(r.score == 0 and "stopped" in r.message for r in results.values())
 
 
 def test_a_garbled_report_is_not_a_crash(prepared, tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "report.json").write_text("{not json")
-    assert all(r.score == 0 for r in check_q1(tmp_path / "out", prepared).values())
+    results = check_q1(tmp_path / "out", prepared)
+    assert set(results) == set(Q1A)
+    assert all(r.score == 0 for r in results.values())
 
 
 def test_probe_restores_threads_and_writes_only_to_outputs(prepared, tmp_path):
@@ -148,7 +152,9 @@ def test_probe_restores_threads_and_writes_only_to_outputs(prepared, tmp_path):
 
 
 def test_test_labels_never_reach_the_inputs(prepared):
-    assert not any("label" in p.name or p.name == "test_y.npy" for p in prepared.inputs.iterdir())
+    inputs = list(prepared.inputs.iterdir())
+    assert inputs
+    assert not any("label" in p.name or p.name == "test_y.npy" for p in inputs)
     config = json.loads((prepared.inputs / "config.json").read_text())
     assert "test_labels" not in config and "floor" not in config
 

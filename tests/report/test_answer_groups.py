@@ -62,6 +62,7 @@ def test_equivalent_forms_share_one_group_and_different_answers_do_not(case):
     by_member = {m: g for g in groups for m in g.members}
     assert sorted(by_member[f"same{0}"].members) == sorted(f"same{i}" for i in range(len(case.same)))
     others = [by_member[f"other{i}"] for i in range(len(case.others))]
+    assert others
     assert all(g.members == [f"other{i}"] for i, g in enumerate(others))
     assert sum(g.size for g in groups) == len(case.same) + len(case.others)
 

@@ -54,6 +54,7 @@ def test_a_checker_bug_goes_to_the_staff_log_not_the_feedback(broken_integer_che
     assert result.log.startswith("printed\n")
     student = to_gradescope(result)
     visible = [t["output"] for t in student["tests"] if t["visibility"] == "visible"]
+    assert visible
     assert not any("Traceback" in text or "bug in the grader" in text for text in visible)
 
 

@@ -77,7 +77,7 @@ def test_the_gradescope_script_passes_declared_flags_and_variables():
     named = set(re.findall(r"\bDIS05_[A-Z0-9_]+", RUN_AUTOGRADER))
     assert named <= {v.name for v in settings.ENVIRONMENT}, named
     body = "\n".join(line for line in RUN_AUTOGRADER.splitlines() if not line.startswith("#"))
-    assert all(name in body for name in named), [n for n in named if n not in body]
+    assert named and all(name in body for name in named), [n for n in named if n not in body]
 
 
 def test_settings_import_nothing_above_them():
@@ -96,10 +96,12 @@ def test_settings_import_nothing_above_them():
             alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
             for alias in node.names}
         ours = {name for name in imported if name.startswith("autograder")}
+        # may be empty: a settings module need import nothing of the grader's
         assert all(name.startswith("autograder.settings") for name in ours), (path.name, ours)
 
 
 def test_review_stages_are_stages():
     from autograder.report.results import Stage
 
-    assert all(Stage(s) for s in settings.ReviewPolicy().review_stages)
+    stages = settings.ReviewPolicy().review_stages
+    assert stages and all(Stage(s) for s in stages)
