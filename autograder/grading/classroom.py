@@ -587,10 +587,9 @@ def _grade_parallel(subs: list[Submission], run: pipeline.Run, jobs: int,
         batch = [suspects.pop(0)] if solo else todo
         if not solo:
             todo = []
-        unfinished = _pool_pass(batch, run, 1 if solo else jobs, context, queue, recorder)
-        started = set()
-        while not queue.empty():
-            started.add(queue.get())
+        started: set[str] = set()
+        unfinished = _pool_pass(batch, run, 1 if solo else jobs, context, queue, started,
+                                recorder)
         if not unfinished:
             continue
         if solo:
@@ -604,8 +603,10 @@ def _grade_parallel(subs: list[Submission], run: pipeline.Run, jobs: int,
 
 
 def _pool_pass(batch: list[Submission], run: pipeline.Run, jobs: int, context, queue,
-               recorder: Recorder) -> list[tuple[Submission, str]]:
-    """Grade ``batch`` in one pool; return the submissions lost to a broken pool, with why."""
+               started: set[str], recorder: Recorder) -> list[tuple[Submission, str]]:
+    """Grade ``batch`` in one pool; return the submissions lost to a broken pool, with why.
+    ``started`` gets the name of each submission a worker began (read from ``queue`` while
+    the pool runs: a pipe left unread fills, about 2,000 names, and blocks every worker)."""
     unfinished = []
     pool = ProcessPoolExecutor(min(jobs, len(batch)), mp_context=context,
                                initializer=_init_worker, initargs=(queue,))
@@ -624,8 +625,15 @@ def _pool_pass(batch: list[Submission], run: pipeline.Run, jobs: int, context, q
                 except Exception as exc:  # the result could not come back: still a row
                     recorder.record(grader_failure(sub.name, run.questions, repr(exc)))
             recorder.waiting()
+            _drain(queue, started)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+    _drain(queue, started)
     return unfinished
+
+
+def _drain(queue, into: set[str]) -> None:
+    while not queue.empty():
+        into.add(queue.get())

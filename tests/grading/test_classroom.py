@@ -212,3 +212,25 @@ def test_a_class_run_is_one_value_and_tells_its_events(tmp_path, q2_run):
     classroom.grade_class(job, again)
     assert first.heard == [("started", 2, 2), ("result", "ann", False), ("result", "bo", False)]
     assert again.heard == [("started", 2, 0), ("result", "ann", True), ("result", "bo", True)]
+
+
+def test_a_class_whose_started_names_overfill_a_pipe_is_graded(tmp_path):
+    """Each worker tells the parent the name of each submission it starts (to find the one a
+    dying worker was grading) through a pipe: unread until the pool ended, more than a pipe's
+    64 KiB of names (a 10,000-student class; here 400 long names) blocked every worker."""
+    import subprocess
+    import sys
+
+    from benchmarks import bench_regrade as bench
+    from tests.conftest import ROOT
+
+    folder, out, n = tmp_path / "class", tmp_path / "out", 400
+    bench.make_class(folder, out, ROOT, n)
+    for i, path in enumerate(sorted(folder.iterdir())):  # the cache is keyed by the bytes
+        path.rename(folder / f"{i:03d}{'x' * 200}.ipynb")
+    assert n * 200 > 64 * 1024
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folder), "--out",
+                           str(out), "--no-q1", "--jobs", "2", "--overrides", ""], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"{n} submissions ({n} graded, of which {n} from cached runs" in done.stdout
