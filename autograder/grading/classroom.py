@@ -243,8 +243,8 @@ def grade_class(job: ClassJob, events: Events | None = None) -> ClassRun:
     start = time.monotonic()
     kept_as = job.snapshot_settings if not (job.dry_run or job.engine) else ""
     first_version = grader_version(job.run)
-    if job.kept is not None and job.kept.version == first_version and kept_as and \
-            not (job.force or job.rerun):
+    if job.kept is not None and isinstance(job.kept.done, ClassRun) and \
+            job.kept.version == first_version and kept_as and not (job.force or job.rerun):
         return _as_before(job, job.kept, events, start)
     inputs = snapshot.input_stamps(job.paths) if kept_as else ()  # before anything is read
     with tempfile.TemporaryDirectory(prefix="dis05-intake-") as tmp, _fewer_collections():

@@ -160,8 +160,15 @@ def inputs_unchanged(recorded: tuple[Stamp, ...], paths: Iterable[Path]) -> bool
 
 def load(out: Path, settings: str, paths: Iterable[Path]) -> Kept | None:
     """The outcome kept in ``out`` if nothing it depends on changed since (but the version,
-    which the caller compares), else None."""
-    folder = Path(out) / FOLDER
+    which the caller compares), else None (also where anything of it cannot be read)."""
+    try:
+        return _load(Path(out), settings, paths)
+    except OSError:
+        return None
+
+
+def _load(out: Path, settings: str, paths: Iterable[Path]) -> Kept | None:
+    folder = out / FOLDER
     manifest = _read(folder / MANIFEST)
     if not isinstance(manifest, Manifest) or manifest.format != FORMAT or \
             manifest.settings != settings:
@@ -172,26 +179,31 @@ def load(out: Path, settings: str, paths: Iterable[Path]) -> Kept | None:
     if next(_walk(kept, manifest.run.path)) != manifest.run:
         return None
     done = _read(kept)
-    return None if done is None else Kept(manifest.version, done, manifest.page)
+    return None if done is None or not isinstance(manifest.page, dict) else \
+        Kept(manifest.version, done, manifest.page)
 
 
 class Writer:
     """Keeps one run's outcome: ``start`` pickles it in a forked process (about 0.7 s for 2,000
     results, while the parent writes the report), ``finish`` writes the manifest once OUT holds
-    its outputs. Nothing kept if either fails: the next run is a full one."""
+    its outputs. Nothing kept if either fails (a full disk, a file where the folder goes): the
+    next run is a full one, and the run itself goes on."""
 
     def __init__(self, out: Path) -> None:
         self.folder = out / FOLDER
         self._process = None
 
     def start(self, done: object) -> None:
-        for name in (MANIFEST, RUN):  # an outcome half replaced is never read
-            (self.folder / name).unlink(missing_ok=True)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        context = multiprocessing.get_context("fork")
-        self._process = context.Process(target=_dump, args=(done, self.folder / RUN),
-                                        daemon=True)
-        self._process.start()
+        try:
+            for name in (MANIFEST, RUN):  # an outcome half replaced is never read
+                (self.folder / name).unlink(missing_ok=True)
+            self.folder.mkdir(parents=True, exist_ok=True)
+            context = multiprocessing.get_context("fork")
+            self._process = context.Process(target=_dump, args=(done, self.folder / RUN),
+                                            daemon=True)
+            self._process.start()
+        except OSError:
+            self._process = None
 
     def finish(self, out: Path, settings: str, version: str, inputs: tuple[Stamp, ...],
                page: dict | None) -> None:
@@ -200,9 +212,12 @@ class Writer:
         self._process.join()
         if self._process.exitcode != 0 or page is None:
             return
-        run = next(_walk(self.folder / RUN, RUN))
-        _write(self.folder / MANIFEST,
-               Manifest(FORMAT, settings, version, inputs, output_stamps(out), run, page))
+        try:
+            run = next(_walk(self.folder / RUN, RUN))
+            _write(self.folder / MANIFEST,
+                   Manifest(FORMAT, settings, version, inputs, output_stamps(out), run, page))
+        except (OSError, pickle.PicklingError):
+            (self.folder / MANIFEST).unlink(missing_ok=True)
 
 
 def _dump(done: object, path: Path) -> None:

@@ -109,6 +109,18 @@ def test_any_change_it_depends_on_makes_a_full_run(graded, taken, tmp_path, monk
     assert taken == [str(out)], label
 
 
+def test_a_snapshot_that_cannot_be_written_leaves_a_full_run(tmp_path, no_plots, taken):
+    """A file where the kept outcome's folder goes: the run grades and writes as ever, keeps
+    nothing, and the next run is a full one too."""
+    folder, out = tmp_path / "class", tmp_path / "out"
+    bench.make_class(folder, out, ROOT, STUDENTS)
+    (out / snapshot.FOLDER).write_text("in the way")
+    for _ in range(2):
+        done = session.grade(_request(folder, out)).done
+        assert len(done.results) == STUDENTS and (out / "grades.csv").is_file()
+    assert taken == [] and (out / snapshot.FOLDER).read_text() == "in the way"
+
+
 def test_an_edited_overrides_file_makes_a_full_run(graded, taken, tmp_path):
     folder, out = graded
     overrides = tmp_path / "o.yaml"
