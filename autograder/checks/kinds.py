@@ -56,3 +56,9 @@ def kind_of(variable: Variable) -> Kind:
 def checked_by_reading(variable: Variable) -> bool:
     """Whether the variable's answer is a value its kind reads and grades (not a program)."""
     return not kind_of(variable).runs_code
+
+
+def read_names(questions) -> list[str]:
+    """The variables of ``questions`` whose answers are read and graded, by name in worksheet
+    order: what running a notebook collects (Q1's programs are run, not read)."""
+    return [v.name for q in questions for v in q.variables if checked_by_reading(v)]

@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.checks.kinds import checked_by_reading
+from autograder.checks.kinds import read_names
 from autograder.fingerprint import Scope, fingerprint, modules
 from autograder.execution.execute import Execution
 
@@ -36,7 +36,7 @@ def execution_sources() -> dict[str, Path]:
 
 def execution_fingerprint(run) -> str:
     """A hash of everything besides the notebook that decides what running it produces."""
-    names = [v.name for q in run.questions for v in q.variables if checked_by_reading(v)]
+    names = read_names(run.questions)
     q1 = run.q1
     q1_parts = () if q1 is None else (q1.dataset, q1.profile, q1.device, q1.budget, q1.config,
                                       q1.translate_cases, q1.steps)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from autograder import answers, worksheet
 from autograder.checks import bounded, check_variable, overrides
-from autograder.checks.kinds import checked_by_reading
+from autograder.checks.kinds import checked_by_reading, read_names
 from autograder.grading import copies, identity
 from autograder.grading.identity import Identity
 from autograder.execution.budget import SubmissionClock
@@ -147,7 +147,7 @@ def check_execution(name: str, execution: Execution, run: Run, *,
     """The check phase of one submission, from what running it produced (fresh or cached).
     The answers' plain data are kept in ``details["answers"]`` (for answer groups); ``path``,
     the notebook, names the cells stopped by the cell limit."""
-    asked = {v.name for q in run.questions for v in q.variables if checked_by_reading(v)}
+    asked = set(read_names(run.questions))
     stopped = (_labels(path, execution) if path is not None
                else [f"code cell {n}" for n in execution.stopped_cells])
     result = SubmissionResult(name, execution.status, log=execution.log, reason=execution.reason,
@@ -205,7 +205,7 @@ def _execute(path: Path, run: Run) -> Execution:
     to the last cell that completed, so Q1's code is still checked. Each rerun gets only what is
     left of the budget, and there are at most ``Limits.reruns``.
     """
-    names = [v.name for q in run.questions for v in q.variables if checked_by_reading(v)]
+    names = read_names(run.questions)
     probe = None
     if run.q1 is not None:
         from autograder.q1 import q1_probe

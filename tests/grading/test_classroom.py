@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +14,8 @@ import pytest
 from autograder import report
 from autograder.grading import classroom, pipeline
 from autograder.report.results import CheckResult, QuestionResult, SubmissionResult
-from tests.conftest import BLANK, REFERENCE, read_csv
+from benchmarks import bench_regrade as bench
+from tests.conftest import BLANK, REFERENCE, ROOT, read_csv
 from tests.grading.test_intake import build_export, zip_folder
 
 
@@ -218,12 +221,6 @@ def test_a_class_whose_started_names_overfill_a_pipe_is_graded(tmp_path):
     """Each worker tells the parent the name of each submission it starts (to find the one a
     dying worker was grading) through a pipe: unread until the pool ended, more than a pipe's
     64 KiB of names (a 10,000-student class; here 400 long names) blocked every worker."""
-    import subprocess
-    import sys
-
-    from benchmarks import bench_regrade as bench
-    from tests.conftest import ROOT
-
     folder, out, n = tmp_path / "class", tmp_path / "out", 400
     bench.make_class(folder, out, ROOT, n)
     for i, path in enumerate(sorted(folder.iterdir())):  # the cache is keyed by the bytes
